@@ -1,0 +1,151 @@
+"""Backend selection: which implementation of the kernels runs.
+
+``numpy``  the pure-NumPy reference (always available);
+``cython`` the compiled C kernels (the default);
+``cupy``   NVIDIA GPUs through CuPy (optional).
+
+The backend is chosen by :func:`set_backend` or the ``FASTMLP_BACKEND``
+environment variable, and applies to models built after the choice. When the
+compiled extension is missing (a source tree that was never built) the default
+falls back to ``numpy`` with one warning; ``FASTMLP_REQUIRE_COMPILED=1`` turns
+that fallback into an error.
+"""
+
+import os
+import platform
+import sys
+import warnings
+
+BACKENDS = ("cython", "numpy", "cupy")
+DEFAULT_BACKEND = "cython"
+
+_instances = {}
+_current = None
+
+
+class CompiledExtensionMissing(ImportError):
+    """The compiled kernels could not be imported."""
+
+
+def _compiled_import_error():
+    """The error importing the compiled kernels raised, or None if they import."""
+    try:
+        from . import _kernels  # noqa: F401
+    except ImportError as exc:
+        return exc
+    return None
+
+
+def _missing_message(exc):
+    return (
+        f"fastmlp's compiled kernels (fastmlp.backend._kernels) could not be imported: {exc}. "
+        "This happens in a source tree that was never built: install with `pip install .` "
+        "(or build in place with `python setup.py build_ext --inplace`)."
+    )
+
+
+def _make(name):
+    if name == "numpy":
+        from .numpy_ops import NumpyOps
+        return NumpyOps()
+    if name == "cython":
+        exc = _compiled_import_error()
+        if exc is not None:
+            raise CompiledExtensionMissing(_missing_message(exc)) from exc
+        from .cython_ops import CythonOps
+        return CythonOps()
+    if name == "cupy":
+        from .cupy_ops import CupyOps
+        return CupyOps()
+    raise ValueError(f"unknown backend {name!r}; valid backends are {', '.join(BACKENDS)}")
+
+
+def get_ops(name=None):
+    """The kernel object (an ``Ops``) of backend ``name``, or of the current backend."""
+    if name is None:
+        return _current_ops()
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; valid backends are {', '.join(BACKENDS)}")
+    if name not in _instances:
+        _instances[name] = _make(name)
+    return _instances[name]
+
+
+def set_backend(name):
+    """Make ``name`` (``"cython"``, ``"numpy"`` or ``"cupy"``) the backend of
+    models built from now on. Raises ValueError for an unknown name and
+    ImportError when the backend cannot run here."""
+    global _current
+    ops = get_ops(str(name).lower())
+    _current = ops.name
+    return ops
+
+
+def _require_compiled():
+    return os.environ.get("FASTMLP_REQUIRE_COMPILED", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _current_ops():
+    global _current
+    if _current is not None:
+        return get_ops(_current)
+    requested = os.environ.get("FASTMLP_BACKEND", "").strip().lower() or DEFAULT_BACKEND
+    if requested == "cython" and not _require_compiled():
+        exc = _compiled_import_error()
+        if exc is not None:
+            warnings.warn(
+                _missing_message(exc) + " Falling back to the slower 'numpy' backend.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            requested = "numpy"
+    set_backend(requested)
+    return get_ops(_current)
+
+
+def backend():
+    """The name of the backend that runs: ``"cython"``, ``"numpy"`` or ``"cupy"``."""
+    return _current_ops().name
+
+
+def _blas_info():
+    """The BLAS libraries NumPy uses, with their thread counts when known."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        threadpool_info = None
+    if threadpool_info is not None:
+        return [
+            {k: lib.get(k) for k in ("internal_api", "version", "num_threads", "architecture", "filepath")}
+            for lib in threadpool_info()
+            if lib.get("user_api") == "blas"
+        ]
+    import numpy as np
+    try:
+        config = np.show_config(mode="dicts")
+    except TypeError:  # NumPy < 1.26 has no dict mode
+        return []
+    blas = config.get("Build Dependencies", {}).get("blas", {})
+    return [{k: blas.get(k) for k in ("name", "version", "openblas configuration") if k in blas}]
+
+
+def info():
+    """What runs: the backend, whether the compiled kernels are built, the
+    versions of Python, NumPy and fastmlp, and the BLAS in use."""
+    import numpy as np
+    from .. import __version__
+
+    exc = _compiled_import_error()
+    return {
+        "backend": backend(),
+        "compiled_kernels": exc is None,
+        "compiled_error": None if exc is None else str(exc),
+        "fastmlp": __version__,
+        "numpy": np.__version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "blas": _blas_info(),
+    }
+
+
+__all__ = ["BACKENDS", "backend", "get_ops", "info", "set_backend", "CompiledExtensionMissing"]

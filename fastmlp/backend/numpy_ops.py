@@ -1,0 +1,225 @@
+"""The NumPy reference backend.
+
+Every kernel of fastmlp has its definition here, written as plain float32 NumPy.
+The compiled (``cython``) and GPU (``cupy``) backends subclass :class:`NumpyOps`
+and override only the methods they accelerate, so anything they leave alone
+falls back to this code, and the tests compare every override against it.
+
+Conventions shared by all backends:
+
+* arrays are float32 and C-contiguous unless a method says otherwise;
+* results are written into caller-provided ``out`` buffers, so a training step
+  can run without allocating;
+* argument checking lives in :mod:`fastmlp.backend.checks` and is called by the
+  public entry points in :mod:`fastmlp.ops` and by the layers, once per call, not
+  inside the kernels.
+"""
+
+import numpy as np
+
+from . import philox
+
+ACTIVATIONS = ("linear", "relu")
+
+
+class NumpyOps:
+    """Reference implementation of every kernel, in float32 NumPy."""
+
+    name = "numpy"
+    xp = np
+
+    # ------------------------------------------------------------------ arrays
+    def alloc(self, shape, dtype=np.float32):
+        """A zero-filled array of ``shape`` on this backend's device."""
+        return self.xp.zeros(shape, dtype=dtype)
+
+    def asarray(self, x, dtype=np.float32):
+        """``x`` as a C-contiguous array of ``dtype`` on this backend's device."""
+        return self.xp.ascontiguousarray(self.xp.asarray(x, dtype=dtype))
+
+    def to_numpy(self, x):
+        """``x`` as a NumPy array on the host."""
+        return np.asarray(x)
+
+    # ------------------------------------------------------------------- dense
+    def dense_forward(self, x, W, b, activation, out):
+        """``out = activation(x @ W + b)``; ``b`` may be None; activation is
+        ``"linear"`` or ``"relu"``."""
+        self.xp.matmul(x, W, out=out)
+        if b is not None:
+            out += b
+        if activation == "relu":
+            self.xp.maximum(out, 0, out=out)
+        return out
+
+    def dense_backward(self, x, W, y, dy, activation, dW, db, dx=None):
+        """Gradients of a dense layer.
+
+        ``y`` is the forward output and ``dy`` the gradient with respect to it.
+        With ``activation="relu"`` the ReLU derivative is applied to ``dy`` in
+        place (``dy`` then holds the gradient of the pre-activation).
+        ``dW = x.T @ dy``, ``db = dy.sum(0)`` (skipped when ``db`` is None) and
+        ``dx = dy @ W.T`` (skipped when ``dx`` is None: the first layer).
+        """
+        if activation == "relu":
+            dy *= y > 0
+        self.xp.matmul(x.T, dy, out=dW)
+        if db is not None:
+            self.xp.sum(dy, axis=0, out=db)
+        if dx is not None:
+            self.xp.matmul(dy, W.T, out=dx)
+        return dW, db, dx
+
+    # -------------------------------------------------------------------- relu
+    def relu_forward(self, x, out):
+        """``out = max(x, 0)``."""
+        return self.xp.maximum(x, 0, out=out)
+
+    def relu_backward(self, y, dy, out):
+        """``out = dy * (y > 0)`` where ``y`` is the forward output."""
+        return self.xp.multiply(dy, y > 0, out=out)
+
+    # ----------------------------------------------------------------- dropout
+    def dropout_mask(self, seed, step, rate, mask):
+        """Fill the uint8 ``mask`` with 1 where an element is kept.
+
+        Element ``i`` is dropped when the ``i``-th 32-bit word of the Philox4x32-10
+        stream keyed by ``seed`` at counter ``(i // 4, step)`` is below
+        ``rate * 2**32``, so the mask depends only on ``(seed, step, i)``.
+        """
+        words = philox.random_words(seed, step, mask.size)
+        threshold = philox.drop_threshold(rate)
+        mask.reshape(-1)[...] = self.xp.asarray(words >= threshold, dtype=np.uint8)
+        return mask
+
+    def dropout_forward(self, x, rate, seed, step, mask, out):
+        """Inverted dropout: draw ``mask`` and set ``out = x * mask / (1 - rate)``."""
+        self.dropout_mask(seed, step, rate, mask)
+        return self.dropout_apply(x, mask, rate, out)
+
+    def dropout_apply(self, x, mask, rate, out):
+        """``out = x * mask / (1 - rate)`` with a mask drawn earlier; this is
+        also the backward pass (``x`` being the output gradient)."""
+        scale = philox.keep_scale(rate)
+        self.xp.multiply(x, scale, out=out)
+        out *= mask
+        return out
+
+    dropout_backward = dropout_apply
+
+    # ----------------------------------------------------------------- softmax
+    def softmax(self, x, out):
+        """Row-wise softmax, stable for large logits."""
+        xp = self.xp
+        xp.subtract(x, x.max(axis=1, keepdims=True), out=out)
+        xp.exp(out, out=out)
+        out /= out.sum(axis=1, keepdims=True)
+        return out
+
+    def log_softmax(self, x, out):
+        """Row-wise log-softmax, stable for large logits."""
+        xp = self.xp
+        xp.subtract(x, x.max(axis=1, keepdims=True), out=out)
+        out -= xp.log(xp.exp(out).sum(axis=1, keepdims=True))
+        return out
+
+    def softmax_backward(self, y, dy, out):
+        """Gradient through a softmax with output ``y``:
+        ``out = y * (dy - sum(dy * y))``."""
+        dot = (dy * y).sum(axis=1, keepdims=True)
+        self.xp.subtract(dy, dot, out=out)
+        out *= y
+        return out
+
+    def softmax_xent_sparse(self, logits, labels, dlogits):
+        """Fused softmax cross-entropy for integer labels (int32).
+
+        Returns the mean loss as a Python float and writes
+        ``dlogits = (softmax(logits) - onehot(labels)) / batch``.
+        ``dlogits`` may be None when only the loss is wanted.
+        """
+        n = logits.shape[0]
+        logp = self.log_softmax(logits, self.xp.empty_like(logits))
+        rows = self.xp.arange(n)
+        loss = -logp[rows, labels].astype(np.float64).sum() / n
+        if dlogits is not None:
+            self.xp.exp(logp, out=dlogits)
+            dlogits[rows, labels] -= 1
+            dlogits /= np.float32(n)
+        return float(loss)
+
+    def softmax_xent_dense(self, logits, targets, dlogits):
+        """Fused softmax cross-entropy for one-hot or probability targets.
+
+        Returns the mean of ``-sum(targets * log_softmax(logits))`` and writes
+        its gradient ``(softmax(logits) * sum(targets) - targets) / batch``.
+        """
+        n = logits.shape[0]
+        logp = self.log_softmax(logits, self.xp.empty_like(logits))
+        loss = -(targets * logp).astype(np.float64).sum() / n
+        if dlogits is not None:
+            self.xp.exp(logp, out=dlogits)
+            dlogits *= targets.sum(axis=1, keepdims=True)
+            dlogits -= targets
+            dlogits /= np.float32(n)
+        return float(loss)
+
+    # ---------------------------------------------------------------- optimizers
+    # Each update is one pass over a flat float32 parameter buffer and its
+    # gradient twin, with the formulas Keras 3 uses.
+    def sgd_update(self, params, grads, velocity, lr, momentum=0.0, nesterov=False):
+        """SGD, optionally with (Nesterov) momentum; ``velocity`` may be None
+        when ``momentum == 0``."""
+        lr = np.float32(lr)
+        if momentum == 0:
+            params -= lr * grads
+            return params
+        momentum = np.float32(momentum)
+        velocity *= momentum
+        velocity -= lr * grads
+        if nesterov:
+            params += momentum * velocity - lr * grads
+        else:
+            params += velocity
+        return params
+
+    def adam_update(self, params, grads, m, v, lr, beta_1, beta_2, epsilon, step,
+                    weight_decay=0.0):
+        """Adam with bias correction (``step`` counts from 1); a non-zero
+        ``weight_decay`` gives AdamW's decoupled decay ``p -= p * wd * lr``."""
+        xp = self.xp
+        f32 = np.float32
+        if weight_decay:
+            params -= params * f32(weight_decay * lr)
+        alpha = f32(lr * np.sqrt(1.0 - beta_2 ** step) / (1.0 - beta_1 ** step))
+        m += (grads - m) * f32(1.0 - beta_1)
+        v += (grads * grads - v) * f32(1.0 - beta_2)
+        params -= alpha * m / (xp.sqrt(v) + f32(epsilon))
+        return params
+
+    def rmsprop_update(self, params, grads, velocity, momentum_buf, lr, rho,
+                       momentum, epsilon):
+        """RMSprop as Keras 3 defines it:
+        ``v = rho*v + (1-rho)*g**2``, ``inc = lr*g/sqrt(v+eps)``; with momentum
+        ``mom = momentum*mom + inc`` and ``p -= mom``, else ``p -= inc``."""
+        xp = self.xp
+        f32 = np.float32
+        velocity *= f32(rho)
+        velocity += f32(1.0 - rho) * grads * grads
+        increment = f32(lr) * grads / xp.sqrt(velocity + f32(epsilon))
+        if momentum:
+            momentum_buf *= f32(momentum)
+            momentum_buf += increment
+            params -= momentum_buf
+        else:
+            params -= increment
+        return params
+
+    # ------------------------------------------------------------------ metrics
+    def count_correct_sparse(self, scores, labels):
+        """How many rows have ``argmax(scores) == label`` (first maximum wins)."""
+        return int((self.xp.argmax(scores, axis=1) == labels).sum())
+
+    def count_correct_dense(self, scores, targets):
+        """How many rows have ``argmax(scores) == argmax(targets)``."""
+        return int((self.xp.argmax(scores, axis=1) == self.xp.argmax(targets, axis=1)).sum())
