@@ -79,6 +79,32 @@ class NumpyOps:
         """``out = dy * (y > 0)`` where ``y`` is the forward output."""
         return self.xp.multiply(dy, y > 0, out=out)
 
+    # ------------------------------------------------- other activations
+    # Not fused into a compiled kernel: used by Dense(activation="sigmoid"/"tanh")
+    # and the Activation layer, on every backend through ``xp``.
+    def sigmoid_forward(self, x, out):
+        """``out = 1 / (1 + exp(-x))``, without overflow for large ``|x|``."""
+        xp = self.xp
+        xp.negative(xp.abs(x), out=out)
+        xp.exp(out, out=out)                      # e = exp(-|x|) in (0, 1]
+        positive = x >= 0
+        xp.divide(xp.where(positive, 1, out), 1 + out, out=out)
+        return out
+
+    def sigmoid_backward(self, y, dy, out):
+        """``out = dy * y * (1 - y)`` where ``y`` is the forward output."""
+        self.xp.multiply(dy, y * (1 - y), out=out)
+        return out
+
+    def tanh_forward(self, x, out):
+        """``out = tanh(x)``."""
+        return self.xp.tanh(x, out=out)
+
+    def tanh_backward(self, y, dy, out):
+        """``out = dy * (1 - y**2)`` where ``y`` is the forward output."""
+        self.xp.multiply(dy, 1 - y * y, out=out)
+        return out
+
     # ----------------------------------------------------------------- dropout
     def dropout_mask(self, seed, step, rate, mask):
         """Fill the uint8 ``mask`` with 1 where an element is kept.
