@@ -1,0 +1,41 @@
+/* Shared definitions of the fastmlp C kernels.
+ *
+ * Every kernel family has one header. Per-element and per-row bodies are FM_FN
+ * functions: plain C (math.h's expf/logf/sqrtf only, no allocation, no BLAS) so
+ * that a CUDA build can include the same headers and call them from its own
+ * __global__ kernels. The whole-array loops the C extension calls are host-only
+ * and sit in `#ifndef __CUDACC__` blocks.
+ *
+ * Arrays are contiguous float32; sizes and indices are size_t so that arrays
+ * with more than 2**31 elements are fine.
+ */
+#ifndef FM_COMMON_H
+#define FM_COMMON_H
+
+#ifdef __CUDACC__
+#define FM_FN __device__ static inline
+#else
+#define FM_FN static inline
+#endif
+
+/* NVRTC has no libc headers: there the includer provides the fixed-width
+ * integer types, and expf/logf/sqrtf are device built-ins. */
+#ifndef __CUDACC_RTC__
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#endif
+
+#ifndef __CUDACC__
+/* The row of the first label outside [0, num_classes), or -1 when all are
+ * valid: checked once before a kernel indexes a row with a label. */
+static ptrdiff_t fm_first_bad_label(const int32_t *labels, size_t n, int32_t num_classes)
+{
+    for (size_t i = 0; i < n; ++i)
+        if (labels[i] < 0 || labels[i] >= num_classes)
+            return (ptrdiff_t)i;
+    return -1;
+}
+#endif
+
+#endif /* FM_COMMON_H */

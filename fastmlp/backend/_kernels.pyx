@@ -1,0 +1,430 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Python wrappers of the C kernels in ``csrc/`` (the ``cython`` backend).
+
+Each wrapper checks the dtype, C-contiguity, shape and (for outputs)
+writability of every array once, raising TypeError/ValueError that name the
+argument, then runs the C loop without the GIL. Argument names follow
+:class:`fastmlp.backend.numpy_ops.NumpyOps`; :class:`CythonOps` converts the
+inputs that may legitimately be non-contiguous before calling in here.
+"""
+
+import numpy as np
+
+cimport numpy as cnp
+from libc.stdint cimport int32_t, uint8_t, uint32_t, uint64_t
+
+from .checks import label_error
+
+cnp.import_array()
+
+
+cdef extern from "fm_common.h" nogil:
+    ptrdiff_t fm_first_bad_label(const int32_t *labels, size_t n, int32_t num_classes)
+
+cdef extern from "fm_relu.h" nogil:
+    void fm_relu_forward(const float *x, float *out, size_t n)
+    void fm_relu_backward(const float *y, const float *dy, float *out, size_t n)
+
+cdef extern from "fm_dense.h" nogil:
+    void fm_bias_act(float *y, const float *b, size_t rows, size_t cols, int relu)
+    void fm_dense_grad(float *dy, const float *y, float *db, size_t rows, size_t cols,
+                       int relu)
+
+cdef extern from "fm_philox.h" nogil:
+    ctypedef struct fm_philox_stream:
+        uint32_t key[2]
+        uint32_t step[2]
+    void fm_philox4x32_10(uint32_t c[4], uint32_t k0, uint32_t k1)
+    void fm_dropout(fm_philox_stream s, uint32_t threshold, float scale, const float *x,
+                    uint8_t *mask, float *out, size_t n)
+    void fm_dropout_apply(const float *x, const uint8_t *mask, float scale, float *out,
+                          size_t n)
+
+cdef extern from "fm_softmax.h" nogil:
+    void fm_softmax(const float *x, float *out, size_t rows, size_t cols)
+    void fm_log_softmax(const float *x, float *out, size_t rows, size_t cols)
+    void fm_softmax_backward(const float *y, const float *dy, float *out, size_t rows,
+                             size_t cols)
+    double fm_xent_sparse(const float *x, const int32_t *labels, float *d, size_t rows,
+                          size_t cols)
+    double fm_xent_dense(const float *x, const float *t, float *d, size_t rows, size_t cols)
+
+cdef extern from "fm_optim.h" nogil:
+    void fm_sgd(float *p, const float *g, float *v, size_t n, float lr, float mu,
+                int nesterov)
+    void fm_adam(float *p, const float *g, float *m, float *v, size_t n, float alpha,
+                 float c1, float c2, float eps, float wd_lr)
+    void fm_rmsprop(float *p, const float *g, float *v, float *mb, size_t n, float lr,
+                    float rho, float c, float mu, float eps)
+
+cdef extern from "fm_metrics.h" nogil:
+    size_t fm_count_correct_sparse(const float *scores, const int32_t *labels, size_t rows,
+                                   size_t cols)
+    size_t fm_count_correct_dense(const float *scores, const float *targets, size_t rows,
+                                  size_t cols)
+
+
+# ------------------------------------------------------------------ checks
+cdef int F32 = cnp.NPY_FLOAT32
+cdef int U8 = cnp.NPY_UINT8
+cdef int I32 = cnp.NPY_INT32
+
+
+cdef tuple _shape(cnp.ndarray a):
+    return (<object>a).shape
+
+
+cdef cnp.ndarray _array(object a, str name, int typenum, bint writable):
+    """``a`` as an ndarray of ``typenum`` that is C-contiguous, aligned and,
+    when ``writable``, writable; otherwise a TypeError/ValueError naming it."""
+    if not cnp.PyArray_Check(a):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    if cnp.PyArray_TYPE(arr) != typenum:
+        raise TypeError(
+            f"{name} must have dtype {cnp.PyArray_DescrFromType(typenum)}, got {arr.dtype}")
+    if not (cnp.PyArray_IS_C_CONTIGUOUS(arr) and cnp.PyArray_ISALIGNED(arr)):
+        raise ValueError(
+            f"{name} must be a C-contiguous, aligned array (got strides {(<object>arr).strides} "
+            f"for shape {_shape(arr)})")
+    if writable and not cnp.PyArray_ISWRITEABLE(arr):
+        raise ValueError(f"{name} must be writable (it receives the result)")
+    return arr
+
+
+cdef cnp.ndarray _matrix(object a, str name, bint writable, bint need_cols=False):
+    """A float32 ``(rows, cols)`` array; ``need_cols`` asks for cols >= 1 (a row
+    reduction needs at least one element)."""
+    cdef cnp.ndarray arr = _array(a, name, F32, writable)
+    if cnp.PyArray_NDIM(arr) != 2:
+        raise ValueError(f"{name} must be 2-D (batch, features), got shape {_shape(arr)}")
+    if need_cols and cnp.PyArray_DIM(arr, 1) == 0:
+        raise ValueError(f"{name} must have at least one column, got shape {_shape(arr)}")
+    return arr
+
+
+cdef cnp.ndarray _like(object a, str name, cnp.ndarray ref, str ref_name, int typenum,
+                       bint writable):
+    """An array of ``typenum`` with the shape of ``ref``."""
+    cdef cnp.ndarray arr = _array(a, name, typenum, writable)
+    cdef int ndim = cnp.PyArray_NDIM(arr)
+    cdef int k
+    cdef bint same = ndim == cnp.PyArray_NDIM(ref)
+    if same:
+        for k in range(ndim):
+            if cnp.PyArray_DIM(arr, k) != cnp.PyArray_DIM(ref, k):
+                same = False
+                break
+    if not same:
+        raise ValueError(
+            f"{name} must have the shape of {ref_name} {_shape(ref)}, got {_shape(arr)}")
+    return arr
+
+
+cdef cnp.ndarray _labels(object labels, cnp.ndarray scores, str scores_name):
+    """int32 labels ``(rows,)`` of ``scores``, each in ``[0, cols)``."""
+    cdef cnp.ndarray arr = _array(labels, "labels", I32, False)
+    cdef Py_ssize_t rows = cnp.PyArray_DIM(scores, 0)
+    cdef Py_ssize_t cols = cnp.PyArray_DIM(scores, 1)
+    if cnp.PyArray_NDIM(arr) != 1 or cnp.PyArray_DIM(arr, 0) != rows:
+        raise ValueError(
+            f"labels must have shape ({rows},) to match {scores_name} {_shape(scores)}, "
+            f"got {_shape(arr)}")
+    if cols > 2147483647:
+        raise ValueError(f"{scores_name} has more classes ({cols}) than int32 labels can name")
+    cdef ptrdiff_t bad
+    cdef const int32_t *arr_p = <const int32_t *>cnp.PyArray_DATA(arr)
+    with nogil:
+        bad = fm_first_bad_label(arr_p, rows, <int32_t>cols)
+    if bad >= 0:
+        raise label_error(arr[bad], bad, cols)
+    return arr
+
+
+cdef inline float *_f(cnp.ndarray a):
+    return <float *>cnp.PyArray_DATA(a)
+
+
+cdef inline float *_f_or_null(object a):
+    return NULL if a is None else <float *>cnp.PyArray_DATA(<cnp.ndarray>a)
+
+
+cdef fm_philox_stream _stream(uint32_t seed_lo, uint32_t seed_hi, uint32_t step_lo,
+                              uint32_t step_hi):
+    cdef fm_philox_stream s
+    s.key[0] = seed_lo
+    s.key[1] = seed_hi
+    s.step[0] = step_lo
+    s.step[1] = step_hi
+    return s
+
+
+# ------------------------------------------------------------------- dense
+def bias_act(out, b, bint relu):
+    """``out = act(out + b)`` in place over the GEMM output ``out`` (batch,
+    units); ``b`` (units,) or None."""
+    cdef cnp.ndarray o = _matrix(out, "out", True)
+    cdef cnp.ndarray ba = None
+    if b is not None:
+        ba = _array(b, "b", F32, False)
+        if cnp.PyArray_NDIM(ba) != 1 or cnp.PyArray_DIM(ba, 0) != cnp.PyArray_DIM(o, 1):
+            raise ValueError(f"b must have shape ({_shape(o)[1]},) to match out {_shape(o)}, "
+                             f"got {_shape(ba)}")
+    cdef size_t rows = cnp.PyArray_DIM(o, 0), cols = cnp.PyArray_DIM(o, 1)
+    cdef float *ba_p = _f_or_null(ba)
+    cdef float *o_p = _f(o)
+    with nogil:
+        fm_bias_act(o_p, ba_p, rows, cols, relu)
+
+
+def dense_grad(dy, y, db, bint relu):
+    """``dy *= (y > 0)`` in place when ``relu`` (``y`` may be None otherwise),
+    then ``db = dy.sum(0)`` unless ``db`` is None, in one pass."""
+    cdef cnp.ndarray d = _matrix(dy, "dy", True)
+    cdef cnp.ndarray ya = None, dba = None
+    if relu:
+        ya = _like(y, "y", d, "dy", F32, False)
+    if db is not None:
+        dba = _array(db, "db", F32, True)
+        if cnp.PyArray_NDIM(dba) != 1 or cnp.PyArray_DIM(dba, 0) != cnp.PyArray_DIM(d, 1):
+            raise ValueError(f"db must have shape ({_shape(d)[1]},) to match dy {_shape(d)}, "
+                             f"got {_shape(dba)}")
+    cdef size_t rows = cnp.PyArray_DIM(d, 0), cols = cnp.PyArray_DIM(d, 1)
+    cdef float *ya_p = _f_or_null(ya)
+    cdef float *dba_p = _f_or_null(dba)
+    cdef float *d_p = _f(d)
+    with nogil:
+        fm_dense_grad(d_p, ya_p, dba_p, rows, cols, relu)
+
+
+# -------------------------------------------------------------------- relu
+def relu_forward(x, out):
+    """``out = max(x, 0)``, any shape."""
+    cdef cnp.ndarray xa = _array(x, "x", F32, False)
+    cdef cnp.ndarray o = _like(out, "out", xa, "x", F32, True)
+    cdef size_t n = cnp.PyArray_SIZE(xa)
+    cdef float *xa_p = _f(xa)
+    cdef float *o_p = _f(o)
+    with nogil:
+        fm_relu_forward(xa_p, o_p, n)
+
+
+def relu_backward(y, dy, out):
+    """``out = dy * (y > 0)``, any shape."""
+    cdef cnp.ndarray ya = _array(y, "y", F32, False)
+    cdef cnp.ndarray d = _like(dy, "dy", ya, "y", F32, False)
+    cdef cnp.ndarray o = _like(out, "out", ya, "y", F32, True)
+    cdef size_t n = cnp.PyArray_SIZE(ya)
+    cdef float *ya_p = _f(ya)
+    cdef float *d_p = _f(d)
+    cdef float *o_p = _f(o)
+    with nogil:
+        fm_relu_backward(ya_p, d_p, o_p, n)
+
+
+# ----------------------------------------------------------------- dropout
+def philox_block(counter, key):
+    """Philox4x32-10 of one block: 4 uint32 counter words and 2 key words in,
+    the 4 output words out (a tuple of ints). For tests and debugging."""
+    cdef uint32_t c[4]
+    cdef int k
+    if len(counter) != 4 or len(key) != 2:
+        raise ValueError(f"need 4 counter words and 2 key words, got {len(counter)} "
+                         f"and {len(key)}")
+    for k in range(4):
+        c[k] = counter[k]
+    fm_philox4x32_10(c, key[0], key[1])
+    return c[0], c[1], c[2], c[3]
+
+
+def dropout_mask(uint32_t seed_lo, uint32_t seed_hi, uint32_t step_lo, uint32_t step_hi,
+                 uint32_t threshold, mask):
+    """Fill the uint8 ``mask`` (any shape) with 1 where the element is kept:
+    where its Philox word is >= ``threshold``."""
+    cdef cnp.ndarray m = _array(mask, "mask", U8, True)
+    cdef fm_philox_stream s = _stream(seed_lo, seed_hi, step_lo, step_hi)
+    cdef size_t n = cnp.PyArray_SIZE(m)
+    cdef uint8_t *m_p = <uint8_t *>cnp.PyArray_DATA(m)
+    with nogil:
+        fm_dropout(s, threshold, 1.0, NULL, m_p, NULL, n)
+
+
+def dropout_forward(x, uint32_t seed_lo, uint32_t seed_hi, uint32_t step_lo,
+                    uint32_t step_hi, uint32_t threshold, float scale, mask, out):
+    """Draw ``mask`` as :func:`dropout_mask` and set ``out = x * scale * mask``
+    in the same pass."""
+    cdef cnp.ndarray xa = _array(x, "x", F32, False)
+    cdef cnp.ndarray m = _like(mask, "mask", xa, "x", U8, True)
+    cdef cnp.ndarray o = _like(out, "out", xa, "x", F32, True)
+    cdef fm_philox_stream s = _stream(seed_lo, seed_hi, step_lo, step_hi)
+    cdef size_t n = cnp.PyArray_SIZE(xa)
+    cdef float *xa_p = _f(xa)
+    cdef float *o_p = _f(o)
+    cdef uint8_t *m_p = <uint8_t *>cnp.PyArray_DATA(m)
+    with nogil:
+        fm_dropout(s, threshold, scale, xa_p, m_p, o_p, n)
+
+
+def dropout_apply(x, mask, float scale, out):
+    """``out = x * scale * mask`` with a uint8 mask drawn earlier."""
+    cdef cnp.ndarray xa = _array(x, "x", F32, False)
+    cdef cnp.ndarray m = _like(mask, "mask", xa, "x", U8, False)
+    cdef cnp.ndarray o = _like(out, "out", xa, "x", F32, True)
+    cdef size_t n = cnp.PyArray_SIZE(xa)
+    cdef float *xa_p = _f(xa)
+    cdef float *o_p = _f(o)
+    cdef const uint8_t *m_p = <const uint8_t *>cnp.PyArray_DATA(m)
+    with nogil:
+        fm_dropout_apply(xa_p, m_p, scale, o_p, n)
+
+
+# ----------------------------------------------------------------- softmax
+def softmax(x, out):
+    """Row-wise softmax of ``x`` (batch, classes) into ``out``."""
+    cdef cnp.ndarray xa = _matrix(x, "x", False, True)
+    cdef cnp.ndarray o = _like(out, "out", xa, "x", F32, True)
+    cdef size_t rows = cnp.PyArray_DIM(xa, 0), cols = cnp.PyArray_DIM(xa, 1)
+    cdef float *xa_p = _f(xa)
+    cdef float *o_p = _f(o)
+    with nogil:
+        fm_softmax(xa_p, o_p, rows, cols)
+
+
+def log_softmax(x, out):
+    """Row-wise log-softmax of ``x`` (batch, classes) into ``out``."""
+    cdef cnp.ndarray xa = _matrix(x, "x", False, True)
+    cdef cnp.ndarray o = _like(out, "out", xa, "x", F32, True)
+    cdef size_t rows = cnp.PyArray_DIM(xa, 0), cols = cnp.PyArray_DIM(xa, 1)
+    cdef float *xa_p = _f(xa)
+    cdef float *o_p = _f(o)
+    with nogil:
+        fm_log_softmax(xa_p, o_p, rows, cols)
+
+
+def softmax_backward(y, dy, out):
+    """``out = y * (dy - sum(dy * y))`` row-wise."""
+    cdef cnp.ndarray ya = _matrix(y, "y", False)
+    cdef cnp.ndarray d = _like(dy, "dy", ya, "y", F32, False)
+    cdef cnp.ndarray o = _like(out, "out", ya, "y", F32, True)
+    cdef size_t rows = cnp.PyArray_DIM(ya, 0), cols = cnp.PyArray_DIM(ya, 1)
+    cdef float *ya_p = _f(ya)
+    cdef float *d_p = _f(d)
+    cdef float *o_p = _f(o)
+    with nogil:
+        fm_softmax_backward(ya_p, d_p, o_p, rows, cols)
+
+
+def softmax_xent_sparse(logits, labels, dlogits):
+    """Mean softmax cross-entropy of int32 ``labels``; writes its gradient into
+    ``dlogits`` unless None. A label outside [0, classes) is a ValueError."""
+    cdef cnp.ndarray x = _matrix(logits, "logits", False, True)
+    cdef cnp.ndarray lab = _labels(labels, x, "logits")
+    cdef cnp.ndarray d = None
+    if dlogits is not None:
+        d = _like(dlogits, "dlogits", x, "logits", F32, True)
+    cdef size_t rows = cnp.PyArray_DIM(x, 0), cols = cnp.PyArray_DIM(x, 1)
+    cdef float *d_p = _f_or_null(d)
+    cdef double loss
+    cdef float *x_p = _f(x)
+    cdef const int32_t *lab_p = <const int32_t *>cnp.PyArray_DATA(lab)
+    with nogil:
+        loss = fm_xent_sparse(x_p, lab_p, d_p, rows, cols)
+    return loss
+
+
+def softmax_xent_dense(logits, targets, dlogits):
+    """Mean softmax cross-entropy of one-hot or probability ``targets``; writes
+    its gradient into ``dlogits`` unless None."""
+    cdef cnp.ndarray x = _matrix(logits, "logits", False, True)
+    cdef cnp.ndarray t = _like(targets, "targets", x, "logits", F32, False)
+    cdef cnp.ndarray d = None
+    if dlogits is not None:
+        d = _like(dlogits, "dlogits", x, "logits", F32, True)
+    cdef size_t rows = cnp.PyArray_DIM(x, 0), cols = cnp.PyArray_DIM(x, 1)
+    cdef float *d_p = _f_or_null(d)
+    cdef double loss
+    cdef float *x_p = _f(x)
+    cdef float *t_p = _f(t)
+    with nogil:
+        loss = fm_xent_dense(x_p, t_p, d_p, rows, cols)
+    return loss
+
+
+# -------------------------------------------------------------- optimizers
+def sgd_update(params, grads, velocity, float lr, float momentum, bint nesterov):
+    """One SGD step in place; ``velocity`` may be None when ``momentum == 0``."""
+    cdef cnp.ndarray p = _array(params, "params", F32, True)
+    cdef cnp.ndarray g = _like(grads, "grads", p, "params", F32, False)
+    cdef cnp.ndarray v = None
+    if momentum != 0:
+        v = _like(velocity, "velocity", p, "params", F32, True)
+    cdef float *v_p = _f_or_null(v)
+    cdef size_t n = cnp.PyArray_SIZE(p)
+    cdef float *p_p = _f(p)
+    cdef float *g_p = _f(g)
+    with nogil:
+        fm_sgd(p_p, g_p, v_p, n, lr, momentum, nesterov)
+
+
+def adam_update(params, grads, m, v, float alpha, float c1, float c2, float epsilon,
+                float wd_lr):
+    """One Adam(W) step in place with the step size ``alpha`` already
+    bias-corrected, ``c1 = 1 - beta_1``, ``c2 = 1 - beta_2`` and
+    ``wd_lr = weight_decay * lr``."""
+    cdef cnp.ndarray p = _array(params, "params", F32, True)
+    cdef cnp.ndarray g = _like(grads, "grads", p, "params", F32, False)
+    cdef cnp.ndarray ma = _like(m, "m", p, "params", F32, True)
+    cdef cnp.ndarray va = _like(v, "v", p, "params", F32, True)
+    cdef size_t n = cnp.PyArray_SIZE(p)
+    cdef float *p_p = _f(p)
+    cdef float *g_p = _f(g)
+    cdef float *ma_p = _f(ma)
+    cdef float *va_p = _f(va)
+    with nogil:
+        fm_adam(p_p, g_p, ma_p, va_p, n, alpha, c1, c2, epsilon, wd_lr)
+
+
+def rmsprop_update(params, grads, velocity, momentum_buf, float lr, float rho, float c,
+                   float momentum, float epsilon):
+    """One RMSprop step in place, ``c = 1 - rho``; ``momentum_buf`` may be None
+    when ``momentum == 0``."""
+    cdef cnp.ndarray p = _array(params, "params", F32, True)
+    cdef cnp.ndarray g = _like(grads, "grads", p, "params", F32, False)
+    cdef cnp.ndarray va = _like(velocity, "velocity", p, "params", F32, True)
+    cdef cnp.ndarray mb = None
+    if momentum != 0:
+        mb = _like(momentum_buf, "momentum_buf", p, "params", F32, True)
+    cdef float *mb_p = _f_or_null(mb)
+    cdef size_t n = cnp.PyArray_SIZE(p)
+    cdef float *p_p = _f(p)
+    cdef float *g_p = _f(g)
+    cdef float *va_p = _f(va)
+    with nogil:
+        fm_rmsprop(p_p, g_p, va_p, mb_p, n, lr, rho, c, momentum, epsilon)
+
+
+# ----------------------------------------------------------------- metrics
+def count_correct_sparse(scores, labels):
+    """Rows whose argmax (first maximum) equals the int32 label."""
+    cdef cnp.ndarray s = _matrix(scores, "scores", False, True)
+    cdef cnp.ndarray lab = _labels(labels, s, "scores")
+    cdef size_t rows = cnp.PyArray_DIM(s, 0), cols = cnp.PyArray_DIM(s, 1)
+    cdef size_t hits
+    cdef float *s_p = _f(s)
+    cdef const int32_t *lab_p = <const int32_t *>cnp.PyArray_DATA(lab)
+    with nogil:
+        hits = fm_count_correct_sparse(s_p, lab_p, rows, cols)
+    return hits
+
+
+def count_correct_dense(scores, targets):
+    """Rows whose argmax equals the argmax of the target row."""
+    cdef cnp.ndarray s = _matrix(scores, "scores", False, True)
+    cdef cnp.ndarray t = _like(targets, "targets", s, "scores", F32, False)
+    cdef size_t rows = cnp.PyArray_DIM(s, 0), cols = cnp.PyArray_DIM(s, 1)
+    cdef size_t hits
+    cdef float *s_p = _f(s)
+    cdef float *t_p = _f(t)
+    with nogil:
+        hits = fm_count_correct_dense(s_p, t_p, rows, cols)
+    return hits

@@ -1,0 +1,46 @@
+"""Builds fastmlp's one compiled extension, fastmlp.backend._kernels (the C
+kernels in csrc/ behind Cython wrappers). Project metadata is in pyproject.toml.
+
+Set FASTMLP_NATIVE=1 to add -march=native (a faster build that runs only on
+CPUs like the one that built it).
+"""
+
+import os
+import sys
+from glob import glob
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+if sys.platform == "win32":
+    # MSVC: /fp:precise is its default, the counterpart of the flags below.
+    compile_args = ["/O2"]
+else:
+    # No -ffast-math: the kernels keep NumPy's float32 results. -std=c99 and
+    # -ffp-contract=off keep a*b+c from being fused into an FMA (which rounds
+    # differently); -fno-math-errno only lets sqrtf inline (no errno write).
+    compile_args = ["-O3", "-std=c99", "-ffp-contract=off", "-fno-math-errno"]
+    if os.environ.get("FASTMLP_NATIVE", "").strip() == "1":
+        compile_args.append("-march=native")
+
+extension = Extension(
+    "fastmlp.backend._kernels",
+    sources=["fastmlp/backend/_kernels.pyx"],
+    include_dirs=["csrc", np.get_include()],
+    depends=sorted(glob("csrc/*.h")),
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    extra_compile_args=compile_args,
+)
+
+setup(
+    ext_modules=cythonize(
+        [extension],
+        compiler_directives={
+            "language_level": 3,
+            "boundscheck": False,
+            "wraparound": False,
+            "cdivision": True,
+        },
+    ),
+)
