@@ -191,9 +191,8 @@ class DatasetNotFoundError(FileNotFoundError):
                 " apt-get install dataset-fashion-mnist);"
             )
         where = f" into {cache}" if cache is not None else ""
-        lines.append(
-            f"  - go online (and unset FASTMLP_OFFLINE): the files are downloaded{where} on first use."
-        )
+        how = "unset FASTMLP_OFFLINE and go online" if _offline() else "go online"
+        lines.append(f"  - {how}: the files are downloaded{where} on first use (load_data(download=True)).")
         super().__init__("\n".join(lines))
 
 
@@ -358,9 +357,10 @@ class _Progress:
                 self._draw()
         elif self.total:
             pct = self.done * 100 // self.total
-            while self._next_pct < 100 and pct >= self._next_pct:
-                self._print(f"  {self._next_pct}%  {_fmt_bytes(self.done)} / {_fmt_bytes(self.total)}")
-                self._next_pct += 25
+            if self._next_pct <= pct < 100:  # one line per quarter reached; "done" reports 100 %
+                bucket = pct - pct % 25
+                self._print(f"  {bucket}%  {_fmt_bytes(self.done)} / {_fmt_bytes(self.total)}")
+                self._next_pct = bucket + 25
 
     def close(self, error: Optional[BaseException] = None) -> None:
         if not self.enabled:
@@ -372,6 +372,17 @@ class _Progress:
             self._print(f"  done: {_fmt_bytes(self.done)} in {elapsed:.1f} s")
         else:
             self._print(f"  failed after {_fmt_bytes(self.done)}: {error}")
+
+
+def _chmod_default(p: Path) -> None:
+    """Make a mkstemp file (mode 0600) world-readable like an ordinary cache file.
+    (A fixed 0644: querying the umask would briefly change it process-wide.)"""
+    if os.name == "nt":
+        return
+    try:
+        os.chmod(p, 0o644)
+    except OSError:
+        pass
 
 
 def download_file(
@@ -435,6 +446,7 @@ def download_file(
                     raise DownloadError(f"{url}: empty response")
         if verify is not None:
             verify(tmp)
+        _chmod_default(tmp)
         os.replace(tmp, dest)
         if bar is not None:
             bar.close()
@@ -480,7 +492,7 @@ def _download(name: str, dest_dir: Path, present: Dict[str, Path], searched: Lis
             try:
                 download_file(mirror, dest, lambda p: _verify_npz(p, name, label=mirror, fname=fname), progress=progress)
             except (OSError, ValueError, http.client.HTTPException) as exc:
-                searched.append(f"download {mirror}: {_reason(exc)}")
+                searched.append(f"download {mirror}: {_reason(exc, mirror)}")
                 continue
             return DatasetFiles(name, "npz", "download", dest_dir, npz=dest)
         for base in list(missing):
@@ -488,12 +500,12 @@ def _download(name: str, dest_dir: Path, present: Dict[str, Path], searched: Lis
             try:
                 download_file(url, dest_dir / (base + ".gz"), _verify_idx_gz(name, base, url), progress=progress)
             except DownloadError as exc:
-                searched.append(f"download {url}: {_reason(exc)}")
+                searched.append(f"download {url}: {_reason(exc, url)}")
                 if exc.unreachable:  # the next file will not come from this mirror either
                     break
                 continue
             except (OSError, ValueError, http.client.HTTPException) as exc:
-                searched.append(f"download {url}: {_reason(exc)}")
+                searched.append(f"download {url}: {_reason(exc, url)}")
                 continue
             missing.remove(base)
             have[base] = dest_dir / (base + ".gz")
@@ -502,8 +514,10 @@ def _download(name: str, dest_dir: Path, present: Dict[str, Path], searched: Lis
     return None
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException, url: str = "") -> str:
     text = str(exc).replace("\n", " ").strip()
+    if url and text.startswith(url + ": "):
+        text = text[len(url) + 2 :]
     return text or type(exc).__name__
 
 
