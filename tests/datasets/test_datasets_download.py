@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from fastmlp.datasets import DatasetNotFoundError, DownloadError, _fetch, fashion_mnist, mnist
-from fastmlp.datasets._idx import ChecksumError, idx_bytes, write_idx
+from fastmlp.datasets._idx import ChecksumError, idx_bytes
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
