@@ -1,5 +1,34 @@
-"""fastmlp: a small, fast Keras-like framework for multilayer perceptrons."""
+"""fastmlp: a small, fast Keras-like framework for multilayer perceptrons.
+
+Write Keras programs with ``fastmlp.`` in place of ``keras.``::
+
+    model = fastmlp.Sequential([
+        fastmlp.layers.Flatten(input_shape=(28, 28)),
+        fastmlp.layers.Dense(128, activation="relu"),
+        fastmlp.layers.Dropout(0.2),
+        fastmlp.layers.Dense(10),
+    ])
+"""
 
 __version__ = "0.1.0"
 
-from . import backend  # noqa: E402,F401
+from . import (  # noqa: E402
+    activations, backend, callbacks, initializers, layers, losses, metrics, models, ops,
+    optimizers, utils,
+)
+from .layers import Input  # noqa: E402
+from .models import Model, Sequential, load_model  # noqa: E402
+
+__all__ = [
+    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
+    "initializers", "layers", "load_model", "losses", "metrics", "models", "ops", "optimizers",
+    "utils",
+]
+
+
+def __getattr__(name):
+    # The dataset loaders are imported on first use, keeping `import fastmlp` quick.
+    if name == "datasets":
+        import importlib
+        return importlib.import_module(".datasets", __name__)
+    raise AttributeError(f"module 'fastmlp' has no attribute {name!r}")

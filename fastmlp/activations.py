@@ -1,0 +1,59 @@
+"""Activation functions by Keras's names.
+
+Each function takes an array and returns a new float32 array on the current
+backend. Layers refer to activations by name (:func:`get`) and run them
+through the backend's fused kernels.
+"""
+
+from . import ops as _ops
+
+
+def linear(x):
+    """The identity (as float32)."""
+    return _ops._float_array(_ops.get_ops(), x, "x", min_ndim=0).copy()
+
+
+def relu(x):
+    """``max(x, 0)``."""
+    return _ops.relu(x)
+
+
+def sigmoid(x):
+    """``1 / (1 + exp(-x))``."""
+    return _ops.sigmoid(x)
+
+
+def tanh(x):
+    """Hyperbolic tangent."""
+    return _ops.tanh(x)
+
+
+def softmax(x, axis=-1):
+    """Softmax along ``axis``."""
+    return _ops.softmax(x, axis=axis)
+
+
+_BY_NAME = {"linear": linear, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax}
+NAMES = tuple(_BY_NAME)
+
+
+def get(identifier):
+    """The canonical name of an activation given as None, a name or one of
+    this module's functions."""
+    if identifier is None:
+        return "linear"
+    if isinstance(identifier, str):
+        name = identifier.lower()
+        if name in _BY_NAME:
+            return name
+        raise ValueError(f"unknown activation {identifier!r}; valid activations are {', '.join(NAMES)}")
+    for name, fn in _BY_NAME.items():
+        if identifier is fn:
+            return name
+    raise TypeError(
+        f"activation must be a name ({', '.join(NAMES)}) or a fastmlp.activations function, "
+        f"got {identifier!r}"
+    )
+
+
+__all__ = ["get", "linear", "relu", "sigmoid", "softmax", "tanh"]

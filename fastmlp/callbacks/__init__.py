@@ -1,0 +1,11 @@
+"""Callbacks with Keras's names."""
+
+from .callback import Callback, CallbackList, LambdaCallback
+from .csv_logger import CSVLogger
+from .early_stopping import EarlyStopping
+from .history import History
+from .model_checkpoint import ModelCheckpoint
+from .progbar_logger import ProgbarLogger
+
+__all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
+           "ModelCheckpoint", "ProgbarLogger"]

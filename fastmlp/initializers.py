@@ -1,0 +1,177 @@
+"""Weight initializers with Keras's names and formulas.
+
+Values are drawn in float64 from the global seeded generator
+(:mod:`fastmlp.random`) on the host and cast to float32, so a seed gives the
+same weights on every backend.
+"""
+
+import math
+
+import numpy as np
+
+from . import random as _random
+
+
+def _fans(shape):
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    return shape[0], shape[1]
+
+
+class Initializer:
+    """Base class: ``init(shape)`` returns a float32 NumPy array.
+
+    With ``seed`` set, an initializer draws from its own generator (the same
+    values on every call, as in Keras); otherwise from the global one.
+    """
+
+    def __init__(self, seed=None):
+        self.seed = seed
+
+    def _rng(self):
+        return _random.generator() if self.seed is None else np.random.default_rng(self.seed)
+
+    def __call__(self, shape):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {} if self.seed is None else {"seed": self.seed}
+
+
+class Zeros(Initializer):
+    def __init__(self):
+        super().__init__(None)
+
+    def __call__(self, shape):
+        return np.zeros(shape, dtype=np.float32)
+
+
+class Ones(Initializer):
+    def __init__(self):
+        super().__init__(None)
+
+    def __call__(self, shape):
+        return np.ones(shape, dtype=np.float32)
+
+
+class RandomUniform(Initializer):
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        super().__init__(seed)
+        self.minval, self.maxval = float(minval), float(maxval)
+
+    def __call__(self, shape):
+        return self._rng().uniform(self.minval, self.maxval, size=shape).astype(np.float32)
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
+
+
+class RandomNormal(Initializer):
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed)
+        self.mean, self.stddev = float(mean), float(stddev)
+
+    def __call__(self, shape):
+        return self._rng().normal(self.mean, self.stddev, size=shape).astype(np.float32)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+
+
+def _truncated_normal(rng, stddev, shape):
+    """Normal draws redrawn until within two standard deviations."""
+    values = rng.normal(0.0, stddev, size=shape)
+    outside = np.abs(values) > 2 * stddev
+    while outside.any():
+        values[outside] = rng.normal(0.0, stddev, size=int(outside.sum()))
+        outside = np.abs(values) > 2 * stddev
+    return values.astype(np.float32)
+
+
+class VarianceScaling(Initializer):
+    """Keras's VarianceScaling: scale / fan, uniform or truncated normal."""
+
+    _TRUNCATION_STDDEV = 0.87962566103423978  # stddev of a unit normal truncated at +-2
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+        super().__init__(seed)
+        if mode not in ("fan_in", "fan_out", "fan_avg"):
+            raise ValueError(f"mode must be fan_in, fan_out or fan_avg, got {mode!r}")
+        if distribution not in ("uniform", "truncated_normal", "untruncated_normal"):
+            raise ValueError(f"unknown distribution {distribution!r}")
+        self.scale, self.mode, self.distribution = float(scale), mode, distribution
+
+    def __call__(self, shape):
+        fan_in, fan_out = _fans(shape)
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
+        variance = self.scale / max(1.0, fan)
+        rng = self._rng()
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * variance)
+            return rng.uniform(-limit, limit, size=shape).astype(np.float32)
+        if self.distribution == "untruncated_normal":
+            return rng.normal(0.0, math.sqrt(variance), size=shape).astype(np.float32)
+        return _truncated_normal(rng, math.sqrt(variance) / self._TRUNCATION_STDDEV, shape)
+
+    def get_config(self):
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                **super().get_config()}
+
+
+def _preset(name, scale, mode, distribution):
+    """A named VarianceScaling setting, as Keras defines Glorot, He and LeCun."""
+
+    def __init__(self, seed=None):
+        VarianceScaling.__init__(self, scale, mode, distribution, seed)
+
+    def get_config(self):
+        return Initializer.get_config(self)
+
+    doc = f"VarianceScaling(scale={scale}, mode={mode!r}, distribution={distribution!r})."
+    return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config, "__doc__": doc})
+
+
+GlorotUniform = _preset("GlorotUniform", 1.0, "fan_avg", "uniform")
+GlorotNormal = _preset("GlorotNormal", 1.0, "fan_avg", "truncated_normal")
+HeUniform = _preset("HeUniform", 2.0, "fan_in", "uniform")
+HeNormal = _preset("HeNormal", 2.0, "fan_in", "truncated_normal")
+LecunUniform = _preset("LecunUniform", 1.0, "fan_in", "uniform")
+LecunNormal = _preset("LecunNormal", 1.0, "fan_in", "truncated_normal")
+
+_BY_NAME = {
+    "zeros": Zeros, "ones": Ones, "random_uniform": RandomUniform, "random_normal": RandomNormal,
+    "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_uniform": HeUniform,
+    "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
+}
+_NAME_OF = {cls: name for name, cls in _BY_NAME.items()}
+
+
+def get(identifier):
+    """An initializer from a name, a class or an instance."""
+    if isinstance(identifier, Initializer):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()
+    if isinstance(identifier, str):
+        key = identifier.lower()
+        if key in _BY_NAME:
+            return _BY_NAME[key]()
+        raise ValueError(f"unknown initializer {identifier!r}; valid names are {', '.join(_BY_NAME)}")
+    raise TypeError(f"initializer must be a name or an Initializer, got {identifier!r}")
+
+
+def serialize(initializer):
+    """A JSON-able description, inverted by :func:`deserialize`."""
+    cls = type(initializer)
+    return {"class_name": _NAME_OF.get(cls, cls.__name__), "config": initializer.get_config()}
+
+
+def deserialize(config):
+    name = config["class_name"]
+    if name in _BY_NAME:
+        cls = _BY_NAME[name]
+    else:
+        cls = {c.__name__: c for c in (VarianceScaling,)}.get(name)
+        if cls is None:
+            raise ValueError(f"unknown initializer {name!r} in saved configuration")
+    return cls(**config.get("config", {}))

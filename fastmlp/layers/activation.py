@@ -1,0 +1,80 @@
+"""Standalone activation layers: Activation, ReLU, Softmax."""
+
+from .. import activations
+from .layer import Layer
+
+# The backend kernels (forward, backward) of each activation; ``linear`` has none.
+KERNELS = {
+    "relu": ("relu_forward", "relu_backward"),
+    "sigmoid": ("sigmoid_forward", "sigmoid_backward"),
+    "tanh": ("tanh_forward", "tanh_backward"),
+    "softmax": ("softmax", "softmax_backward"),
+}
+
+
+def activation_forward(layer, name, x):
+    """Run activation ``name`` on ``x`` into ``layer``'s output buffer."""
+    y = layer.buffer("y", x.shape)
+    getattr(layer.ops, KERNELS[name][0])(x, y)
+    return y
+
+
+def activation_backward(layer, name, y, dy):
+    """The gradient through activation ``name`` whose output was ``y``."""
+    dx = layer.buffer("dx", dy.shape)
+    getattr(layer.ops, KERNELS[name][1])(y, dy, dx)
+    return dx
+
+
+class Activation(Layer):
+    """Applies an activation function by name (``"relu"``, ``"softmax"``...)."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+        self.emits_softmax = self.activation == "softmax"
+
+    def forward(self, x, training=False, logits=False):
+        self._passthrough = self.activation == "linear" or (logits and self.emits_softmax)
+        if self._passthrough:
+            return x
+        self._y = activation_forward(self, self.activation, x)
+        return self._y
+
+    def backward(self, dy, need_dx=True):
+        if not need_dx:
+            return None
+        if self._passthrough:
+            return dy
+        return activation_backward(self, self.activation, self._y, dy)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": self.activation}
+
+
+class ReLU(Activation):
+    """``max(x, 0)``. Only Keras's default arguments are supported."""
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+        if max_value is not None or negative_slope != 0.0 or threshold != 0.0:
+            raise ValueError("fastmlp's ReLU supports only max_value=None, negative_slope=0, threshold=0")
+        super().__init__("relu", **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["activation"]
+        return config
+
+
+class Softmax(Activation):
+    """Softmax over the last axis."""
+
+    def __init__(self, axis=-1, **kwargs):
+        if axis != -1:
+            raise ValueError(f"fastmlp's Softmax supports only axis=-1, got {axis}")
+        super().__init__("softmax", **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["activation"]
+        return config

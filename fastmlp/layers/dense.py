@@ -1,0 +1,101 @@
+"""Dense: ``activation(x @ kernel + bias)`` on the fused kernels."""
+
+from .. import activations, initializers
+from .activation import KERNELS
+from .layer import Layer
+
+# Activations the dense kernel fuses into its GEMM epilogue.
+_FUSED = ("linear", "relu")
+
+
+class Dense(Layer):
+    """A fully connected layer.
+
+    ``relu`` and ``linear`` run fused into the dense kernel; ``sigmoid``,
+    ``tanh`` and ``softmax`` run as a second pass (and a final softmax is
+    folded into the cross-entropy during training).
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", **kwargs):
+        if isinstance(units, bool) or not isinstance(units, int) and not hasattr(units, "__index__"):
+            raise TypeError(f"Dense units must be a positive integer, got {units!r}")
+        units = int(units)
+        if units <= 0:
+            raise ValueError(f"Dense units must be a positive integer, got {units}")
+        super().__init__(**kwargs)
+        self.units = units
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.emits_softmax = self.activation == "softmax"
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 1:
+            raise ValueError(
+                f"Dense layer {self.name!r} needs flat inputs (features,), got per-sample shape "
+                f"{input_shape}; put a Flatten layer before it"
+            )
+        return (self.units,)
+
+    def param_specs(self):
+        specs = [("kernel", (self.input_shape_[0], self.units), self.kernel_initializer)]
+        if self.use_bias:
+            specs.append(("bias", (self.units,), self.bias_initializer))
+        return specs
+
+    @property
+    def kernel(self):
+        return self._weights.get("kernel")
+
+    @property
+    def bias(self):
+        return self._weights.get("bias")
+
+    def forward(self, x, training=False, logits=False):
+        ops = self.ops
+        n = x.shape[0]
+        act = "linear" if logits and self.emits_softmax else self.activation
+        self._x = x
+        self._act = act
+        y = self.buffer("y", (n, self.units))
+        if act in _FUSED:
+            ops.dense_forward(x, self.kernel, self.bias, act, y)
+            self._y = y
+            return y
+        z = self.buffer("z", (n, self.units))
+        ops.dense_forward(x, self.kernel, self.bias, "linear", z)
+        getattr(ops, KERNELS[act][0])(z, y)
+        self._y = y
+        return y
+
+    def backward(self, dy, need_dx=True):
+        ops = self.ops
+        act = self._act
+        if act not in _FUSED:
+            dz = self.buffer("dz", dy.shape)
+            getattr(ops, KERNELS[act][1])(self._y, dy, dz)
+            dy, act = dz, "linear"
+        dx = self.buffer("dx", self._x.shape) if need_dx else None
+        ops.dense_backward(self._x, self.kernel, self._y, dy, act,
+                           self._grads["kernel"], self._grads.get("bias"), dx)
+        return dx
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("kernel_initializer", "bias_initializer"):
+            if isinstance(config.get(key), dict):
+                config[key] = initializers.deserialize(config[key])
+        return cls(**config)

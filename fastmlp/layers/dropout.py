@@ -1,0 +1,52 @@
+"""Dropout with counter-based masks: the same seed gives the same masks on
+every backend and every run."""
+
+import numpy as np
+
+from .. import random as _random
+from .layer import Layer
+
+
+class Dropout(Layer):
+    """Randomly zeroes a fraction ``rate`` of inputs during training and scales
+    the rest by ``1 / (1 - rate)``; the identity at inference.
+
+    The mask of training step ``s`` is drawn from Philox keyed by
+    ``(seed, s)``; ``seed`` defaults to a draw from the global generator, so
+    :func:`fastmlp.utils.set_random_seed` makes it reproducible.
+    """
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating, np.integer)):
+            raise TypeError(f"Dropout rate must be a number, got {rate!r}")
+        rate = float(rate)
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
+        if noise_shape is not None:
+            raise ValueError("fastmlp's Dropout does not support noise_shape")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                                 or not 0 <= seed < 2**64):
+            raise ValueError(f"Dropout seed must be an integer in [0, 2**64), got {seed!r}")
+        super().__init__(**kwargs)
+        self.rate = rate
+        self.seed = int(seed) if seed is not None else _random.draw_seed()
+        self.step = 0
+
+    def forward(self, x, training=False, logits=False):
+        self._active = training and self.rate > 0
+        if not self._active:
+            return x
+        mask = self.buffer("mask", x.shape, np.uint8)
+        y = self.buffer("y", x.shape)
+        self.ops.dropout_forward(x, self.rate, self.seed, self.step, mask, y)
+        self.step += 1
+        self._mask = mask
+        return y
+
+    def backward(self, dy, need_dx=True):
+        if not need_dx or not self._active:
+            return dy if need_dx else None
+        return self.ops.dropout_backward(dy, self._mask, self.rate, dy)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}

@@ -1,0 +1,283 @@
+"""The Layer base class and the parameter store layers' weights live in.
+
+A layer declares its parameters in ``build``; the model that owns it places
+every parameter of every layer in one contiguous float32 buffer (and the
+gradients in a twin buffer), giving each layer views into both, so one
+optimizer kernel call updates the whole model.
+
+Inside a model, layers see 2-D float32 batches ``(n, features)``: the model
+flattens its input once at the door, and per-sample shapes are tracked only
+for checking and for ``summary()``.
+"""
+
+import math
+import re
+
+import numpy as np
+
+from ..backend import get_ops
+
+_name_counts = {}
+
+
+def unique_name(prefix):
+    """``prefix``, then ``prefix_1``, ``prefix_2``... as Keras names layers."""
+    count = _name_counts.get(prefix, 0)
+    _name_counts[prefix] = count + 1
+    return prefix if count == 0 else f"{prefix}_{count}"
+
+
+def _snake_case(name):
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def normalize_shape(shape, what="input_shape"):
+    """A per-sample shape as a tuple of positive ints."""
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{what} must be a tuple of positive integers, got {shape!r}") from None
+    if not shape or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0
+                            for d in shape):
+        raise ValueError(f"{what} must be a non-empty tuple of positive integers, got {shape!r}")
+    return tuple(int(d) for d in shape)
+
+
+class ParamStore:
+    """All parameters of a group of layers in one float32 buffer, the gradients
+    in a twin buffer; layers hold views into both."""
+
+    def __init__(self, ops, layers, owner=None):
+        self.ops = ops
+        self.owner = owner
+        specs = [(layer, name, shape, init) for layer in layers
+                 for name, shape, init in layer.param_specs()]
+        self.size = sum(math.prod(shape) for _, _, shape, _ in specs)
+        host = np.empty(self.size, dtype=np.float32)
+        offset = 0
+        placed = []
+        for layer, name, shape, init in specs:
+            count = math.prod(shape)
+            # A layer that already has weights (being moved into a merged
+            # store) keeps their values; a new one is initialised.
+            current = layer._weights.get(name)
+            value = init(shape) if current is None else ops.to_numpy(current)
+            host[offset:offset + count] = np.asarray(value, dtype=np.float32).reshape(-1)
+            placed.append((layer, name, shape, offset, count))
+            offset += count
+        self.params = ops.asarray(host)
+        self.grads = ops.alloc(self.size)
+        self.placed = placed
+        for layer, name, shape, offset, count in placed:
+            layer._bind(name, self.params[offset:offset + count].reshape(shape),
+                        self.grads[offset:offset + count].reshape(shape))
+        for layer in layers:
+            layer._store = self
+
+    def trainable_segments(self):
+        """``[(start, stop), ...]``: the runs of the buffer that belong to
+        trainable layers, merged where adjacent."""
+        segments = []
+        for layer, _, _, offset, count in self.placed:
+            if not layer.trainable:
+                continue
+            if segments and segments[-1][1] == offset:
+                segments[-1] = (segments[-1][0], offset + count)
+            else:
+                segments.append((offset, offset + count))
+        return segments
+
+
+class Layer:
+    """Base class of fastmlp layers.
+
+    Subclasses implement ``compute_output_shape``, ``param_specs`` (if they
+    have weights), ``forward`` and ``backward``.
+    """
+
+    #: whether the layer's output is a softmax that a fused cross-entropy may
+    #: replace by emitting logits
+    emits_softmax = False
+
+    def __init__(self, name=None, input_shape=None, input_dim=None, batch_input_shape=None,
+                 trainable=True, dtype=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): "
+                            f"{', '.join(sorted(kwargs))}")
+        if dtype not in (None, "float32", np.float32):
+            raise ValueError(f"fastmlp computes in float32; dtype={dtype!r} is not supported")
+        self.name = name if name is not None else unique_name(_snake_case(type(self).__name__))
+        if batch_input_shape is not None:
+            input_shape = tuple(batch_input_shape)[1:]
+        if input_dim is not None:
+            input_shape = (input_dim,)
+        self._declared_input_shape = None if input_shape is None else normalize_shape(input_shape)
+        self.trainable = trainable
+        self.built = False
+        self.ops = None
+        self._store = None
+        self._weights = {}
+        self._grads = {}
+        self._buffers = {}
+        self.input_shape_ = None
+        self.output_shape_ = None
+
+    # ------------------------------------------------------------------ shapes
+    @property
+    def input_shape(self):
+        """``(None, *per_sample_shape)`` once built."""
+        self._require_built()
+        return (None,) + self.input_shape_
+
+    @property
+    def output_shape(self):
+        self._require_built()
+        return (None,) + self.output_shape_
+
+    def _require_built(self):
+        if not self.built:
+            raise ValueError(f"layer {self.name!r} is not built yet: its input shape is unknown")
+
+    def compute_output_shape(self, input_shape):
+        """The per-sample output shape for a per-sample ``input_shape``."""
+        return input_shape
+
+    def param_specs(self):
+        """``[(name, shape, initializer), ...]`` for the layer's weights."""
+        return []
+
+    def build(self, input_shape):
+        """Build on the current backend for ``input_shape`` (batch axis first,
+        as in Keras: ``(None, 784)``) and create the weights."""
+        input_shape = normalize_shape(tuple(input_shape)[1:], "input_shape")
+        self._build(get_ops(), input_shape)
+        self._place_new_weights()
+
+    def _place_new_weights(self):
+        """Put the weights of newly built layers into a new parameter store."""
+        leaves = self.leaves_without_store()
+        if leaves:
+            ParamStore(self.ops, leaves, owner=self)
+
+    def leaves_with_weights(self):
+        """Layers with weights below this one (itself included)."""
+        return [self] if self.param_specs() else []
+
+    def leaves_without_store(self):
+        """Layers with weights below this one that have no parameter store yet."""
+        return [layer for layer in self.leaves_with_weights() if layer._store is None]
+
+    def _build(self, ops, input_shape):
+        """Fix the per-sample input shape; weights are placed by a ParamStore."""
+        self.output_shape_ = self.compute_output_shape(input_shape)
+        self.input_shape_ = input_shape
+        self.ops = ops
+        self.built = True
+
+    def _bind(self, name, value, grad):
+        self._weights[name] = value
+        self._grads[name] = grad
+
+    # -------------------------------------------------------------- execution
+    def buffer(self, key, shape, dtype=np.float32):
+        """A reusable work buffer, so steady-state steps do not allocate.
+
+        Buffers are kept per shape; only a few shapes are kept, so calls with
+        many different batch sizes do not hoard memory.
+        """
+        buf = self._buffers.get((key, shape))
+        if buf is None:
+            if len(self._buffers) >= 16:
+                self._buffers.clear()
+            buf = self.ops.xp.empty(shape, dtype=dtype)
+            self._buffers[(key, shape)] = buf
+        return buf
+
+    def forward(self, x, training=False, logits=False):
+        """Output for the 2-D float32 batch ``x``; with ``logits`` a softmax
+        layer returns its input (the loss applies the softmax itself)."""
+        raise NotImplementedError
+
+    def backward(self, dy, need_dx=True):
+        """Accumulate weight gradients from ``dy``; return the input gradient
+        (or None when ``need_dx`` is false)."""
+        raise NotImplementedError
+
+    def __call__(self, x, training=False):
+        """Run the layer on its own, building it (and its weights) from ``x``."""
+        from ..models.engine import as_input_batch, SymbolicTensor
+        if isinstance(x, SymbolicTensor):
+            return x.apply(self)
+        ops = self.ops or get_ops()
+        batch, sample_shape = as_input_batch(ops, x, self.input_shape_ if self.built else None,
+                                             self.name)
+        if not self.built:
+            self._build(ops, sample_shape)
+            self._place_new_weights()
+        out = self.forward(batch, training=training)
+        return out.reshape((out.shape[0],) + self.output_shape_).copy()
+
+    # ---------------------------------------------------------------- weights
+    @property
+    def weights(self):
+        """The layer's weight arrays (views into the model's parameter buffer)."""
+        return [self._weights[name] for name, _, _ in self.param_specs()] if self.built else []
+
+    trainable_weights = weights
+
+    @property
+    def non_trainable_weights(self):
+        return []
+
+    def get_weights(self):
+        """Copies of the weights as NumPy arrays, in Keras's order."""
+        return [np.array(self.ops.to_numpy(w), copy=True) for w in self.weights]
+
+    def set_weights(self, weights):
+        """Replace the weights with arrays of the same shapes (all checked
+        before any is written)."""
+        self._assign_weights(self._check_weights(weights))
+
+    def _assign_weights(self, converted):
+        for target, value in zip(self.weights, converted):
+            target[...] = self.ops.asarray(value)
+
+    def _check_weights(self, weights):
+        """The new weights as float32 arrays, or an error naming the problem."""
+        current = self.weights
+        weights = list(weights)
+        if len(weights) != len(current):
+            raise ValueError(f"layer {self.name!r} has {len(current)} weight arrays, got {len(weights)}")
+        converted = []
+        for i, (target, value) in enumerate(zip(current, weights)):
+            value = np.asarray(value)
+            if value.dtype.kind not in "fiu":
+                raise TypeError(f"weight {i} of layer {self.name!r} must be numeric, got dtype {value.dtype}")
+            if value.shape != target.shape:
+                raise ValueError(f"weight {i} of layer {self.name!r} has shape {target.shape}, "
+                                 f"got {value.shape}")
+            value = value.astype(np.float32)
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"weight {i} of layer {self.name!r} holds NaN or infinity")
+            converted.append(value)
+        return converted
+
+    def count_params(self):
+        self._require_built()
+        return sum(int(w.size) for w in self.weights)
+
+    # ----------------------------------------------------------------- config
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable}
+        if self._declared_input_shape is not None:
+            config["input_shape"] = list(self._declared_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r}, built={self.built}>"

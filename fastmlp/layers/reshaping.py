@@ -1,0 +1,43 @@
+"""Flatten and the input marker."""
+
+import math
+
+from .layer import Layer, normalize_shape
+
+
+class Flatten(Layer):
+    """Flattens each sample to one dimension: ``(n, 28, 28) -> (n, 784)``."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+
+    def compute_output_shape(self, input_shape):
+        return (math.prod(input_shape),)
+
+    def forward(self, x, training=False, logits=False):
+        # Batches reach layers already flat to (n, features).
+        return x
+
+    def backward(self, dy, need_dx=True):
+        return dy if need_dx else None
+
+
+class InputLayer(Layer):
+    """Declares the per-sample input shape of a model; it has no computation."""
+
+    def __init__(self, shape=None, input_shape=None, batch_size=None, name=None, **kwargs):
+        shape = shape if shape is not None else input_shape
+        if shape is None:
+            raise ValueError("InputLayer needs a shape, e.g. InputLayer(shape=(784,))")
+        super().__init__(name=name, input_shape=normalize_shape(shape, "shape"), **kwargs)
+
+    def forward(self, x, training=False, logits=False):
+        return x
+
+    def backward(self, dy, need_dx=True):
+        return dy if need_dx else None
+
+    def get_config(self):
+        config = super().get_config()
+        config["shape"] = config.pop("input_shape")
+        return config

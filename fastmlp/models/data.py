@@ -1,0 +1,66 @@
+"""Batches for the training loop, drawn into reused float32 buffers.
+
+Inputs stay in the caller's dtype (uint8 images are not copied to float32 as
+a whole); each batch is gathered and cast as it is drawn.
+"""
+
+import numpy as np
+
+# Rows checked for NaN/inf at a time, so the check needs little memory.
+_FINITE_CHECK_ROWS = 4096
+
+
+class ArrayData:
+    """Inputs ``x`` (flattened to ``(n, features)``) and prepared targets."""
+
+    def __init__(self, model, x, y, what="x"):
+        x = x if isinstance(x, np.ndarray) else np.asarray(x)
+        if x.dtype.kind not in "fiu":
+            raise TypeError(f"{what} must be numeric, got dtype {x.dtype}")
+        if x.ndim < 2:
+            raise ValueError(f"{what} must have a batch axis and features, shape (n, ...); got {x.shape}. "
+                             "For a single sample use x[None]")
+        if x.shape[0] == 0:
+            raise ValueError(f"{what} is empty (shape {x.shape})")
+        model._ensure_built(x.shape[1:])
+        self.x = x.reshape(x.shape[0], -1)
+        if self.x.dtype.kind == "f":
+            for start in range(0, len(self.x), _FINITE_CHECK_ROWS):
+                if not np.isfinite(self.x[start:start + _FINITE_CHECK_ROWS]).all():
+                    raise ValueError(f"{what} holds NaN or infinity; fastmlp does not train on "
+                                     "non-finite inputs")
+        if y is None:
+            raise ValueError(f"targets (y) are required with {what}")
+        self.y = model.loss.prepare_targets(y, int(np.prod(model.output_shape_)))
+        if len(self.y) != len(self.x):
+            raise ValueError(f"{what} has {len(self.x)} samples but y has {len(self.y)}")
+        self.ops = model.ops
+        self._buffers = {}
+
+    def __len__(self):
+        return len(self.x)
+
+    def _buffer(self, key, shape, dtype):
+        buf = self._buffers.get((key, shape[0]))
+        if buf is None:
+            buf = self._buffers[(key, shape[0])] = np.empty(shape, dtype=dtype)
+        return buf
+
+    def batches(self, batch_size, order=None):
+        """Yield ``(x_batch, y_batch)`` backend arrays, in ``order`` (an index
+        permutation) or in sequence. The arrays are reused between steps."""
+        n, features = self.x.shape
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            rows = stop - start
+            if order is None:
+                xb, yb = self.x[start:stop], self.y[start:stop]
+            else:
+                idx = order[start:stop]
+                xb = np.take(self.x, idx, axis=0, out=self._buffer("xs", (rows, features), self.x.dtype))
+                yb = np.take(self.y, idx, axis=0, out=self._buffer("y", (rows,) + self.y.shape[1:], self.y.dtype))
+            if xb.dtype != np.float32 or not xb.flags.c_contiguous:
+                xf = self._buffer("xf", (rows, features), np.float32)
+                xf[...] = xb
+                xb = xf
+            yield self.ops.asarray(xb), self.ops.asarray(yb, dtype=yb.dtype)

@@ -1,0 +1,354 @@
+"""Model: a chain of layers with one parameter buffer, usable as a layer.
+
+``Sequential`` builds the chain from a list or ``add``; ``Model(inputs,
+outputs)`` builds it from Keras's functional calls, as long as they form a
+single chain. Training lives in :mod:`fastmlp.models.trainer`.
+"""
+
+import numpy as np
+
+from ..backend import get_ops
+from ..layers.layer import Layer, normalize_shape
+from ..layers.reshaping import InputLayer
+from .trainer import Trainer
+
+
+def as_input_batch(ops, x, expected_shape, who):
+    """``x`` as a 2-D float32 batch on the backend, with its per-sample shape.
+
+    Raises a ValueError/TypeError naming the problem for a non-numeric dtype,
+    a missing batch axis, an empty batch or a per-sample shape other than
+    ``expected_shape`` (when given).
+    """
+    if not isinstance(x, ops.xp.ndarray):
+        x = np.asarray(x)
+    if x.dtype.kind not in "fiu":
+        raise TypeError(f"{who} expects numeric input, got dtype {x.dtype}")
+    if x.ndim < 2:
+        raise ValueError(
+            f"{who} expects a batch of shape (n, ...features); got shape {x.shape}. "
+            "For a single sample use x[None] (or x.reshape(1, -1))"
+        )
+    if x.shape[0] == 0:
+        raise ValueError(f"{who} got an empty batch (shape {x.shape})")
+    sample_shape = tuple(int(d) for d in x.shape[1:])
+    if expected_shape is not None and sample_shape != tuple(expected_shape):
+        raise ValueError(f"{who} expects samples of shape {tuple(expected_shape)}, got {sample_shape} "
+                         f"(input shape {x.shape})")
+    flat = x.reshape(x.shape[0], -1)
+    return ops.xp.ascontiguousarray(ops.xp.asarray(flat), dtype=np.float32), sample_shape
+
+
+class SymbolicTensor:
+    """What ``Input(...)`` returns, and what calling a layer on one returns:
+    a shape and the chain of layers that produces it."""
+
+    def __init__(self, sample_shape, input_layer, layers=()):
+        self.sample_shape = sample_shape
+        self.input_layer = input_layer
+        self.layers = tuple(layers)
+
+    @property
+    def shape(self):
+        return (None,) + self.sample_shape
+
+    def apply(self, layer):
+        if layer.built:
+            if layer.input_shape_ != self.sample_shape:
+                raise ValueError(f"layer {layer.name!r} was built for inputs {layer.input_shape_}, "
+                                 f"got {self.sample_shape}")
+            out_shape = layer.output_shape_
+        else:
+            out_shape = layer.compute_output_shape(self.sample_shape)
+        return SymbolicTensor(out_shape, self.input_layer, self.layers + (layer,))
+
+    def __repr__(self):
+        return f"<SymbolicTensor shape={self.shape}>"
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
+    """A symbolic model input of per-sample ``shape``: the first element of a
+    ``Sequential``, or the start of a functional ``Model``."""
+    if batch_shape is not None:
+        shape = tuple(batch_shape)[1:]
+    layer = InputLayer(shape=shape, name=name, dtype=dtype)
+    return SymbolicTensor(layer._declared_input_shape, layer)
+
+
+class Model(Trainer, Layer):
+    """A chain of layers. ``Model(inputs, outputs)`` takes a functional graph
+    that is a single chain from one ``Input`` to one output."""
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        Layer.__init__(self, name=name, **kwargs)
+        Trainer.__init__(self)
+        self._layers = []
+        self._input_layer = None
+        self.trainable = trainable
+        if inputs is None and outputs is None:
+            return
+        inputs = _single(inputs, "inputs")
+        outputs = _single(outputs, "outputs")
+        if not isinstance(inputs, SymbolicTensor) or not isinstance(outputs, SymbolicTensor):
+            raise TypeError("Model(inputs, outputs) takes the tensors returned by fastmlp.Input and "
+                            "by calling layers on them")
+        if outputs.input_layer is not inputs.input_layer or outputs.layers[:len(inputs.layers)] != inputs.layers:
+            raise ValueError("outputs are not computed from inputs")
+        self._input_layer = inputs.input_layer
+        self._layers = list(outputs.layers[len(inputs.layers):])
+        self._build_if_shape_known()
+
+    # ------------------------------------------------------------ structure
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for layer in getattr(self, "_layers", ()):
+            layer.trainable = self._trainable
+
+    def _declared_sample_shape(self):
+        if self._input_layer is not None:
+            return self._input_layer._declared_input_shape
+        if self._declared_input_shape is not None:
+            return self._declared_input_shape
+        if self._layers:
+            first = self._layers[0]
+            if isinstance(first, Model):
+                return first._declared_sample_shape()
+            return first.input_shape_ if first.built else first._declared_input_shape
+        return None
+
+    def _build_if_shape_known(self):
+        shape = self._declared_sample_shape()
+        if shape is not None and self._layers:
+            self._ensure_built(shape)
+
+    def compute_output_shape(self, input_shape):
+        shape = input_shape
+        for layer in self._layers:
+            shape = layer.output_shape_ if layer.built else layer.compute_output_shape(shape)
+        return shape
+
+    def _build(self, ops, input_shape):
+        if not self._layers:
+            raise ValueError(f"model {self.name!r} has no layers")
+        shape = input_shape
+        for layer in self._layers:
+            if layer.built:
+                if layer.input_shape_ != shape:
+                    raise ValueError(f"layer {layer.name!r} was built for inputs {layer.input_shape_}, "
+                                     f"but receives {shape} here")
+                if layer.ops is not ops:
+                    raise ValueError(f"layer {layer.name!r} lives on the {layer.ops.name!r} backend, "
+                                     f"this model on {ops.name!r}")
+            else:
+                layer._build(ops, shape)
+            shape = layer.output_shape_
+        self.input_shape_ = input_shape
+        self.output_shape_ = shape
+        self.ops = ops
+        self.built = True
+        self._first_weighted = self._index_of_first_weighted()
+
+    def _index_of_first_weighted(self):
+        """Backward passes stop at this layer: nothing before it has weights."""
+        return next((i for i, layer in enumerate(self._layers) if layer.leaves_with_weights()),
+                    len(self._layers))
+
+    def _ensure_built(self, sample_shape):
+        """Build (weights included) for ``sample_shape`` if not built; else
+        check that ``sample_shape`` is what the model takes."""
+        sample_shape = normalize_shape(sample_shape)
+        if self.built:
+            if sample_shape != self.input_shape_:
+                raise ValueError(f"model {self.name!r} expects samples of shape {self.input_shape_}, "
+                                 f"got {sample_shape}")
+            return
+        self._build(get_ops(), sample_shape)
+        self._place_new_weights()
+
+    def build(self, input_shape=None):
+        """Build for ``input_shape`` with the batch axis first, e.g. ``(None, 784)``."""
+        if input_shape is None:
+            shape = self._declared_sample_shape()
+            if shape is None:
+                raise ValueError(f"model {self.name!r} needs an input shape to be built")
+            self._ensure_built(shape)
+        else:
+            self._ensure_built(tuple(input_shape)[1:])
+
+    def leaves(self):
+        """The non-model layers of the chain, nested models expanded."""
+        out = []
+        for layer in self._layers:
+            out.extend(layer.leaves() if isinstance(layer, Model) else [layer])
+        return out
+
+    def leaves_with_weights(self):
+        return [layer for layer in self.leaves() if layer.param_specs()]
+
+    def stores(self):
+        """The parameter stores of this model's weights, each once, in order."""
+        seen = {}
+        for layer in self.leaves_with_weights():
+            seen.setdefault(id(layer._store), layer._store)
+        return list(seen.values())
+
+    @property
+    def emits_softmax(self):
+        return bool(self._layers) and self._layers[-1].emits_softmax
+
+    # ------------------------------------------------------------ execution
+    def forward(self, x, training=False, logits=False):
+        last = len(self._layers) - 1
+        for i, layer in enumerate(self._layers):
+            x = layer.forward(x, training=training, logits=logits and i == last)
+        return x
+
+    def backward(self, dy, need_dx=True):
+        first = 0 if need_dx else self._first_weighted
+        for i in range(len(self._layers) - 1, first - 1, -1):
+            dy = self._layers[i].backward(dy, need_dx=need_dx or i > first)
+        return dy if need_dx else None
+
+    def __call__(self, x, training=False):
+        """Run the model on a batch (inference unless ``training``); returns a
+        new float32 array of shape ``(n, *output_shape)``."""
+        if isinstance(x, SymbolicTensor):
+            return x.apply(self)
+        ops = self.ops or get_ops()
+        batch, sample_shape = as_input_batch(ops, x, None, f"model {self.name!r}")
+        self._ensure_built(sample_shape)
+        out = self.forward(batch, training=bool(training))
+        return out.reshape((out.shape[0],) + self.output_shape_).copy()
+
+    # -------------------------------------------------------------- weights
+    @property
+    def weights(self):
+        return [w for layer in self.leaves() for w in layer.weights]
+
+    @property
+    def trainable_weights(self):
+        return [w for layer in self.leaves() if layer.trainable for w in layer.weights]
+
+    @property
+    def non_trainable_weights(self):
+        return [w for layer in self.leaves() if not layer.trainable for w in layer.weights]
+
+    def get_weights(self):
+        """Copies of every weight array, layer by layer, as NumPy arrays."""
+        return [w for layer in self.leaves() for w in layer.get_weights()]
+
+    def set_weights(self, weights):
+        """Replace every weight; all arrays are checked before any is written."""
+        weights = list(weights)
+        leaves = self.leaves_with_weights()
+        expected = sum(len(layer.weights) for layer in leaves)
+        if len(weights) != expected:
+            raise ValueError(f"model {self.name!r} has {expected} weight arrays, got {len(weights)}")
+        checked, start = [], 0
+        for layer in leaves:
+            count = len(layer.weights)
+            checked.append((layer, layer._check_weights(weights[start:start + count])))
+            start += count
+        for layer, converted in checked:
+            layer._assign_weights(converted)
+
+    def count_params(self):
+        self._require_built()
+        return sum(layer.count_params() for layer in self.leaves())
+
+    # -------------------------------------------------------------- summary
+    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
+        """Print Keras's table: layer (type), output shape, param #, and totals."""
+        print_fn = print_fn or print
+        width = line_length or 65
+        cols = [int(width * p) for p in (positions or (0.45, 0.85, 1.0))]
+        rows = []
+        for layer in self._layers:
+            shape = str((None,) + layer.output_shape_) if layer.built else "?"
+            params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
+            rows.append((f"{layer.name} ({type(layer).__name__})", shape, params))
+
+        def line(fields):
+            text = ""
+            for field, stop in zip(fields, cols):
+                text = (text + field)[:stop - 1].ljust(stop)
+            return text.rstrip()
+
+        print_fn(f'Model: "{self.name}"')
+        print_fn("_" * width)
+        print_fn(line(("Layer (type)", "Output Shape", "Param #")))
+        print_fn("=" * width)
+        for i, row in enumerate(rows):
+            print_fn(line(row))
+            print_fn("=" * width if i == len(rows) - 1 else "")
+        if self.built:
+            total = self.count_params()
+            trainable = sum(int(w.size) for w in self.trainable_weights)
+            print_fn(f"Total params: {total:,} ({_format_bytes(total * 4)})")
+            print_fn(f"Trainable params: {trainable:,} ({_format_bytes(trainable * 4)})")
+            print_fn(f"Non-trainable params: {total - trainable:,} ({_format_bytes((total - trainable) * 4)})")
+        else:
+            print_fn("Total params: unknown until the model is built")
+        print_fn("_" * width)
+
+    # --------------------------------------------------------------- saving
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Write the architecture, weights and optimizer state to one file."""
+        from .saving import save_model
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Write the weights to one file."""
+        from .saving import save_weights
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath):
+        """Read weights written by :meth:`save_weights` or :meth:`save`."""
+        from .saving import load_weights
+        self._require_built()
+        load_weights(self, filepath)
+
+    # --------------------------------------------------------------- config
+    def get_config(self):
+        from ..layers import serialize
+        config = {"name": self.name, "trainable": self.trainable,
+                  "layers": [serialize(layer) for layer in self._layers]}
+        shape = self.input_shape_ if self.built else self._declared_sample_shape()
+        if shape is not None:
+            config["input_shape"] = list(shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        from ..layers import deserialize
+        model = cls(name=config.get("name"))
+        model._layers = [deserialize(spec) for spec in config["layers"]]
+        if config.get("input_shape") is not None:
+            model._declared_input_shape = tuple(config["input_shape"])
+        model.trainable = config.get("trainable", True)
+        model._build_if_shape_known()
+        return model
+
+
+def _single(value, what):
+    if isinstance(value, (list, tuple)):
+        if len(value) != 1:
+            raise NotImplementedError(f"fastmlp models take exactly one {what[:-1]}, got {len(value)}")
+        return value[0]
+    return value
+
+
+def _format_bytes(n):
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.2f} {unit}"
+        n /= 1024

@@ -1,0 +1,224 @@
+"""One-file model format: architecture, weights and optimizer state.
+
+The file is a zip archive holding ``fastmlp.json`` (the architecture, the
+compile settings and the training counters) and one ``.npy`` entry per array.
+Loading reads JSON and raw arrays only (``allow_pickle=False``): nothing in the
+file is executed. Every entry's size is checked against what the JSON says
+before it is decompressed, so a corrupt or hostile file fails with a clear
+error in bounded memory. Saving writes a temporary file beside the target and
+renames it into place, so an interrupted save leaves the previous file intact.
+"""
+
+import io
+import json
+import math
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+FORMAT = "fastmlp-model"
+FORMAT_VERSION = 1
+MANIFEST = "fastmlp.json"
+_MANIFEST_LIMIT = 16 * 2**20
+_NPY_HEADER_LIMIT = 4096
+
+
+class ModelFileError(ValueError):
+    """A model file that is not a readable fastmlp model."""
+
+
+def _atomic_write(filepath, write):
+    """Call ``write(fileobj)`` on a temporary file, then rename it to ``filepath``."""
+    filepath = os.fspath(filepath)
+    directory = os.path.dirname(os.path.abspath(filepath))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".fastmlp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filepath)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _write_archive(filepath, manifest, arrays):
+    def write(f):
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+            archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+            for name, array in arrays.items():
+                buf = io.BytesIO()
+                np.lib.format.write_array(buf, np.ascontiguousarray(array), allow_pickle=False)
+                archive.writestr(f"{name}.npy", buf.getvalue())
+    _atomic_write(filepath, write)
+
+
+def _metric_spec(spec):
+    from .. import metrics
+    return spec if isinstance(spec, str) else {"object": metrics.serialize(metrics.get(spec))}
+
+
+def _state_arrays_and_manifest(model, include_optimizer=True):
+    from .. import __version__, losses, optimizers
+    weights = model.get_weights()
+    arrays = {f"weights/{i:04d}": w for i, w in enumerate(weights)}
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "fastmlp_version": __version__,
+        "model": {"class_name": type(model).__name__, "config": model.get_config()},
+        "weights": [{"name": f"weights/{i:04d}", "shape": list(w.shape)} for i, w in enumerate(weights)],
+        "training_state": {
+            "epochs_seen": model._epochs_seen,
+            "shuffle_seed": str(model._shuffle_seed),
+            "dropout_steps": {layer.name: layer.step for layer in model.leaves() if hasattr(layer, "step")},
+        },
+        "compile": None,
+    }
+    if model.compiled and include_optimizer:
+        opt = model.optimizer
+        if getattr(opt, "_stores", None) != model.stores():
+            model._bind_optimizer()
+        slots = opt.state_arrays()
+        arrays.update({f"optimizer/{key}": value for key, value in slots.items()})
+        manifest["compile"] = {
+            "loss": losses.serialize(model.loss),
+            "optimizer": optimizers.serialize(opt),
+            "metrics": [_metric_spec(spec) for spec in model._metric_specs],
+            "iterations": opt.iterations,
+            "optimizer_state": [{"name": f"optimizer/{key}", "shape": list(v.shape)}
+                                for key, v in slots.items()],
+        }
+    return manifest, arrays
+
+
+def save_model(model, filepath, overwrite=True, include_optimizer=True):
+    """Write ``model`` to one file (any extension)."""
+    model._require_built()
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"{filepath} exists and overwrite=False")
+    manifest, arrays = _state_arrays_and_manifest(model, include_optimizer)
+    _write_archive(filepath, manifest, arrays)
+
+
+def save_weights(model, filepath, overwrite=True):
+    """Write only the weights (and the architecture, for checking on load)."""
+    save_model(model, filepath, overwrite=overwrite, include_optimizer=False)
+
+
+class _Archive:
+    """Reads a model file defensively."""
+
+    def __init__(self, filepath):
+        self.path = os.fspath(filepath)
+        if not os.path.exists(self.path):
+            raise FileNotFoundError(f"no model file at {self.path}")
+        try:
+            self.zip = zipfile.ZipFile(self.path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise ModelFileError(f"{self.path} is not a fastmlp model file (not a readable archive: {exc})") from None
+        self.entries = {info.filename: info for info in self.zip.infolist()}
+
+    def _read(self, name, limit):
+        info = self.entries.get(name)
+        if info is None:
+            raise ModelFileError(f"{self.path} is missing the entry {name!r}")
+        if info.file_size > limit:
+            raise ModelFileError(f"{self.path}: entry {name!r} declares {info.file_size} bytes, "
+                                 f"more than the {limit} expected")
+        try:
+            with self.zip.open(info) as f:
+                data = f.read(limit + 1)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            raise ModelFileError(f"{self.path} is corrupt: cannot read {name!r} ({exc})") from None
+        if len(data) > limit:
+            raise ModelFileError(f"{self.path}: entry {name!r} is larger than it declares")
+        return data
+
+    def manifest(self):
+        try:
+            manifest = json.loads(self._read(MANIFEST, _MANIFEST_LIMIT))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelFileError(f"{self.path} has an unreadable manifest: {exc}") from None
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            raise ModelFileError(f"{self.path} is not a fastmlp model file")
+        version = manifest.get("format_version")
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise ModelFileError(f"{self.path} was written in format version {version} by fastmlp "
+                                 f"{manifest.get('fastmlp_version')}; this fastmlp reads up to version "
+                                 f"{FORMAT_VERSION}. Upgrade fastmlp to load it")
+        return manifest
+
+    def array(self, name, shape):
+        shape = tuple(shape)
+        data = self._read(f"{name}.npy", math.prod(shape) * 4 + _NPY_HEADER_LIMIT)
+        try:
+            array = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise ModelFileError(f"{self.path}: array {name!r} is corrupt ({exc})") from None
+        if array.shape != shape or array.dtype != np.float32:
+            raise ModelFileError(f"{self.path}: array {name!r} is {array.dtype}{array.shape}, "
+                                 f"expected float32{shape}")
+        return array
+
+    def close(self):
+        self.zip.close()
+
+
+def _restore_weights(model, archive, manifest):
+    specs = manifest.get("weights", [])
+    weights = [archive.array(spec["name"], spec["shape"]) for spec in specs]
+    model.set_weights(weights)
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Load a model written by ``model.save``: architecture, weights and, when
+    it was compiled, the optimizer with its state."""
+    from .. import losses, metrics, optimizers
+    from ..layers import deserialize
+
+    archive = _Archive(filepath)
+    try:
+        manifest = archive.manifest()
+        try:
+            model = deserialize(manifest["model"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"{archive.path} holds an architecture this fastmlp cannot build: {exc}") from None
+        model._require_built()
+        _restore_weights(model, archive, manifest)
+        state = manifest.get("training_state", {})
+        model._epochs_seen = int(state.get("epochs_seen", 0))
+        if "shuffle_seed" in state:
+            model._shuffle_seed = int(state["shuffle_seed"])
+        steps = state.get("dropout_steps", {})
+        for layer in model.leaves():
+            if layer.name in steps:
+                layer.step = int(steps[layer.name])
+        config = manifest.get("compile")
+        if compile and config:
+            specs = [m if isinstance(m, str) else metrics.deserialize(m["object"]) for m in config["metrics"]]
+            model.compile(optimizer=optimizers.deserialize(config["optimizer"]),
+                          loss=losses.deserialize(config["loss"]), metrics=specs)
+            model._bind_optimizer()
+            arrays = {spec["name"][len("optimizer/"):]: archive.array(spec["name"], spec["shape"])
+                      for spec in config.get("optimizer_state", [])}
+            model.optimizer.load_state_arrays(arrays, config.get("iterations", 0))
+        return model
+    finally:
+        archive.close()
+
+
+def load_weights(model, filepath):
+    """Load weights saved by ``save``/``save_weights`` into a model of the same architecture."""
+    archive = _Archive(filepath)
+    try:
+        manifest = archive.manifest()
+        _restore_weights(model, archive, manifest)
+    finally:
+        archive.close()

@@ -1,0 +1,68 @@
+"""Sequential: a plain stack of layers."""
+
+from ..layers.layer import Layer, ParamStore
+from ..layers.reshaping import InputLayer
+from .engine import Model, SymbolicTensor
+
+
+class Sequential(Model):
+    """A linear stack of layers, from a list or built up with :meth:`add`.
+
+    The model is built (weights created) as soon as its input shape is known:
+    from ``Input(shape)``, an ``input_shape``/``input_dim`` on the first layer,
+    :meth:`build`, or the first call/fit.
+    """
+
+    def __init__(self, layers=None, name=None, trainable=True, **kwargs):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        for layer in layers or ():
+            self._append(layer)
+        self._build_if_shape_known()
+
+    def add(self, layer):
+        """Append a layer (or an ``Input`` as the first element)."""
+        self._append(layer)
+        if self.built and not layer.built:
+            self._build_added(layer)
+        else:
+            self._build_if_shape_known()
+
+    def _append(self, layer):
+        if isinstance(layer, SymbolicTensor):
+            if layer.layers:
+                raise ValueError("Sequential takes layers, or an Input as its first element")
+            layer = layer.input_layer
+        if isinstance(layer, InputLayer):
+            if self._layers or self._input_layer is not None:
+                raise ValueError("an Input can only be the first element of a Sequential model")
+            self._input_layer = layer
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential takes fastmlp layers, got {layer!r}")
+        if layer is self:
+            raise ValueError("a model cannot contain itself")
+        if any(existing.name == layer.name for existing in self._layers):
+            raise ValueError(f"all layers of a model need unique names; {layer.name!r} is taken")
+        self._layers.append(layer)
+        if not self.trainable:
+            layer.trainable = False
+
+    def _build_added(self, layer):
+        """Build a layer added to a built model and merge the weights this
+        model owns into one buffer again."""
+        layer._build(self.ops, self.output_shape_)
+        self.output_shape_ = layer.output_shape_
+        self._first_weighted = self._index_of_first_weighted()
+        owned = [leaf for leaf in self.leaves_with_weights()
+                 if leaf._store is None or leaf._store.owner is self]
+        if owned:
+            ParamStore(self.ops, owned, owner=self)
+
+    def pop(self):
+        """Remove and return the last layer."""
+        if not self._layers:
+            raise ValueError("there is no layer to pop")
+        layer = self._layers.pop()
+        self.built = False
+        self._build_if_shape_known()
+        return layer

@@ -1,0 +1,148 @@
+"""Public entry points to fastmlp's kernels, on the current backend.
+
+Inputs may be any array-like of real numbers; they are cast to contiguous
+float32 once here, checked, and handed to the backend's kernel. Results are
+new arrays of the backend's array type (NumPy on the CPU backends).
+"""
+
+import numpy as np
+
+from .backend import get_ops
+from .backend.checks import check_labels
+
+
+def _float_array(ops, x, name, min_ndim=1):
+    xp = ops.xp
+    arr = x if isinstance(x, xp.ndarray) else xp.asarray(np.asarray(x) if xp is not np else x)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    if arr.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {arr.shape}")
+    return xp.ascontiguousarray(arr, dtype=np.float32)
+
+
+def _rowwise(kernel_name, x, axis):
+    """Apply a row-wise kernel along ``axis`` of an array of any rank."""
+    ops = get_ops()
+    xp = ops.xp
+    arr = _float_array(ops, x, "x")
+    moved = xp.ascontiguousarray(xp.moveaxis(arr, axis, -1))
+    rows = moved.reshape(-1, moved.shape[-1]) if moved.size else moved.reshape(0, moved.shape[-1])
+    out = xp.empty_like(rows)
+    if rows.shape[0] and rows.shape[1]:
+        getattr(ops, kernel_name)(rows, out)
+    return xp.moveaxis(out.reshape(moved.shape), -1, axis)
+
+
+def softmax(x, axis=-1):
+    """Softmax along ``axis`` (rows sum to 1), stable for large inputs."""
+    return _rowwise("softmax", x, axis)
+
+
+def log_softmax(x, axis=-1):
+    """Log-softmax along ``axis``, stable for large inputs."""
+    return _rowwise("log_softmax", x, axis)
+
+
+def _elementwise(kernel_name, x):
+    ops = get_ops()
+    arr = _float_array(ops, x, "x", min_ndim=0)
+    out = ops.xp.empty_like(arr)
+    getattr(ops, kernel_name)(arr, out)
+    return out
+
+
+def relu(x):
+    """``max(x, 0)`` elementwise."""
+    return _elementwise("relu_forward", x)
+
+
+def sigmoid(x):
+    """``1 / (1 + exp(-x))`` elementwise."""
+    return _elementwise("sigmoid_forward", x)
+
+
+def tanh(x):
+    """Hyperbolic tangent elementwise."""
+    return _elementwise("tanh_forward", x)
+
+
+def dense(x, kernel, bias=None, activation=None):
+    """The fused dense layer ``activation(x @ kernel + bias)`` for a 2-D ``x``;
+    ``activation`` is None/``"linear"`` or ``"relu"``."""
+    ops = get_ops()
+    activation = "linear" if activation is None else activation
+    if activation not in ("linear", "relu"):
+        raise ValueError(f"dense fuses only 'linear' and 'relu', got {activation!r}")
+    x = _float_array(ops, x, "x", min_ndim=2)
+    kernel = _float_array(ops, kernel, "kernel", min_ndim=2)
+    if x.ndim != 2 or kernel.ndim != 2:
+        raise ValueError(f"dense needs 2-D x and kernel, got shapes {x.shape} and {kernel.shape}")
+    if x.shape[1] != kernel.shape[0]:
+        raise ValueError(f"x has {x.shape[1]} features but kernel expects {kernel.shape[0]}")
+    if bias is not None:
+        bias = _float_array(ops, bias, "bias")
+        if bias.shape != (kernel.shape[1],):
+            raise ValueError(f"bias must have shape ({kernel.shape[1]},), got {bias.shape}")
+    out = ops.alloc((x.shape[0], kernel.shape[1]))
+    return ops.dense_forward(x, kernel, bias, activation, out)
+
+
+def _logits_2d(ops, logits):
+    logits = _float_array(ops, logits, "logits", min_ndim=2)
+    if logits.ndim != 2 or logits.shape[0] == 0 or logits.shape[1] == 0:
+        raise ValueError(f"logits must be a non-empty (batch, classes) array, got shape {logits.shape}")
+    return logits
+
+
+def sparse_softmax_cross_entropy(logits, labels):
+    """Fused softmax cross-entropy with integer labels.
+
+    Returns ``(mean_loss, dlogits)`` where ``dlogits = (softmax - onehot) / batch``.
+    """
+    ops = get_ops()
+    logits = _logits_2d(ops, logits)
+    labels = check_labels(labels, logits.shape[1])
+    if labels.shape != (logits.shape[0],):
+        raise ValueError(f"labels shape {labels.shape} does not match {logits.shape[0]} rows of logits")
+    dlogits = ops.alloc(logits.shape)
+    loss = ops.softmax_xent_sparse(logits, ops.xp.asarray(labels), dlogits)
+    return loss, dlogits
+
+
+def softmax_cross_entropy(logits, targets):
+    """Fused softmax cross-entropy with one-hot or probability targets.
+
+    Returns ``(mean_loss, dlogits)``.
+    """
+    ops = get_ops()
+    logits = _logits_2d(ops, logits)
+    targets = _float_array(ops, targets, "targets", min_ndim=2)
+    if targets.shape != logits.shape:
+        raise ValueError(f"targets shape {targets.shape} does not match logits shape {logits.shape}")
+    dlogits = ops.alloc(logits.shape)
+    loss = ops.softmax_xent_dense(logits, targets, dlogits)
+    return loss, dlogits
+
+
+def dropout(x, rate, seed, step=0):
+    """Inverted dropout with a counter-based mask keyed by ``(seed, step)``.
+
+    Returns ``(out, mask)``; ``mask`` is uint8 (1 = kept) and is the same on every
+    backend for the same seed and step.
+    """
+    ops = get_ops()
+    x = _float_array(ops, x, "x", min_ndim=0)
+    rate = float(rate)
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
+    mask = ops.alloc(x.shape, dtype=np.uint8)
+    out = ops.xp.empty_like(x)
+    ops.dropout_forward(x, rate, int(seed), int(step), mask, out)
+    return out, mask
+
+
+__all__ = [
+    "dense", "dropout", "log_softmax", "relu", "sigmoid", "softmax",
+    "softmax_cross_entropy", "sparse_softmax_cross_entropy", "tanh",
+]

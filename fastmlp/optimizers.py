@@ -1,0 +1,196 @@
+"""Optimizers with Keras 3's names, defaults and update formulas.
+
+A model keeps its parameters in one flat buffer per parameter store, so an
+update of the whole model is one fused kernel call per store (per contiguous
+run of trainable weights, when some layers are frozen).
+"""
+
+import numpy as np
+
+
+class Optimizer:
+    """Base class. Subclasses name their state buffers in ``slot_names`` and
+    implement ``_update`` over flat views."""
+
+    slot_names = ()
+
+    def __init__(self, learning_rate=0.001, name=None, weight_decay=None, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None, **kwargs):
+        for key in ("use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
+                    "gradient_accumulation_steps"):
+            value = kwargs.pop(key, None)
+            if value not in (None, False):
+                raise ValueError(f"fastmlp optimizers do not support {key}")
+        if kwargs:
+            raise TypeError(f"unexpected argument(s): {', '.join(sorted(kwargs))}")
+        if clipnorm is not None or clipvalue is not None or global_clipnorm is not None:
+            raise ValueError("fastmlp optimizers do not support gradient clipping yet")
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.name = name or type(self).__name__.lower()
+        self.iterations = 0
+        self._slots = {}      # id(store) -> {slot name: flat array}
+        self._plan = []       # [(params view, grads view, {slot: view})], one per trainable run
+
+    @property
+    def learning_rate(self):
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        value = float(value)
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(f"learning_rate must be a non-negative finite number, got {value}")
+        self._learning_rate = value
+
+    # ------------------------------------------------------------- state
+    def bind(self, stores):
+        """Prepare state and the per-step plan for the stores of a model;
+        called by the model before training. State of stores already seen is
+        kept, so training can resume."""
+        plan = []
+        for store in stores:
+            slots = self._slots.get(id(store))
+            if slots is None:
+                slots = {name: store.ops.alloc(store.size) for name in self.slot_names}
+                self._slots[id(store)] = slots
+            for start, stop in store.trainable_segments():
+                plan.append((store.ops, store.params[start:stop], store.grads[start:stop],
+                             {name: buf[start:stop] for name, buf in slots.items()}))
+        self._plan = plan
+        self._stores = list(stores)
+
+    def apply(self):
+        """One update of every bound parameter from its gradient."""
+        self.iterations += 1
+        for ops, params, grads, slots in self._plan:
+            self._update(ops, params, grads, slots)
+
+    def _update(self, ops, params, grads, slots):
+        raise NotImplementedError
+
+    def state_arrays(self):
+        """The slot buffers of the bound stores, in store order, as host arrays."""
+        return {f"{i}/{name}": np.asarray(store.ops.to_numpy(self._slots[id(store)][name]))
+                for i, store in enumerate(self._stores) for name in self.slot_names}
+
+    def load_state_arrays(self, arrays, iterations):
+        """Restore what :meth:`state_arrays` returned (the optimizer must be bound)."""
+        for i, store in enumerate(self._stores):
+            for name in self.slot_names:
+                key = f"{i}/{name}"
+                if key not in arrays:
+                    raise ValueError(f"saved optimizer state lacks {key!r}")
+                value = arrays[key]
+                target = self._slots[id(store)][name]
+                if value.shape != target.shape:
+                    raise ValueError(f"saved optimizer state {key!r} has shape {value.shape}, "
+                                     f"expected {target.shape}")
+                target[...] = store.ops.asarray(value)
+        self.iterations = int(iterations)
+
+    def get_config(self):
+        config = {"name": self.name, "learning_rate": self.learning_rate}
+        if self.weight_decay is not None:
+            config["weight_decay"] = self.weight_decay
+        return config
+
+
+class SGD(Optimizer):
+    """Gradient descent with optional (Nesterov) momentum."""
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name=None, **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self.slot_names = ("momentum",) if self.momentum else ()
+
+    def _update(self, ops, params, grads, slots):
+        ops.sgd_update(params, grads, slots.get("momentum"), self.learning_rate, self.momentum,
+                       self.nesterov)
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam with bias correction (Keras defaults)."""
+
+    slot_names = ("m", "v")
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
+                 name=None, **kwargs):
+        if amsgrad:
+            raise ValueError("fastmlp's Adam does not support amsgrad")
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def _update(self, ops, params, grads, slots):
+        ops.adam_update(params, grads, slots["m"], slots["v"], self.learning_rate, self.beta_1,
+                        self.beta_2, self.epsilon, self.iterations, self.weight_decay or 0.0)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay ``p -= p * weight_decay * lr``."""
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-7, amsgrad=False, name=None, **kwargs):
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+                         amsgrad=amsgrad, name=name, weight_decay=weight_decay, **kwargs)
+
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Keras defaults: rho 0.9, no momentum, epsilon 1e-7)."""
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
+                 name=None, **kwargs):
+        if centered:
+            raise ValueError("fastmlp's RMSprop does not support centered=True")
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.rho, self.momentum, self.epsilon = float(rho), float(momentum), float(epsilon)
+        self.slot_names = ("velocity", "momentum") if self.momentum else ("velocity",)
+
+    def _update(self, ops, params, grads, slots):
+        ops.rmsprop_update(params, grads, slots["velocity"], slots.get("momentum"),
+                           self.learning_rate, self.rho, self.momentum, self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
+                "epsilon": self.epsilon}
+
+
+_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
+_CLASSES = {cls.__name__: cls for cls in _BY_NAME.values()}
+
+
+def get(identifier):
+    """An optimizer from a name (``"adam"``...), a class or an instance."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
+        return identifier()
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier.lower())
+        if cls is None:
+            raise ValueError(f"unknown optimizer {identifier!r}; valid optimizers are "
+                             f"{', '.join(_BY_NAME)}")
+        return cls()
+    raise TypeError(f"optimizer must be a name or a fastmlp.optimizers.Optimizer, got {identifier!r}")
+
+
+def serialize(optimizer):
+    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+
+
+def deserialize(config):
+    cls = _CLASSES.get(config.get("class_name"))
+    if cls is None:
+        raise ValueError(f"unknown optimizer {config.get('class_name')!r} in saved configuration")
+    return cls(**config.get("config", {}))

@@ -1,0 +1,51 @@
+"""Small helpers with Keras's names."""
+
+import random as _py_random
+
+import numpy as np
+
+from .. import random as _random
+
+
+def set_random_seed(seed):
+    """Seed every generator fastmlp uses (and Python's and NumPy's global ones,
+    as Keras does), so initialisation, shuffling and dropout repeat bit for bit
+    on the CPU backends."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"seed must be non-negative, got {seed}")
+    seed = int(seed)
+    _py_random.seed(seed)
+    np.random.seed(seed % 2**32)
+    _random.seed(seed)
+
+
+def to_categorical(y, num_classes=None, dtype="float32"):
+    """One-hot encode integer class labels: ``(n,)`` -> ``(n, num_classes)``.
+
+    Like Keras, a trailing axis of size 1 is dropped first and any leading shape
+    is kept.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+            raise ValueError("to_categorical needs integer class labels; got non-integral values")
+        y = y.astype(np.int64)
+    elif y.dtype.kind not in "iub":
+        raise TypeError(f"to_categorical needs integer class labels, got dtype {y.dtype}")
+    if y.ndim > 1 and y.shape[-1] == 1:
+        y = y.reshape(y.shape[:-1])
+    if y.size and y.min() < 0:
+        raise ValueError(f"to_categorical got a negative label: {int(y.min())}")
+    if num_classes is None:
+        num_classes = int(y.max()) + 1 if y.size else 0
+    elif y.size and y.max() >= num_classes:
+        raise ValueError(f"label {int(y.max())} is outside [0, {num_classes})")
+    flat = y.reshape(-1)
+    out = np.zeros((flat.size, num_classes), dtype=dtype)
+    out[np.arange(flat.size), flat] = 1
+    return out.reshape(y.shape + (num_classes,))
+
+
+__all__ = ["set_random_seed", "to_categorical"]
