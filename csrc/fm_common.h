@@ -29,7 +29,8 @@
 #ifndef __CUDACC__
 /* The row of the first label outside [0, num_classes), or -1 when all are
  * valid: checked once before a kernel indexes a row with a label. */
-static ptrdiff_t fm_first_bad_label(const int32_t *labels, size_t n, int32_t num_classes)
+static inline ptrdiff_t
+fm_first_bad_label(const int32_t *labels, size_t n, int32_t num_classes)
 {
     for (size_t i = 0; i < n; ++i)
         if (labels[i] < 0 || labels[i] >= num_classes)

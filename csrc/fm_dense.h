@@ -43,7 +43,8 @@ FM_FN void fm_dense_grad_row(float *dy, const float *y, float *db, size_t n, int
 
 #ifndef __CUDACC__
 /* y (rows, cols) = act(y + b); b (cols,) or NULL. */
-static void fm_bias_act(float *y, const float *b, size_t rows, size_t cols, int relu)
+static inline void
+fm_bias_act(float *y, const float *b, size_t rows, size_t cols, int relu)
 {
     for (size_t i = 0; i < rows; ++i)
         fm_bias_act_row(y + i * cols, b, cols, relu);
@@ -51,8 +52,9 @@ static void fm_bias_act(float *y, const float *b, size_t rows, size_t cols, int 
 
 /* dy (rows, cols) *= relu'(y) when relu; db (cols,) = column sums of the
  * result unless NULL. y is only read when relu. */
-static void fm_dense_grad(float *dy, const float *y, float *db, size_t rows, size_t cols,
-                          int relu)
+static inline void
+fm_dense_grad(float *dy, const float *y, float *db, size_t rows, size_t cols,
+              int relu)
 {
     if (db != NULL)
         for (size_t j = 0; j < cols; ++j)

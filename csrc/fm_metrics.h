@@ -26,8 +26,9 @@ FM_FN size_t fm_argmax_row(const float *x, size_t n)
 
 #ifndef __CUDACC__
 /* scores (rows, cols), labels (rows,) checked to lie in [0, cols). */
-static size_t fm_count_correct_sparse(const float *scores, const int32_t *labels, size_t rows,
-                                      size_t cols)
+static inline size_t
+fm_count_correct_sparse(const float *scores, const int32_t *labels, size_t rows,
+                        size_t cols)
 {
     size_t hits = 0;
     for (size_t i = 0; i < rows; ++i)
@@ -35,8 +36,9 @@ static size_t fm_count_correct_sparse(const float *scores, const int32_t *labels
     return hits;
 }
 
-static size_t fm_count_correct_dense(const float *scores, const float *targets, size_t rows,
-                                     size_t cols)
+static inline size_t
+fm_count_correct_dense(const float *scores, const float *targets, size_t rows,
+                       size_t cols)
 {
     size_t hits = 0;
     for (size_t i = 0; i < rows; ++i)

@@ -49,22 +49,25 @@ FM_FN void fm_rmsprop_elem(float *p, const float *g, float *v, float *mb, size_t
 }
 
 #ifndef __CUDACC__
-static void fm_sgd(float *p, const float *g, float *v, size_t n, float lr, float mu,
-                   int nesterov)
+static inline void
+fm_sgd(float *p, const float *g, float *v, size_t n, float lr, float mu,
+       int nesterov)
 {
     for (size_t i = 0; i < n; ++i)
         fm_sgd_elem(p, g, v, i, lr, mu, nesterov);
 }
 
-static void fm_adam(float *p, const float *g, float *m, float *v, size_t n, float alpha,
-                    float c1, float c2, float eps, float wd_lr)
+static inline void
+fm_adam(float *p, const float *g, float *m, float *v, size_t n, float alpha,
+        float c1, float c2, float eps, float wd_lr)
 {
     for (size_t i = 0; i < n; ++i)
         fm_adam_elem(p, g, m, v, i, alpha, c1, c2, eps, wd_lr);
 }
 
-static void fm_rmsprop(float *p, const float *g, float *v, float *mb, size_t n, float lr,
-                       float rho, float c, float mu, float eps)
+static inline void
+fm_rmsprop(float *p, const float *g, float *v, float *mb, size_t n, float lr,
+           float rho, float c, float mu, float eps)
 {
     for (size_t i = 0; i < n; ++i)
         fm_rmsprop_elem(p, g, v, mb, i, lr, rho, c, mu, eps);

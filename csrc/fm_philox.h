@@ -75,8 +75,9 @@ FM_FN void fm_dropout_block(fm_philox_stream s, uint32_t threshold, float scale,
 #ifndef __CUDACC__
 /* Draw mask (n,) and, when x is not NULL, set out = x * scale * mask in the
  * same pass (the fused dropout forward). */
-static void fm_dropout(fm_philox_stream s, uint32_t threshold, float scale,
-                       const float *x, uint8_t *mask, float *out, size_t n)
+static inline void
+fm_dropout(fm_philox_stream s, uint32_t threshold, float scale,
+           const float *x, uint8_t *mask, float *out, size_t n)
 {
     size_t blocks = n / 4 + (n % 4 != 0);
     for (size_t b = 0; b < blocks; ++b)
@@ -84,8 +85,9 @@ static void fm_dropout(fm_philox_stream s, uint32_t threshold, float scale,
 }
 
 /* out = x * scale * mask with a mask drawn earlier: also the backward pass. */
-static void fm_dropout_apply(const float *x, const uint8_t *mask, float scale, float *out,
-                             size_t n)
+static inline void
+fm_dropout_apply(const float *x, const uint8_t *mask, float scale, float *out,
+                 size_t n)
 {
     for (size_t i = 0; i < n; ++i)
         out[i] = fm_dropout_apply1(x[i], mask[i], scale);

@@ -103,28 +103,32 @@ FM_FN double fm_xent_dense_row(const float *x, const float *t, float *d, size_t 
 
 #ifndef __CUDACC__
 /* All take (rows, cols) arrays with cols >= 1. */
-static void fm_softmax(const float *x, float *out, size_t rows, size_t cols)
+static inline void
+fm_softmax(const float *x, float *out, size_t rows, size_t cols)
 {
     for (size_t i = 0; i < rows; ++i)
         fm_softmax_row(x + i * cols, out + i * cols, cols);
 }
 
-static void fm_log_softmax(const float *x, float *out, size_t rows, size_t cols)
+static inline void
+fm_log_softmax(const float *x, float *out, size_t rows, size_t cols)
 {
     for (size_t i = 0; i < rows; ++i)
         fm_log_softmax_row(x + i * cols, out + i * cols, cols);
 }
 
-static void fm_softmax_backward(const float *y, const float *dy, float *out, size_t rows,
-                                size_t cols)
+static inline void
+fm_softmax_backward(const float *y, const float *dy, float *out, size_t rows,
+                    size_t cols)
 {
     for (size_t i = 0; i < rows; ++i)
         fm_softmax_backward_row(y + i * cols, dy + i * cols, out + i * cols, cols);
 }
 
 /* Mean loss over rows (NaN for zero rows, like the reference); d may be NULL. */
-static double fm_xent_sparse(const float *x, const int32_t *labels, float *d, size_t rows,
-                             size_t cols)
+static inline double
+fm_xent_sparse(const float *x, const int32_t *labels, float *d, size_t rows,
+               size_t cols)
 {
     double total = 0.0;
     float batch = (float)rows;
@@ -134,8 +138,9 @@ static double fm_xent_sparse(const float *x, const int32_t *labels, float *d, si
     return total / (double)rows;
 }
 
-static double fm_xent_dense(const float *x, const float *t, float *d, size_t rows,
-                            size_t cols)
+static inline double
+fm_xent_dense(const float *x, const float *t, float *d, size_t rows,
+              size_t cols)
 {
     double total = 0.0;
     float batch = (float)rows;
