@@ -18,50 +18,53 @@ from .checks import label_error
 cnp.import_array()
 
 
+# Plain C loops: no Python exceptions to propagate, safe to run without the GIL.
 cdef extern from "fm_common.h" nogil:
-    ptrdiff_t fm_first_bad_label(const int32_t *labels, size_t n, int32_t num_classes)
+    ptrdiff_t fm_first_bad_label(const int32_t *labels, size_t n,
+                                 int32_t num_classes) noexcept
 
 cdef extern from "fm_relu.h" nogil:
-    void fm_relu_forward(const float *x, float *out, size_t n)
-    void fm_relu_backward(const float *y, const float *dy, float *out, size_t n)
+    void fm_relu_forward(const float *x, float *out, size_t n) noexcept
+    void fm_relu_backward(const float *y, const float *dy, float *out, size_t n) noexcept
 
 cdef extern from "fm_dense.h" nogil:
-    void fm_bias_act(float *y, const float *b, size_t rows, size_t cols, int relu)
+    void fm_bias_act(float *y, const float *b, size_t rows, size_t cols, int relu) noexcept
     void fm_dense_grad(float *dy, const float *y, float *db, size_t rows, size_t cols,
-                       int relu)
+                       int relu) noexcept
 
 cdef extern from "fm_philox.h" nogil:
     ctypedef struct fm_philox_stream:
         uint32_t key[2]
         uint32_t step[2]
-    void fm_philox4x32_10(uint32_t c[4], uint32_t k0, uint32_t k1)
+    void fm_philox4x32_10(uint32_t c[4], uint32_t k0, uint32_t k1) noexcept
     void fm_dropout(fm_philox_stream s, uint32_t threshold, float scale, const float *x,
-                    uint8_t *mask, float *out, size_t n)
+                    uint8_t *mask, float *out, size_t n) noexcept
     void fm_dropout_apply(const float *x, const uint8_t *mask, float scale, float *out,
-                          size_t n)
+                          size_t n) noexcept
 
 cdef extern from "fm_softmax.h" nogil:
-    void fm_softmax(const float *x, float *out, size_t rows, size_t cols)
-    void fm_log_softmax(const float *x, float *out, size_t rows, size_t cols)
+    void fm_softmax(const float *x, float *out, size_t rows, size_t cols) noexcept
+    void fm_log_softmax(const float *x, float *out, size_t rows, size_t cols) noexcept
     void fm_softmax_backward(const float *y, const float *dy, float *out, size_t rows,
-                             size_t cols)
+                             size_t cols) noexcept
     double fm_xent_sparse(const float *x, const int32_t *labels, float *d, size_t rows,
-                          size_t cols)
-    double fm_xent_dense(const float *x, const float *t, float *d, size_t rows, size_t cols)
+                          size_t cols) noexcept
+    double fm_xent_dense(const float *x, const float *t, float *d, size_t rows,
+                         size_t cols) noexcept
 
 cdef extern from "fm_optim.h" nogil:
     void fm_sgd(float *p, const float *g, float *v, size_t n, float lr, float mu,
-                int nesterov)
+                int nesterov) noexcept
     void fm_adam(float *p, const float *g, float *m, float *v, size_t n, float alpha,
-                 float c1, float c2, float eps, float wd_lr)
+                 float c1, float c2, float eps, float wd_lr) noexcept
     void fm_rmsprop(float *p, const float *g, float *v, float *mb, size_t n, float lr,
-                    float rho, float c, float mu, float eps)
+                    float rho, float c, float mu, float eps) noexcept
 
 cdef extern from "fm_metrics.h" nogil:
     size_t fm_count_correct_sparse(const float *scores, const int32_t *labels, size_t rows,
-                                   size_t cols)
+                                   size_t cols) noexcept
     size_t fm_count_correct_dense(const float *scores, const float *targets, size_t rows,
-                                  size_t cols)
+                                  size_t cols) noexcept
 
 
 # ------------------------------------------------------------------ checks
