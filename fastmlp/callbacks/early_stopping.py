@@ -2,8 +2,6 @@
 
 import warnings
 
-import numpy as np
-
 from .callback import Callback
 
 
@@ -52,7 +50,7 @@ class EarlyStopping(Callback):
             warnings.warn(f"EarlyStopping: '{self.monitor}' is not in the logs "
                           f"(available: {', '.join(logs or {})})", RuntimeWarning, stacklevel=2)
             return
-        if epoch < self.start_from_epoch or np.isnan(current):
+        if epoch < self.start_from_epoch:
             return
         self.wait += 1
         if self._better(current, self.best):

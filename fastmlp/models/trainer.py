@@ -137,7 +137,7 @@ class Trainer:
         _reject_weights(sample_weight, class_weight)
         if steps_per_epoch is not None or validation_steps is not None:
             raise NotImplementedError("fastmlp trains on whole arrays: steps_per_epoch is not supported")
-        batch_size = _positive_int(batch_size or DEFAULT_BATCH_SIZE, "batch_size")
+        batch_size = _positive_int(DEFAULT_BATCH_SIZE if batch_size is None else batch_size, "batch_size")
         epochs = int(epochs)
         initial_epoch = int(initial_epoch)
         verbose = _verbosity(verbose)
@@ -165,7 +165,8 @@ class Trainer:
             if len(validation_data) == 3 and validation_data[2] is not None:
                 _reject_weights(sample_weight=validation_data[2])
             val = ArrayData(self, validation_data[0], validation_data[1], "validation x")
-        val_batch = _positive_int(validation_batch_size or batch_size, "validation_batch_size")
+        val_batch = _positive_int(batch_size if validation_batch_size is None else validation_batch_size,
+                                  "validation_batch_size")
 
         steps = -(-len(train) // batch_size)
         history = callbacks_module.History()
@@ -227,7 +228,7 @@ class Trainer:
 
         self._require_compiled("evaluate")
         _reject_weights(sample_weight)
-        batch_size = _positive_int(batch_size or DEFAULT_BATCH_SIZE, "batch_size")
+        batch_size = _positive_int(DEFAULT_BATCH_SIZE if batch_size is None else batch_size, "batch_size")
         verbose = _verbosity(verbose)
         data = ArrayData(self, x, y, "x")
         self._prepare_run()
@@ -251,7 +252,7 @@ class Trainer:
         from ..utils.progbar import Progbar
         from .engine import as_input_batch
 
-        batch_size = _positive_int(batch_size or DEFAULT_BATCH_SIZE, "batch_size")
+        batch_size = _positive_int(DEFAULT_BATCH_SIZE if batch_size is None else batch_size, "batch_size")
         verbose = _verbosity(verbose)
         x = x if isinstance(x, np.ndarray) else np.asarray(x)
         if x.ndim < 2 or x.shape[0] == 0:

@@ -1,0 +1,149 @@
+"""save / load_model: identical predictions, bit-for-bit resumed training,
+clear errors on bad files, atomic writes."""
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+import fastmlp
+from fastmlp.models import ModelFileError
+
+
+def _model():
+    return fastmlp.Sequential([
+        fastmlp.layers.Flatten(input_shape=(4, 5)),
+        fastmlp.layers.Dense(16, activation="relu"),
+        fastmlp.layers.Dropout(0.2),
+        fastmlp.layers.Dense(3),
+    ])
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(200, 4, 5)).astype(np.float32), rng.integers(0, 3, size=200)
+
+
+def _compiled(optimizer="adam"):
+    model = _model()
+    model.compile(optimizer=optimizer,
+                  loss=fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
+
+
+def test_save_load_predict_identical(tmp_path, backend):
+    fastmlp.utils.set_random_seed(0)
+    x, y = _data()
+    model = _compiled()
+    model.fit(x, y, epochs=1, verbose=0)
+    path = tmp_path / "m.fastmlp"
+    model.save(path)
+    loaded = fastmlp.models.load_model(path)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert [l.name for l in loaded.layers] == [l.name for l in model.layers]
+    assert loaded.optimizer.iterations == model.optimizer.iterations
+    assert loaded.evaluate(x, y, verbose=0) == model.evaluate(x, y, verbose=0)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop", "adamw"])
+def test_resumed_training_matches_uninterrupted_bit_for_bit(tmp_path, backend, optimizer):
+    x, y = _data()
+    fastmlp.utils.set_random_seed(7)
+    straight = _compiled(optimizer)
+    straight.fit(x, y, epochs=2, batch_size=16, verbose=0)
+
+    fastmlp.utils.set_random_seed(7)
+    first = _compiled(optimizer)
+    first.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    first.save(tmp_path / "half.fastmlp")
+    fastmlp.utils.set_random_seed(12345)  # the resumed run must not depend on global state
+    resumed = fastmlp.models.load_model(tmp_path / "half.fastmlp")
+    resumed.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    for a, b in zip(resumed.get_weights(), straight.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_uncompiled_model_and_weights_only(tmp_path):
+    fastmlp.utils.set_random_seed(1)
+    model = _model()
+    model.save(tmp_path / "plain.fastmlp")
+    loaded = fastmlp.models.load_model(tmp_path / "plain.fastmlp")
+    assert not loaded.compiled
+    other = _model()
+    other.load_weights(tmp_path / "plain.fastmlp")
+    for a, b in zip(other.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_corrupt_truncated_and_foreign_files_give_clear_errors(tmp_path):
+    fastmlp.utils.set_random_seed(2)
+    model = _compiled()
+    path = tmp_path / "good.fastmlp"
+    model.save(path)
+    data = path.read_bytes()
+
+    truncated = tmp_path / "truncated.fastmlp"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError):
+        fastmlp.models.load_model(truncated)
+
+    foreign = tmp_path / "foreign.fastmlp"
+    foreign.write_bytes(b"this is not a model file at all")
+    with pytest.raises(ModelFileError, match="not a fastmlp model"):
+        fastmlp.models.load_model(foreign)
+
+    other_zip = tmp_path / "other.zip"
+    with zipfile.ZipFile(other_zip, "w") as z:
+        z.writestr("hello.txt", "hi")
+    with pytest.raises(ModelFileError, match="missing|not a fastmlp"):
+        fastmlp.models.load_model(other_zip)
+
+    newer = tmp_path / "newer.fastmlp"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(newer, "w") as dst:
+        for info in src.infolist():
+            content = src.read(info)
+            if info.filename == "fastmlp.json":
+                manifest = json.loads(content)
+                manifest["format_version"] = 99
+                content = json.dumps(manifest)
+            dst.writestr(info.filename, content)
+    with pytest.raises(ModelFileError, match="version 99"):
+        fastmlp.models.load_model(newer)
+
+    with pytest.raises(FileNotFoundError):
+        fastmlp.models.load_model(tmp_path / "missing.fastmlp")
+
+
+def test_pickled_array_is_refused(tmp_path):
+    fastmlp.utils.set_random_seed(2)
+    path = tmp_path / "good.fastmlp"
+    _model().save(path)
+    evil = tmp_path / "evil.fastmlp"
+    import io
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(evil, "w") as dst:
+        for info in src.infolist():
+            content = buf.getvalue() if info.filename == "weights/0000.npy" else src.read(info)
+            dst.writestr(info.filename, content)
+    with pytest.raises(ModelFileError):
+        fastmlp.models.load_model(evil)
+
+
+def test_failed_save_leaves_previous_file_intact(tmp_path, monkeypatch):
+    fastmlp.utils.set_random_seed(3)
+    model = _model()
+    path = tmp_path / "m.fastmlp"
+    model.save(path)
+    before = path.read_bytes()
+
+    def explode(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np.lib.format, "write_array", explode)
+    with pytest.raises(OSError, match="disk full"):
+        model.save(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.fastmlp"]
