@@ -1,0 +1,318 @@
+"""The fastmlp-train command: files written, reproducibility, fallbacks, errors."""
+
+import contextlib
+import csv
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fastmlp
+from fastmlp import train
+from fastmlp.datasets import _fetch
+
+ROOT = Path(__file__).resolve().parents[1]
+PLOTS = ("samples.png", "curves.png", "confusion_matrix.png", "predictions.png")
+DATA_FILES = ("model.fastmlp", "history.json", "history.csv", "metrics.json")
+METRIC_KEYS = {
+    "dataset", "dataset_used", "data", "fallback_reason", "n_train", "n_val", "n_test", "epochs",
+    "batch_size", "optimizer", "learning_rate", "hidden", "dropout", "backend", "seed",
+    "validation_split", "input_dtype", "test_loss", "test_accuracy", "seconds_per_epoch",
+    "mean_seconds_per_epoch", "total_seconds", "peak_rss_mb", "confusion_matrix", "class_names",
+    "fastmlp_version", "plots_skipped",
+}
+SHORT = ["--dataset", "mnist-sample", "--epochs", "2", "--hidden", "32", "--batch-size", "64"]
+
+
+def run_main(args):
+    """``train.main(args)`` in-process: (exit status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = train.main([str(a) for a in args])
+    return status, out.getvalue(), err.getvalue()
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def png_size(path):
+    data = Path(path).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    assert data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height, len(data)
+
+
+@pytest.fixture
+def no_data(tmp_path, monkeypatch):
+    """No full dataset anywhere: empty FASTMLP_DATA, empty cache, no system dirs, offline."""
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    monkeypatch.setenv("FASTMLP_DATA", str(empty))
+    monkeypatch.setenv("FASTMLP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("FASTMLP_OFFLINE", "1")
+    monkeypatch.setattr(_fetch, "SYSTEM_DIRS", [])
+    return empty
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    """One short in-process run on the bundled sample, with a validation split."""
+    out = tmp_path_factory.mktemp("run") / "new" / "dir"  # created by the command
+    status, stdout, stderr = run_main(SHORT + ["--validation-split", "0.1", "--out", out])
+    return out, status, stdout, stderr
+
+
+# --------------------------------------------------------------------------- the sample run
+
+
+def test_sample_run_succeeds_and_reports(sample_run):
+    out, status, stdout, stderr = sample_run
+    assert status == 0, stderr
+    assert "Epoch 1/2" in stdout and "Epoch 2/2" in stdout  # the Keras progress bar
+    assert "Test loss:" in stdout
+    assert "Test accuracy:" in stdout
+    assert "Seconds per epoch:" in stdout
+    assert "Traceback" not in stderr
+
+
+def test_sample_run_writes_every_file(sample_run):
+    out = sample_run[0]
+    expected = set(DATA_FILES)
+    if train._plots_available():
+        expected |= set(PLOTS)
+    assert expected <= {p.name for p in out.iterdir()}
+    leftovers = [p.name for p in out.iterdir() if p.name.startswith(".")]
+    assert leftovers == [], "temporary files left behind"
+
+
+def test_history_json_and_csv(sample_run):
+    out = sample_run[0]
+    hist = read_json(out / "history.json")
+    for key in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"):
+        assert key in hist and len(hist[key]) == 2, key
+    assert hist["epoch"] == [1, 2]
+    assert all(s > 0 for s in hist["seconds"])
+    with open(out / "history.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == list(hist)  # header, same columns as the JSON
+    assert len(rows) == 1 + 2     # one row per epoch
+    for i, row in enumerate(rows[1:]):
+        values = dict(zip(rows[0], row))
+        assert int(values["epoch"]) == i + 1
+        assert float(values["loss"]) == pytest.approx(hist["loss"][i])
+        assert float(values["val_accuracy"]) == pytest.approx(hist["val_accuracy"][i])
+
+
+def test_metrics_json(sample_run):
+    out = sample_run[0]
+    m = read_json(out / "metrics.json")
+    assert METRIC_KEYS <= set(m)
+    assert m["dataset"] == m["dataset_used"] == "mnist-sample"
+    assert m["data"] == "sample" and m["fallback_reason"] is None
+    assert (m["n_train"], m["n_val"], m["n_test"]) == (2700, 300, 1000)
+    assert (m["epochs"], m["batch_size"], m["hidden"], m["dropout"]) == (2, 64, [32], 0.2)
+    assert m["optimizer"] == "adam" and m["learning_rate"] == pytest.approx(0.001)
+    assert m["seed"] == 0
+    assert m["backend"] in ("cython", "numpy", "cupy")
+    assert m["fastmlp_version"] == fastmlp.__version__
+    assert len(m["seconds_per_epoch"]) == 2 and m["total_seconds"] > 0
+    assert 0.5 < m["test_accuracy"] <= 1.0 and m["test_loss"] > 0
+    cm = np.array(m["confusion_matrix"])
+    assert cm.shape == (10, 10) and cm.sum() == m["n_test"]
+    assert np.trace(cm) / cm.sum() == pytest.approx(m["test_accuracy"])
+    assert m["class_names"] == fastmlp.datasets.mnist_sample.CLASS_NAMES
+
+
+def test_saved_model_reproduces_test_accuracy(sample_run):
+    out = sample_run[0]
+    m = read_json(out / "metrics.json")
+    model = fastmlp.models.load_model(out / "model.fastmlp")
+    _, (x_test, y_test) = fastmlp.datasets.mnist_sample.load_data()
+    x = train.scale_images(x_test, m["input_dtype"])
+    pred = np.argmax(model.predict(x, batch_size=m["batch_size"], verbose=0), axis=1)
+    assert np.mean(pred == y_test) == pytest.approx(m["test_accuracy"], abs=1e-12)
+    dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"]
+    assert [layer.units for layer in dense] == [32, 10]
+
+
+def test_pngs_are_valid(sample_run):
+    pytest.importorskip("matplotlib")
+    out = sample_run[0]
+    for name in PLOTS:
+        width, height, size = png_size(out / name)
+        assert width > 100 and height > 100, (name, width, height)
+        assert size > 5000, (name, size)
+
+
+# --------------------------------------------------------------------------- options
+
+
+def test_same_seed_same_history_and_options(tmp_path):
+    args = ["--dataset", "mnist-sample", "--epochs", "1", "--hidden", "24", "16", "--dropout", "0",
+            "--optimizer", "sgd", "--learning-rate", "0.05", "--no-plots", "--quiet",
+            "--input-dtype", "float32"]
+    s1, out1, err1 = run_main(args + ["--out", tmp_path / "a"])
+    s2, _, _ = run_main(args + ["--out", tmp_path / "b"])
+    assert s1 == s2 == 0, err1
+    assert len(out1.strip().splitlines()) == 1 and "test_accuracy=" in out1  # --quiet: one line
+    h1, h2 = read_json(tmp_path / "a" / "history.json"), read_json(tmp_path / "b" / "history.json")
+    assert h1["loss"] == h2["loss"] and h1["accuracy"] == h2["accuracy"]
+    m = read_json(tmp_path / "a" / "metrics.json")
+    assert m["optimizer"] == "sgd" and m["learning_rate"] == pytest.approx(0.05)
+    assert m["hidden"] == [24, 16] and m["dropout"] == 0 and m["input_dtype"] == "float32"
+    assert m["plots_skipped"] == list(PLOTS)
+    assert not any((tmp_path / "a" / p).exists() for p in PLOTS)
+    model = fastmlp.models.load_model(tmp_path / "a" / "model.fastmlp")
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds.count("Dropout") == 0 and kinds.count("Dense") == 3
+
+
+def test_backend_option_is_used_and_restored(tmp_path):
+    before = fastmlp.backend.backend()
+    status, _, err = run_main(["--dataset", "mnist-sample", "--epochs", "1", "--hidden", "8",
+                               "--backend", "numpy", "--no-plots", "--quiet", "--out", tmp_path])
+    assert status == 0, err
+    assert read_json(tmp_path / "metrics.json")["backend"] == "numpy"
+    assert fastmlp.backend.backend() == before
+
+
+def test_scale_images_matches_x_over_255():
+    x = np.arange(256, dtype=np.uint8).reshape(1, 16, 16).repeat(3, axis=0)
+    f32 = train.scale_images(x, "float32", chunk=2)
+    assert f32.dtype == np.float32 and np.array_equal(f32, (x / 255.0).astype(np.float32))
+    f16 = train.scale_images(x, "float16")
+    assert f16.dtype == np.float16 and np.array_equal(f16, (x / 255.0).astype(np.float16))
+    assert f16.min() == 0 and f16.max() == 1
+
+
+# --------------------------------------------------------------------------- degraded paths
+
+
+def test_without_matplotlib_the_run_completes(tmp_path, monkeypatch):
+    for name in [n for n in sys.modules if n == "matplotlib" or n.startswith("matplotlib.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # any import of it raises ImportError
+    status, stdout, stderr = run_main(["--dataset", "mnist-sample", "--epochs", "1", "--hidden", "8",
+                                       "--out", tmp_path])
+    assert status == 0, stderr
+    lines = [line for line in stderr.splitlines() if "plot" in line]
+    assert len(lines) == 1 and "matplotlib" in lines[0]
+    assert all(p in lines[0] for p in PLOTS)
+    assert {p.name for p in tmp_path.iterdir()} == set(DATA_FILES)
+    assert read_json(tmp_path / "metrics.json")["plots_skipped"] == list(PLOTS)
+
+
+def test_mnist_falls_back_to_the_sample(tmp_path, no_data):
+    status, stdout, stderr = run_main(["--dataset", "mnist", "--epochs", "1", "--hidden", "8",
+                                       "--no-plots", "--out", tmp_path / "out"])
+    assert status == 0, stderr
+    assert "bundled MNIST sample" in stderr
+    assert "Could not find the MNIST dataset" in stderr  # why: the error's first line
+    assert "Traceback" not in stderr
+    m = read_json(tmp_path / "out" / "metrics.json")
+    assert m["dataset"] == "mnist" and m["dataset_used"] == "mnist-sample" and m["data"] == "sample"
+    assert m["fallback_reason"] and (m["n_train"], m["n_test"]) == (3000, 1000)
+    assert "sample dataset" in stdout
+
+
+def test_fashion_mnist_without_data_fails_in_one_line(tmp_path, no_data):
+    status, stdout, stderr = run_main(["--dataset", "fashion_mnist", "--epochs", "1",
+                                       "--out", tmp_path / "out"])
+    assert status != 0
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("fastmlp-train: error:") and "Fashion-MNIST" in lines[0]
+    assert not (tmp_path / "out" / "model.fastmlp").exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["--epochs", "0"],
+    ["--epochs", "two"],
+    ["--batch-size", "-1"],
+    ["--dropout", "1"],
+    ["--dropout", "-0.1"],
+    ["--validation-split", "1.0"],
+    ["--hidden", "0"],
+    ["--hidden", "64", "x"],
+    ["--learning-rate", "0"],
+    ["--backend", "tpu"],
+    ["--dataset", "cifar10"],
+    ["--optimizer", "lion"],
+    ["--no-such-option"],
+])
+def test_bad_arguments_exit_2_with_one_line(args, tmp_path):
+    status, stdout, stderr = run_main(args + ["--out", tmp_path / "out"])
+    assert status == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fastmlp-train: error:"), stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_unusable_backend_fails_in_one_line(tmp_path):
+    try:
+        import cupy  # noqa: F401
+        pytest.skip("cupy is installed here")
+    except ImportError:
+        pass
+    status, _, stderr = run_main(["--dataset", "mnist-sample", "--backend", "cupy", "--out", tmp_path])
+    assert status == 1
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "backend 'cupy' cannot run here" in lines[0], stderr
+
+
+def test_help_exits_0():
+    status, stdout, _ = run_main(["--help"])
+    assert status == 0 and "--dataset" in stdout and "--validation-split" in stdout
+
+
+# --------------------------------------------------------------------------- as a program
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def test_python_dash_m_runs(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "fastmlp.train", "--dataset", "mnist-sample", "--epochs", "1",
+         "--hidden", "16", "--quiet", "--out", str(out)],
+        cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("test_accuracy=")
+    assert set(DATA_FILES) <= {p.name for p in out.iterdir()}
+    m = read_json(out / "metrics.json")
+    assert m["epochs"] == 1 and m["hidden"] == [16]
+    if train._plots_available():
+        for name in PLOTS:
+            width, height, size = png_size(out / name)
+            assert width > 100 and height > 100 and size > 5000
+
+
+def test_bad_argument_as_a_program_has_no_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "fastmlp.train", "--dropout", "2"],
+                          cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "--dropout" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_import_fastmlp_does_not_load_the_command():
+    code = ("import sys, fastmlp; "
+            "print('fastmlp.train' in sys.modules, 'matplotlib' in sys.modules, "
+            "'fastmlp._plots' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "False", "False"]
