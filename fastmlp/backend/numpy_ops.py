@@ -115,7 +115,7 @@ class NumpyOps:
         """
         words = philox.random_words(seed, step, mask.size)
         threshold = philox.drop_threshold(rate)
-        mask.reshape(-1)[...] = self.xp.asarray(words >= threshold, dtype=np.uint8)
+        mask[...] = self.xp.asarray((words >= threshold).reshape(mask.shape), dtype=np.uint8)
         return mask
 
     def dropout_forward(self, x, rate, seed, step, mask, out):

@@ -130,6 +130,7 @@ def test_callbacks(tmp_path, small_data):
     assert fastmlp.models.load_model(ckpt).count_params() == model.count_params()
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered")
 def test_early_stopping_restores_best_weights(small_data):
     x, y = small_data
     fastmlp.utils.set_random_seed(0)
