@@ -17,13 +17,15 @@ import fastmlp
 from fastmlp import train
 from fastmlp.datasets import _fetch
 
-ROOT = Path(__file__).resolve().parents[1]
+# The folder that holds the fastmlp being tested (installed or built in place),
+# for the subprocesses.
+ROOT = Path(fastmlp.__file__).resolve().parents[1]
 PLOTS = ("samples.png", "curves.png", "confusion_matrix.png", "predictions.png")
 DATA_FILES = ("model.fastmlp", "history.json", "history.csv", "metrics.json")
 METRIC_KEYS = {
     "dataset", "dataset_used", "data", "fallback_reason", "n_train", "n_val", "n_test", "epochs",
     "batch_size", "optimizer", "learning_rate", "hidden", "dropout", "backend", "seed",
-    "validation_split", "input_dtype", "test_loss", "test_accuracy", "seconds_per_epoch",
+    "validation_split", "test_loss", "test_accuracy", "seconds_per_epoch",
     "mean_seconds_per_epoch", "total_seconds", "peak_rss_mb", "confusion_matrix", "class_names",
     "fastmlp_version", "plots_skipped",
 }
@@ -137,8 +139,8 @@ def test_saved_model_reproduces_test_accuracy(sample_run):
     m = read_json(out / "metrics.json")
     model = fastmlp.models.load_model(out / "model.fastmlp")
     _, (x_test, y_test) = fastmlp.datasets.mnist_sample.load_data()
-    x = train.scale_images(x_test, m["input_dtype"])
-    pred = np.argmax(model.predict(x, batch_size=m["batch_size"], verbose=0), axis=1)
+    assert type(model.layers[1]).__name__ == "Rescaling"  # the model takes uint8 pixels as they are
+    pred = np.argmax(model.predict(x_test, batch_size=m["batch_size"], verbose=0), axis=1)
     assert np.mean(pred == y_test) == pytest.approx(m["test_accuracy"], abs=1e-12)
     dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"]
     assert [layer.units for layer in dense] == [32, 10]
@@ -158,8 +160,7 @@ def test_pngs_are_valid(sample_run):
 
 def test_same_seed_same_history_and_options(tmp_path):
     args = ["--dataset", "mnist-sample", "--epochs", "1", "--hidden", "24", "16", "--dropout", "0",
-            "--optimizer", "sgd", "--learning-rate", "0.05", "--no-plots", "--quiet",
-            "--input-dtype", "float32"]
+            "--optimizer", "sgd", "--learning-rate", "0.05", "--no-plots", "--quiet"]
     s1, out1, err1 = run_main(args + ["--out", tmp_path / "a"])
     s2, _, _ = run_main(args + ["--out", tmp_path / "b"])
     assert s1 == s2 == 0, err1
@@ -168,7 +169,7 @@ def test_same_seed_same_history_and_options(tmp_path):
     assert h1["loss"] == h2["loss"] and h1["accuracy"] == h2["accuracy"]
     m = read_json(tmp_path / "a" / "metrics.json")
     assert m["optimizer"] == "sgd" and m["learning_rate"] == pytest.approx(0.05)
-    assert m["hidden"] == [24, 16] and m["dropout"] == 0 and m["input_dtype"] == "float32"
+    assert m["hidden"] == [24, 16] and m["dropout"] == 0
     assert m["plots_skipped"] == list(PLOTS)
     assert not any((tmp_path / "a" / p).exists() for p in PLOTS)
     model = fastmlp.models.load_model(tmp_path / "a" / "model.fastmlp")
@@ -183,15 +184,6 @@ def test_backend_option_is_used_and_restored(tmp_path):
     assert status == 0, err
     assert read_json(tmp_path / "metrics.json")["backend"] == "numpy"
     assert fastmlp.backend.backend() == before
-
-
-def test_scale_images_matches_x_over_255():
-    x = np.arange(256, dtype=np.uint8).reshape(1, 16, 16).repeat(3, axis=0)
-    f32 = train.scale_images(x, "float32", chunk=2)
-    assert f32.dtype == np.float32 and np.array_equal(f32, (x / 255.0).astype(np.float32))
-    f16 = train.scale_images(x, "float16")
-    assert f16.dtype == np.float16 and np.array_equal(f16, (x / 255.0).astype(np.float16))
-    assert f16.min() == 0 and f16.max() == 1
 
 
 # --------------------------------------------------------------------------- degraded paths

@@ -4,7 +4,7 @@ from .activation import Activation, ReLU, Softmax
 from .dense import Dense
 from .dropout import Dropout
 from .layer import Layer
-from .reshaping import Flatten, InputLayer
+from .reshaping import Flatten, InputLayer, Rescaling
 
 
 def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
@@ -16,7 +16,7 @@ def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
 def _classes():
     from ..models import Model, Sequential
     return {cls.__name__: cls for cls in (Activation, Dense, Dropout, Flatten, InputLayer, ReLU,
-                                          Softmax, Sequential, Model)}
+                                          Rescaling, Softmax, Sequential, Model)}
 
 
 def deserialize(spec):
@@ -33,4 +33,4 @@ def serialize(layer):
 
 
 __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Layer", "ReLU",
-           "Softmax", "deserialize", "serialize"]
+           "Rescaling", "Softmax", "deserialize", "serialize"]

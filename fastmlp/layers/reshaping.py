@@ -1,6 +1,8 @@
-"""Flatten and the input marker."""
+"""Flatten, Rescaling and the input marker."""
 
 import math
+
+import numpy as np
 
 from .layer import Layer, normalize_shape
 
@@ -41,3 +43,31 @@ class InputLayer(Layer):
         config = super().get_config()
         config["shape"] = config.pop("input_shape")
         return config
+
+
+class Rescaling(Layer):
+    """``x * scale + offset``, e.g. ``Rescaling(1 / 255)`` to feed uint8 images
+    directly: each batch is cast and scaled as it is drawn, so no float copy
+    of the whole dataset is made."""
+
+    def __init__(self, scale, offset=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = float(scale)
+        self.offset = float(offset)
+
+    def forward(self, x, training=False, logits=False):
+        y = self.buffer("y", x.shape)
+        self.ops.xp.multiply(x, np.float32(self.scale), out=y)
+        if self.offset:
+            y += np.float32(self.offset)
+        return y
+
+    def backward(self, dy, need_dx=True):
+        if not need_dx:
+            return None
+        dx = self.buffer("dx", dy.shape)
+        self.ops.xp.multiply(dy, np.float32(self.scale), out=dx)
+        return dx
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale, "offset": self.offset}

@@ -29,12 +29,19 @@ class ModelFileError(ValueError):
     """A model file that is not a readable fastmlp model."""
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(filepath, write):
     """Call ``write(fileobj)`` on a temporary file, then rename it to ``filepath``."""
     filepath = os.fspath(filepath)
     directory = os.path.dirname(os.path.abspath(filepath))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".fastmlp", dir=directory)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()

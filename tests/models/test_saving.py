@@ -147,3 +147,13 @@ def test_failed_save_leaves_previous_file_intact(tmp_path, monkeypatch):
         model.save(path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.fastmlp"]
+
+
+def test_saved_file_has_the_usual_permissions(tmp_path):
+    import os
+    import stat
+    path = tmp_path / "m.fastmlp"
+    _model().save(path)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
