@@ -148,4 +148,10 @@ def info():
     }
 
 
-__all__ = ["BACKENDS", "backend", "get_ops", "info", "set_backend", "CompiledExtensionMissing"]
+def clear_session():
+    """Keras's ``keras.backend.clear_session``: see :func:`fastmlp.utils.clear_session`."""
+    from ..utils import clear_session as _clear
+    _clear()
+
+
+__all__ = ["BACKENDS", "backend", "clear_session", "get_ops", "info", "set_backend", "CompiledExtensionMissing"]

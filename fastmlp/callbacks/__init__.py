@@ -4,8 +4,10 @@ from .callback import Callback, CallbackList, LambdaCallback
 from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping
 from .history import History
+from .learning_rate import LearningRateScheduler, ReduceLROnPlateau, TerminateOnNaN
 from .model_checkpoint import ModelCheckpoint
 from .progbar_logger import ProgbarLogger
 
 __all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
-           "ModelCheckpoint", "ProgbarLogger"]
+           "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau",
+           "TerminateOnNaN"]

@@ -20,6 +20,11 @@ from ..backend import get_ops
 _name_counts = {}
 
 
+def clear_names():
+    """Start layer names over (``dense``, ``dense_1``...), as Keras's ``clear_session`` does."""
+    _name_counts.clear()
+
+
 def unique_name(prefix):
     """``prefix``, then ``prefix_1``, ``prefix_2``... as Keras names layers."""
     count = _name_counts.get(prefix, 0)

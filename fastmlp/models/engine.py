@@ -103,6 +103,18 @@ class Model(Trainer, Layer):
     def layers(self):
         return list(self._layers)
 
+    def get_layer(self, name=None, index=None):
+        """A layer by name or by index in :attr:`layers`."""
+        if index is not None:
+            if not -len(self._layers) <= index < len(self._layers):
+                raise ValueError(f"model {self.name!r} has {len(self._layers)} layers; index {index} is out of range")
+            return self._layers[index]
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"no layer named {name!r} in model {self.name!r}; layers: "
+                         f"{', '.join(layer.name for layer in self._layers)}")
+
     @property
     def trainable(self):
         return self._trainable

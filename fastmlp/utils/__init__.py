@@ -48,4 +48,11 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     return out.reshape(y.shape + (num_classes,))
 
 
-__all__ = ["set_random_seed", "to_categorical"]
+def clear_session():
+    """Reset the state Keras's ``clear_session`` resets: the automatic layer
+    names start again from ``dense``, ``dense_1``..."""
+    from ..layers.layer import clear_names
+    clear_names()
+
+
+__all__ = ["clear_session", "set_random_seed", "to_categorical"]
