@@ -8,7 +8,7 @@ single chain. Training lives in :mod:`fastmlp.models.trainer`.
 import numpy as np
 
 from ..backend import get_ops
-from ..layers.layer import Layer, normalize_shape
+from ..layers.layer import Layer, normalize_shape, unique_name
 from ..layers.reshaping import InputLayer
 from .trainer import Trainer
 
@@ -80,6 +80,8 @@ class Model(Trainer, Layer):
     that is a single chain from one ``Input`` to one output."""
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        if name is None and type(self) is Model:
+            name = unique_name("functional")  # Keras 3's name for functional models
         Layer.__init__(self, name=name, **kwargs)
         Trainer.__init__(self)
         self._layers = []

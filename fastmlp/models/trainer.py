@@ -170,10 +170,10 @@ class Trainer:
 
         steps = -(-len(train) // batch_size)
         history = callbacks_module.History()
-        cbs = list(callbacks or [])
-        if verbose:
-            cbs.append(callbacks_module.ProgbarLogger(verbose))
-        cbs.append(history)
+        # As in Keras: the progress bar first (its epoch line comes before the
+        # other callbacks' messages), History last.
+        cbs = [callbacks_module.ProgbarLogger(verbose)] if verbose else []
+        cbs += list(callbacks or []) + [history]
         callback_list = callbacks_module.CallbackList(
             cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
 
