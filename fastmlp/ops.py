@@ -5,6 +5,8 @@ float32 once here, checked, and handed to the backend's kernel. Results are
 new arrays of the backend's array type (NumPy on the CPU backends).
 """
 
+import operator
+
 import numpy as np
 
 from .backend import get_ops
@@ -18,7 +20,9 @@ def _float_array(ops, x, name, min_ndim=1):
         raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
     if arr.ndim < min_ndim:
         raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {arr.shape}")
-    return xp.ascontiguousarray(arr, dtype=np.float32)
+    # asarray(order="C"), not ascontiguousarray: the latter turns a 0-d array
+    # into shape (1,), so relu(-1.0) would come back as [0.] instead of 0-d.
+    return xp.asarray(arr, dtype=np.float32, order="C")
 
 
 def _rowwise(kernel_name, x, axis):
@@ -136,13 +140,107 @@ def dropout(x, rate, seed, step=0):
     rate = float(rate)
     if not 0.0 <= rate < 1.0:
         raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
+    try:
+        seed, step = operator.index(seed), operator.index(step)
+    except TypeError:
+        raise TypeError(f"dropout seed and step must be integers, got {seed!r} and {step!r}") from None
     mask = ops.alloc(x.shape, dtype=np.uint8)
     out = ops.xp.empty_like(x)
-    ops.dropout_forward(x, rate, int(seed), int(step), mask, out)
+    ops.dropout_forward(x, rate, seed, step, mask, out)
     return out, mask
 
 
+# ---------------------------------------------------------------- array helpers
+# A few of keras.ops's NumPy-like functions, so Keras programs that use them
+# for pre- and post-processing port unchanged. They run on the current
+# backend's array module.
+
+
+def _xp():
+    return get_ops().xp
+
+
+def convert_to_tensor(x, dtype=None):
+    """``x`` as an array of the current backend."""
+    return _xp().asarray(x, dtype=dtype)
+
+
+def convert_to_numpy(x):
+    """``x`` as a NumPy array on the host."""
+    return np.asarray(get_ops().to_numpy(x))
+
+
+def cast(x, dtype):
+    return _xp().asarray(x).astype(dtype)
+
+
+def zeros(shape, dtype="float32"):
+    return _xp().zeros(shape, dtype=dtype)
+
+
+def ones(shape, dtype="float32"):
+    return _xp().ones(shape, dtype=dtype)
+
+
+def argmax(x, axis=-1):
+    return _xp().argmax(_xp().asarray(x), axis=axis)
+
+
+def argmin(x, axis=-1):
+    return _xp().argmin(_xp().asarray(x), axis=axis)
+
+
+def one_hot(x, num_classes, dtype="float32"):
+    """One-hot rows for integer ``x`` (see also ``fastmlp.utils.to_categorical``)."""
+    labels = check_labels(convert_to_numpy(x).reshape(-1), num_classes)
+    out = np.zeros((labels.size, num_classes), dtype=dtype)
+    out[np.arange(labels.size), labels] = 1
+    return convert_to_tensor(out.reshape(np.shape(x) + (num_classes,)))
+
+
+def _reduction(name):
+    def reduce(x, axis=None, keepdims=False):
+        return getattr(_xp(), name)(_xp().asarray(x), axis=axis, keepdims=keepdims)
+    reduce.__name__ = name
+    reduce.__doc__ = f"``{name}`` over ``axis`` on the current backend."
+    return reduce
+
+
+def _elementwise_np(name):
+    def apply(x):
+        return getattr(_xp(), name)(_xp().asarray(x))
+    apply.__name__ = name
+    apply.__doc__ = f"Elementwise ``{name}`` on the current backend."
+    return apply
+
+
+mean, sum, max, min = (_reduction(n) for n in ("mean", "sum", "max", "min"))  # noqa: A001
+exp, log, sqrt, square, abs = (_elementwise_np(n) for n in ("exp", "log", "sqrt", "square", "abs"))  # noqa: A001
+
+
+def clip(x, x_min, x_max):
+    return _xp().clip(_xp().asarray(x), x_min, x_max)
+
+
+def matmul(a, b):
+    return _xp().matmul(_xp().asarray(a), _xp().asarray(b))
+
+
+def expand_dims(x, axis):
+    return _xp().expand_dims(_xp().asarray(x), axis)
+
+
+def reshape(x, new_shape):
+    return _xp().reshape(_xp().asarray(x), new_shape)
+
+
+def equal(a, b):
+    return _xp().equal(_xp().asarray(a), _xp().asarray(b))
+
+
 __all__ = [
-    "dense", "dropout", "log_softmax", "relu", "sigmoid", "softmax",
-    "softmax_cross_entropy", "sparse_softmax_cross_entropy", "tanh",
+    "abs", "argmax", "argmin", "cast", "clip", "convert_to_numpy", "convert_to_tensor", "dense",
+    "dropout", "equal", "exp", "expand_dims", "log", "log_softmax", "matmul", "max", "mean", "min",
+    "one_hot", "ones", "relu", "reshape", "sigmoid", "softmax", "softmax_cross_entropy",
+    "sparse_softmax_cross_entropy", "sqrt", "square", "sum", "tanh", "zeros",
 ]
