@@ -34,7 +34,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 import time
 
 PROG = "fastmlp-train"
@@ -193,27 +192,11 @@ def load_data(name, warn):
 
 
 def atomic_write(path, data):
-    """Write ``data`` (bytes or str) to ``path`` via a temporary file in the same
-    directory renamed into place, so ``path`` is never seen half-written."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """Write ``data`` (bytes or str) to ``path`` atomically."""
+    from .utils.files import atomic_output
+
+    with atomic_output(path) as f:
+        f.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
 def _json(obj):

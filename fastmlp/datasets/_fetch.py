@@ -58,7 +58,6 @@ import http.client
 import os
 import re
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -70,6 +69,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ..utils.files import atomic_output
 from ._idx import ChecksumError, IDXFormatError, decompressed_sha256, file_sha256, idx_bytes, read_idx
 
 __all__ = [
@@ -374,17 +374,6 @@ class _Progress:
             self._print(f"  failed after {_fmt_bytes(self.done)}: {error}")
 
 
-def _chmod_default(p: Path) -> None:
-    """Make a mkstemp file (mode 0600) world-readable like an ordinary cache file.
-    (A fixed 0644: querying the umask would briefly change it process-wide.)"""
-    if os.name == "nt":
-        return
-    try:
-        os.chmod(p, 0o644)
-    except OSError:
-        pass
-
-
 def download_file(
     url: str,
     dest: PathLike,
@@ -405,11 +394,9 @@ def download_file(
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=str(dest.parent), prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
     bar: Optional[_Progress] = None
     try:
-        with os.fdopen(fd, "wb") as out:
+        with atomic_output(dest, suffix=".part") as out:
             req = urllib.request.Request(url, headers={"User-Agent": "fastmlp-datasets/1 (+urllib)"})
             try:
                 resp = urllib.request.urlopen(req, timeout=timeout if timeout is not None else DOWNLOAD_TIMEOUT)
@@ -444,20 +431,15 @@ def download_file(
                     )
                 if received == 0:
                     raise DownloadError(f"{url}: empty response")
-        if verify is not None:
-            verify(tmp)
-        _chmod_default(tmp)
-        os.replace(tmp, dest)
+            out.flush()
+            if verify is not None:
+                verify(Path(out.name))
         if bar is not None:
             bar.close()
         return dest
     except BaseException as exc:
         if bar is not None:
             bar.close(exc)
-        try:
-            tmp.unlink()
-        except FileNotFoundError:
-            pass
         raise
 
 

@@ -13,10 +13,11 @@ import io
 import json
 import math
 import os
-import tempfile
 import zipfile
 
 import numpy as np
+
+from ..utils.files import atomic_output
 
 FORMAT = "fastmlp-model"
 FORMAT_VERSION = 1
@@ -29,41 +30,14 @@ class ModelFileError(ValueError):
     """A model file that is not a readable fastmlp model."""
 
 
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _atomic_write(filepath, write):
-    """Call ``write(fileobj)`` on a temporary file, then rename it to ``filepath``."""
-    filepath = os.fspath(filepath)
-    directory = os.path.dirname(os.path.abspath(filepath))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".fastmlp", dir=directory)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filepath)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def _write_archive(filepath, manifest, arrays):
-    def write(f):
-        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-            archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
-            for name, array in arrays.items():
-                buf = io.BytesIO()
-                np.lib.format.write_array(buf, np.ascontiguousarray(array), allow_pickle=False)
-                archive.writestr(f"{name}.npy", buf.getvalue())
-    _atomic_write(filepath, write)
+    with atomic_output(filepath) as f, \
+            zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+        for name, array in arrays.items():
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.ascontiguousarray(array), allow_pickle=False)
+            archive.writestr(f"{name}.npy", buf.getvalue())
 
 
 def _metric_spec(spec):
