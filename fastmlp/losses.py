@@ -61,9 +61,11 @@ class Loss:
             raise NotImplementedError("fastmlp losses do not take sample_weight")
         ops = get_ops()
         y_pred = np.asarray(ops.to_numpy(y_pred))
+        if y_pred.dtype.kind not in "fiub":
+            raise TypeError(f"y_pred must hold real numbers, got dtype {y_pred.dtype}")
         if y_pred.ndim == 1:
             y_pred = y_pred.reshape(-1, 1)
-        if y_pred.ndim != 2 or y_pred.shape[0] == 0:
+        if y_pred.ndim != 2 or y_pred.shape[0] == 0 or y_pred.shape[1] == 0:
             raise ValueError(f"y_pred must be a non-empty (batch, outputs) array, got shape {y_pred.shape}")
         targets = self.prepare_targets(y_true, y_pred.shape[1])
         if targets.shape[0] != y_pred.shape[0]:

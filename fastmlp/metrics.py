@@ -38,9 +38,15 @@ class Metric:
         if sample_weight is not None:
             raise NotImplementedError("fastmlp metrics do not take sample_weight")
         ops = get_ops()
-        y_pred = np.asarray(ops.to_numpy(y_pred), dtype=np.float32)
+        y_pred = np.asarray(ops.to_numpy(y_pred))
+        if y_pred.dtype.kind not in "fiub":
+            raise TypeError(f"y_pred must hold real numbers, got dtype {y_pred.dtype}")
+        y_pred = y_pred.astype(np.float32, copy=False)
         if y_pred.ndim == 1:
             y_pred = y_pred.reshape(-1, 1)
+        if y_pred.ndim != 2 or y_pred.shape[1] == 0:
+            raise ValueError(f"y_pred must be a (batch, outputs) array with at least one output, "
+                             f"got shape {y_pred.shape}")
         targets = self.prepare_targets(y_true, y_pred.shape[1])
         if targets.shape[0] != y_pred.shape[0]:
             raise ValueError(f"y_true has {targets.shape[0]} samples but y_pred has {y_pred.shape[0]}")
@@ -48,11 +54,16 @@ class Metric:
 
     def prepare_targets(self, y, num_outputs):
         y = np.asarray(y)
+        if y.dtype.kind not in "fiub":
+            raise TypeError(f"{self.name} needs numeric targets, got dtype {y.dtype}")
         if y.ndim == 1:
             y = y.reshape(-1, 1)
         if y.ndim != 2 or y.shape[1] != num_outputs:
             raise ValueError(f"{self.name} needs targets of shape (n, {num_outputs}), got {y.shape}")
-        return np.ascontiguousarray(y, dtype=np.float32)
+        y = np.ascontiguousarray(y, dtype=np.float32)
+        if not np.all(np.isfinite(y)):
+            raise ValueError(f"{self.name} targets hold NaN or infinity")
+        return y
 
     def get_config(self):
         return {"name": self.name}

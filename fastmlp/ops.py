@@ -51,9 +51,12 @@ def log_softmax(x, axis=-1):
 def _elementwise(kernel_name, x):
     ops = get_ops()
     arr = _float_array(ops, x, "x", min_ndim=0)
-    out = ops.xp.empty_like(arr)
-    getattr(ops, kernel_name)(arr, out)
-    return out
+    # The kernels see a flat view (no copy: arr is C-contiguous); a 0-d input
+    # comes back 0-d, as from NumPy.
+    flat = arr.reshape(-1)
+    out = ops.xp.empty_like(flat)
+    getattr(ops, kernel_name)(flat, out)
+    return out.reshape(arr.shape)
 
 
 def relu(x):
@@ -144,10 +147,11 @@ def dropout(x, rate, seed, step=0):
         seed, step = operator.index(seed), operator.index(step)
     except TypeError:
         raise TypeError(f"dropout seed and step must be integers, got {seed!r} and {step!r}") from None
-    mask = ops.alloc(x.shape, dtype=np.uint8)
-    out = ops.xp.empty_like(x)
-    ops.dropout_forward(x, rate, seed, step, mask, out)
-    return out, mask
+    flat = x.reshape(-1)
+    mask = ops.alloc(flat.shape, dtype=np.uint8)
+    out = ops.xp.empty_like(flat)
+    ops.dropout_forward(flat, rate, seed, step, mask, out)
+    return out.reshape(x.shape), mask.reshape(x.shape)
 
 
 # ---------------------------------------------------------------- array helpers

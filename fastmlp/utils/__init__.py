@@ -34,6 +34,8 @@ def to_categorical(y, num_classes=None, dtype="float32"):
         y = y.astype(np.int64)
     elif y.dtype.kind not in "iub":
         raise TypeError(f"to_categorical needs integer class labels, got dtype {y.dtype}")
+    if y.dtype.kind == "b":
+        y = y.astype(np.int64)  # a bool index array would act as a mask, not as labels
     if y.ndim > 1 and y.shape[-1] == 1:
         y = y.reshape(y.shape[:-1])
     if y.size and y.min() < 0:
