@@ -12,6 +12,25 @@ from glob import glob
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_py import build_py
+
+
+class build_py_with_cuda_headers(build_py):
+    """Also ship csrc/*.h as fastmlp/backend/cuda/include/: the cupy backend's
+    RawModule compiles fastmlp/backend/cuda/kernels.cu against the same kernel
+    headers the extension is built from. Copied into the build directory only
+    (the source tree is left alone); a checkout or an editable install finds
+    csrc/ itself (fastmlp.backend.cupy_ops.include_dir)."""
+
+    def run(self):
+        super().run()
+        if getattr(self, "editable_mode", False):
+            return
+        target = os.path.join(self.build_lib, "fastmlp", "backend", "cuda", "include")
+        self.mkpath(target)
+        for header in sorted(glob("csrc/*.h")):
+            self.copy_file(header, os.path.join(target, os.path.basename(header)))
+
 
 if sys.platform == "win32":
     # MSVC: /fp:precise is its default, the counterpart of the flags below.
@@ -34,6 +53,7 @@ extension = Extension(
 )
 
 setup(
+    cmdclass={"build_py": build_py_with_cuda_headers},
     ext_modules=cythonize(
         [extension],
         compiler_directives={

@@ -27,6 +27,11 @@ class CompiledExtensionMissing(ImportError):
     """The compiled kernels could not be imported."""
 
 
+class BackendUnavailable(ImportError):
+    """A backend cannot run here: its optional package (CuPy) or hardware (an
+    NVIDIA GPU) is missing; the message says which."""
+
+
 def _compiled_import_error():
     """The error importing the compiled kernels raised, or None if they import."""
     try:
@@ -154,4 +159,5 @@ def clear_session():
     _clear()
 
 
-__all__ = ["BACKENDS", "backend", "clear_session", "get_ops", "info", "set_backend", "CompiledExtensionMissing"]
+__all__ = ["BACKENDS", "backend", "clear_session", "get_ops", "info", "set_backend",
+           "BackendUnavailable", "CompiledExtensionMissing"]

@@ -1,0 +1,702 @@
+"""The ``cupy`` (GPU) backend.
+
+Everywhere:
+* the CUDA sources (``fastmlp/backend/cuda/kernels.cu`` plus the C headers the
+  CPU extension is built from) compile with ``nvcc`` to PTX for sm_80 and
+  sm_90 -- skipped only where ``nvcc`` is absent -- and, where CuPy's NVRTC
+  library is installed, with NVRTC exactly as ``RawModule`` compiles them;
+* choosing ``cupy`` without CuPy, or without a GPU, raises
+  :class:`fastmlp.backend.BackendUnavailable` saying which is missing, and
+  nothing else in the package imports CuPy.
+
+On an NVIDIA GPU with CuPy (skipped elsewhere, with the reason): every kernel
+against the NumPy reference with the tolerances of ``test_kernels.py``, the
+dropout masks of the CPU bit for bit, and the MNIST seed program.
+"""
+
+import importlib.util
+import inspect
+import os
+import re
+import shutil
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fastmlp
+import fastmlp.backend as backend_module
+from fastmlp.backend import BackendUnavailable, CompiledExtensionMissing, cupy_ops, get_ops
+from fastmlp.backend.numpy_ops import NumpyOps
+
+
+def _load_cpu_kernel_tests():
+    """tests/backend/test_kernels.py as a module: its shapes, helpers, tolerances."""
+    path = Path(__file__).with_name("test_kernels.py")
+    spec = importlib.util.spec_from_file_location("_fastmlp_test_kernels_for_cupy", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+K = _load_cpu_kernel_tests()
+F32 = np.float32
+REF = NumpyOps()
+ARCHS = ["sm_80", "sm_90"]
+
+
+def _nvcc():
+    found = shutil.which("nvcc")
+    if found:
+        return found
+    for home in (os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"), "/usr/local/cuda"):
+        if home and Path(home, "bin", "nvcc").is_file():
+            return str(Path(home, "bin", "nvcc"))
+    return None
+
+
+def _global_kernels():
+    """The __global__ functions kernels.cu defines."""
+    return set(re.findall(r"__global__\s+void\s+(\w+)\s*\(", cupy_ops.KERNELS_CU.read_text()))
+
+
+def _kernels_used():
+    """The kernel names cupy_ops.py launches."""
+    return set(re.findall(r'"(fm_k_\w+)"', Path(cupy_ops.__file__).read_text()))
+
+
+# ------------------------------------------------------------ compilation
+def test_kernel_sources_are_found():
+    assert cupy_ops.KERNELS_CU.is_file()
+    headers = cupy_ops.include_dir()
+    for name in cupy_ops.HEADERS:
+        assert (headers / name).is_file(), name
+    assert _kernels_used() <= _global_kernels()
+    threads = re.search(r"#define FM_FINISH_THREADS (\d+)", cupy_ops.KERNELS_CU.read_text())
+    assert int(threads.group(1)) == cupy_ops._FINISH_THREADS  # the one-block launch's size
+    source = cupy_ops.kernel_source()
+    for name in cupy_ops.HEADERS:
+        assert f'#include "{name}"' in source
+
+
+def test_gpu_and_cpu_share_the_kernel_bodies():
+    """The headers RawModule gets are the ones the CPU extension is built from:
+    csrc/ itself in a checkout, a byte-identical copy in an installed package."""
+    headers = cupy_ops.include_dir()
+    checkout = Path(__file__).resolve().parents[2] / "csrc"
+    if checkout.is_dir() and headers.resolve() != checkout.resolve():
+        for name in cupy_ops.HEADERS:
+            assert (headers / name).read_bytes() == (checkout / name).read_bytes(), name
+    # Every fused kernel's body is an FM_FN function of those headers, not code of its own.
+    source = cupy_ops.KERNELS_CU.read_text()
+    for fn in ("fm_bias_act_row", "fm_dense_grad_row", "fm_relu", "fm_relu_grad",
+               "fm_dropout_block", "fm_dropout_apply1", "fm_softmax_row", "fm_log_softmax_row",
+               "fm_softmax_backward_row", "fm_xent_sparse_row", "fm_xent_dense_row",
+               "fm_sgd_elem", "fm_adam_elem", "fm_rmsprop_elem", "fm_argmax_row"):
+        assert re.search(rf"\b{fn}\(", source), fn
+        assert any(re.search(rf"FM_FN\s+\w+\s+{fn}\(", (headers / h).read_text())
+                   for h in cupy_ops.HEADERS), fn
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_nvcc_compiles_kernels_to_ptx(arch, tmp_path):
+    nvcc = _nvcc()
+    if nvcc is None:
+        pytest.skip("nvcc is not installed (no CUDA toolkit on this machine)")
+    ptx = tmp_path / f"kernels_{arch}.ptx"
+    cmd = [nvcc, "-ptx", f"-arch={arch}", *cupy_ops.compile_options(), "--Werror", "all-warnings",
+           str(cupy_ops.KERNELS_CU), "-o", str(ptx)]
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    assert run.returncode == 0, f"{' '.join(cmd)}\n{run.stdout}\n{run.stderr}"
+    text = ptx.read_text()
+    assert f".target {arch}" in text
+    entries = set(re.findall(r"\.entry\s+(\w+)\s*\(", text))
+    assert entries == _global_kernels()
+    # --fmad=false: no contracted multiply-adds in the optimizer kernels, whose
+    # results must round exactly as on the CPU (libdevice's expf/logf use fma
+    # internally, so the whole file is not checked).
+    for kernel in ("fm_k_sgd", "fm_k_adam", "fm_k_rmsprop", "fm_k_dropout_apply"):
+        body = re.search(rf"\.entry\s+{kernel}\s*\((.*?)\n\}}", text, re.S).group(1)
+        assert "fma." not in body, kernel
+
+
+def _nvrtc():
+    try:
+        from cupy_backends.cuda.libs import nvrtc
+        nvrtc.getVersion()
+    except Exception as exc:  # no CuPy, or CuPy without its NVRTC library
+        pytest.skip(f"CuPy's NVRTC is not available here: {type(exc).__name__}: {exc}")
+    return nvrtc
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_nvrtc_compiles_kernels_as_rawmodule_does(arch):
+    """The exact source and options RawModule gets, compiled by NVRTC (no GPU needed)."""
+    nvrtc = _nvrtc()
+    prog = nvrtc.createProgram(cupy_ops.kernel_source(), "kernels.cu", [], [])
+    options = list(cupy_ops.compile_options()) + [f"-arch=compute_{arch[3:]}"]
+    try:
+        nvrtc.compileProgram(prog, options)
+    except Exception as exc:
+        pytest.fail(f"NVRTC failed: {exc}\n{nvrtc.getProgramLog(prog)}")
+    ptx = nvrtc.getPTX(prog)
+    ptx = ptx.decode() if isinstance(ptx, bytes) else ptx
+    assert set(re.findall(r"\.entry\s+(\w+)\s*\(", ptx)) == _global_kernels()
+
+
+# ------------------------------------------------------------------ errors
+@pytest.fixture
+def fresh_backend(monkeypatch):
+    """The backend registry without a cached cupy instance, restored afterwards."""
+    monkeypatch.setattr(backend_module, "_instances", dict(backend_module._instances))
+    backend_module._instances.pop("cupy", None)
+    monkeypatch.setattr(backend_module, "_current", backend_module._current)
+    return backend_module
+
+
+def test_without_cupy_the_error_says_to_install_it(fresh_backend, monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)  # `import cupy` raises ImportError
+    with pytest.raises(BackendUnavailable) as info:
+        fresh_backend.set_backend("cupy")
+    assert isinstance(info.value, ImportError)
+    assert "the cupy backend needs CuPy: pip install 'fastmlp[gpu]'" in str(info.value)
+    with pytest.raises(BackendUnavailable, match="needs CuPy"):
+        get_ops("cupy")
+    # The environment variable fails the same way, when the backend is first used.
+    monkeypatch.setattr(fresh_backend, "_current", None)
+    monkeypatch.setenv("FASTMLP_BACKEND", "cupy")
+    with pytest.raises(BackendUnavailable, match="needs CuPy"):
+        fresh_backend.backend()
+
+
+def _fake_cupy(get_count):
+    class CUDARuntimeError(RuntimeError):
+        pass
+
+    def getDeviceCount():
+        return get_count(CUDARuntimeError)
+
+    cupy = types.ModuleType("cupy")
+    cupy.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(
+        getDeviceCount=getDeviceCount, CUDARuntimeError=CUDARuntimeError))
+    return cupy
+
+
+def _no_device(error):
+    raise error("cudaErrorNoDevice: no CUDA-capable device is detected")
+
+
+def _old_driver(error):
+    raise error("cudaErrorInsufficientDriver: CUDA driver version is insufficient")
+
+
+@pytest.mark.parametrize("get_count", [_no_device, _old_driver, lambda error: 0],
+                         ids=["no-device", "old-driver", "zero-devices"])
+def test_without_a_gpu_the_error_says_so(fresh_backend, monkeypatch, get_count):
+    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy(get_count))
+    with pytest.raises(BackendUnavailable) as info:
+        fresh_backend.set_backend("cupy")
+    message = str(info.value)
+    assert "the cupy backend needs an NVIDIA GPU: no CUDA GPU found" in message
+    assert "pip install" not in message  # CuPy is there: the GPU is what is missing
+
+
+def test_real_cupy_without_a_gpu(fresh_backend):
+    cupy = pytest.importorskip("cupy", reason="CuPy is not installed")
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception:
+        count = 0
+    if count:
+        pytest.skip("this machine has a GPU: the GPU tests below cover it")
+    with pytest.raises(BackendUnavailable, match="no CUDA GPU found"):
+        fresh_backend.set_backend("cupy")
+
+
+def test_nothing_else_imports_cupy():
+    """Importing every fastmlp module (cupy_ops included) leaves CuPy unimported."""
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import fastmlp\n"
+        "for info in pkgutil.walk_packages(fastmlp.__path__, 'fastmlp.'):\n"
+        "    try:\n"
+        "        importlib.import_module(info.name)\n"
+        "    except ImportError as exc:\n"
+        "        assert 'cupy' not in str(exc).lower(), (info.name, exc)\n"
+        "import fastmlp.backend.cupy_ops\n"
+        "fastmlp.backend.get_ops('numpy')\n"
+        "assert 'cupy' not in sys.modules, sorted(m for m in sys.modules if 'cupy' in m)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "FASTMLP_BACKEND": "numpy"})
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("name", K.KERNELS)
+def test_cupy_backend_overrides_every_kernel(name):
+    cls = cupy_ops.CupyOps
+    assert getattr(cls, name) is not getattr(NumpyOps, name)
+    assert inspect.signature(getattr(cls, name)) == inspect.signature(getattr(NumpyOps, name))
+    assert cls.dropout_backward is cls.dropout_apply
+    for method in ("asarray", "to_numpy"):
+        assert getattr(cls, method) is not getattr(NumpyOps, method)
+        assert inspect.signature(getattr(cls, method)) == inspect.signature(getattr(NumpyOps, method))
+
+
+# ----------------------------------------------- an emulated device (CPU)
+# CupyOps on a stand-in for CuPy: NumPy arrays under CuPy's names, and a
+# RawModule whose kernels check every launch against the C signature in
+# kernels.cu (argument count, pointer dtypes, contiguity, the exact NumPy
+# scalar type of each scalar: a Python int or float would reach the GPU with
+# the wrong width) and then run the same FM_FN bodies through the CPU
+# extension. The GPU tests below run on it everywhere the extension is built,
+# so the Python half of the backend is tested without a GPU; on a GPU they run
+# again on the real device.
+_C_TYPES = {"float": np.float32, "double": np.float64, "int": np.int32, "int32_t": np.int32,
+            "uint8_t": np.uint8, "uint32_t": np.uint32, "uint64_t": np.uint64,
+            "unsigned long long": np.uint64}
+
+
+def _signatures(source):
+    """{kernel: [(numpy dtype, is_pointer, name), ...]} of kernels.cu's __global__ functions."""
+    signatures = {}
+    for name, params in re.findall(r"__global__\s+void\s+(\w+)\s*\((.*?)\)", source, re.S):
+        parsed = []
+        for param in params.split(","):
+            words = param.replace("const ", "").replace("*", " * ").split()
+            pointer = "*" in words
+            ctype = " ".join(w for w in words[:-1] if w != "*")
+            parsed.append((np.dtype(_C_TYPES[ctype]), pointer, words[-1]))
+        signatures[name] = parsed
+    return signatures
+
+
+def _emulations(kernels):
+    """The kernels of kernels.cu as calls of the CPU extension (same FM_FN bodies)."""
+
+    def xent_rows(fn):
+        def run(x, y, d, has_d, row_loss, rows, cols, batch, sparse):
+            for i in range(int(rows)):
+                if sparse and not 0 <= y[i] < cols:
+                    row_loss[i] = np.nan
+                    continue
+                di = d[i:i + 1] if has_d else None
+                row_loss[i] = fn(x[i:i + 1], y[i:i + 1], di)  # the row's loss (batch of 1)
+                if has_d:
+                    di *= np.float32(1.0)  # fm_xent_*_row divided by 1: now by the batch
+                    di /= batch
+        return run
+
+    def count_sparse(scores, labels, rows, cols, result):
+        bad = (labels < 0) | (labels >= cols)
+        if bad.any():
+            result[1] = max(result[1], rows - np.argmax(bad))
+        ok = ~bad
+        result[0] += kernels.count_correct_sparse(np.ascontiguousarray(scores[ok]),
+                                                  np.ascontiguousarray(labels[ok]))
+
+    def finish(row_loss, labels, has_labels, rows, cols, result):
+        result[0] = row_loss.sum()
+        bad = ((labels < 0) | (labels >= cols)) if has_labels else np.zeros(1, bool)
+        result[1] = np.argmax(bad) if bad.any() else -1
+
+    sparse, dense = xent_rows(kernels.softmax_xent_sparse), xent_rows(kernels.softmax_xent_dense)
+    return {
+        "fm_k_bias_act": lambda y, b, has_b, rows, cols, relu:
+            kernels.bias_act(y.reshape(int(rows), int(cols)), b if has_b else None, relu),
+        "fm_k_relu_grad_inplace": lambda dy, y, n:
+            kernels.dense_grad(dy.reshape(1, -1), y.reshape(1, -1), None, True),
+        "fm_k_dense_grad_cols": lambda dy, y, db, rows, cols, relu:
+            kernels.dense_grad(dy, y if relu else None, db, relu),
+        "fm_k_relu_forward": lambda x, out, n: kernels.relu_forward(x, out),
+        "fm_k_relu_backward": lambda y, dy, out, n: kernels.relu_backward(y, dy, out),
+        "fm_k_dropout": lambda k0, k1, s0, s1, threshold, scale, x, has_x, mask, out, n:
+            kernels.dropout_forward(x, k0, k1, s0, s1, threshold, scale, mask, out) if has_x
+            else kernels.dropout_mask(k0, k1, s0, s1, threshold, mask),
+        "fm_k_dropout_apply": lambda x, mask, scale, out, n: kernels.dropout_apply(x, mask, scale, out),
+        "fm_k_softmax": lambda x, out, rows, cols: kernels.softmax(x, out),
+        "fm_k_log_softmax": lambda x, out, rows, cols: kernels.log_softmax(x, out),
+        "fm_k_softmax_backward": lambda y, dy, out, rows, cols: kernels.softmax_backward(y, dy, out),
+        "fm_k_xent_sparse_rows": lambda *a: sparse(*a, sparse=True),
+        "fm_k_xent_dense_rows": lambda *a: dense(*a, sparse=False),
+        "fm_k_loss_finish": finish,
+        "fm_k_sgd": lambda p, g, v, n, lr, mu, nesterov:
+            kernels.sgd_update(p, g, v if mu else None, lr, mu, nesterov),
+        "fm_k_adam": lambda p, g, m, v, n, alpha, c1, c2, eps, wd_lr:
+            kernels.adam_update(p, g, m, v, alpha, c1, c2, eps, wd_lr),
+        "fm_k_rmsprop": lambda p, g, v, mb, n, lr, rho, c, mu, eps:
+            kernels.rmsprop_update(p, g, v, mb if mu else None, lr, rho, c, mu, eps),
+        "fm_k_count_sparse": count_sparse,
+        "fm_k_count_dense": lambda scores, targets, rows, cols, result:
+            result.__setitem__(0, result[0] + kernels.count_correct_dense(scores, targets)),
+    }
+
+
+def _emulated_cupy(kernels):
+    launches = []
+
+    class RawModule:
+        def __init__(self, code, options=()):
+            assert any(o.startswith("-I") for o in options) and "--fmad=false" in options
+            self.signatures = _signatures(code)
+            self.emulations = _emulations(kernels)
+
+        def compile(self):
+            assert set(self.signatures) == set(self.emulations)
+
+        def get_function(self, name):
+            signature, emulate = self.signatures[name], self.emulations[name]
+
+            def launch(grid, block, args):
+                assert len(grid) >= 1 and len(block) >= 1 and grid[0] >= 1 and block[0] >= 1
+                assert len(args) == len(signature), (name, len(args), len(signature))
+                for arg, (dtype, pointer, param) in zip(args, signature):
+                    if pointer:
+                        assert isinstance(arg, np.ndarray), (name, param, type(arg))
+                        assert arg.dtype == dtype and arg.flags.c_contiguous, (name, param, arg.dtype)
+                    else:
+                        assert type(arg) is dtype.type, (name, param, type(arg), dtype)
+                launches.append(name)
+                emulate(*args)
+
+            return launch
+
+    cupy = types.ModuleType("cupy")
+    for attr in ("ndarray", "array", "asarray", "ascontiguousarray", "empty", "zeros", "full", "matmul",
+                 "flatnonzero"):
+        setattr(cupy, attr, getattr(np, attr))
+    cupy.asnumpy = np.asarray
+    cupy.RawModule = RawModule
+    cupy.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=lambda: 1))
+    cupy.launches = launches
+    return cupy
+
+
+def _make_gpu(kind):
+    if kind == "cuda":
+        try:
+            return get_ops("cupy")
+        except BackendUnavailable as exc:
+            pytest.skip(f"GPU tests need CuPy and an NVIDIA GPU: {exc}")
+    try:
+        from fastmlp.backend import _kernels
+    except ImportError as exc:
+        pytest.skip(f"the emulated device runs the compiled CPU kernels: {exc}")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, "cupy", _emulated_cupy(_kernels))
+        return cupy_ops.CupyOps()
+
+
+# ------------------------------------------------------------ on a GPU
+@pytest.fixture(scope="module", params=["emulated", "cuda"])
+def gpu(request):
+    """The cupy backend on the GPU ("cuda"; skipped, saying why, where it
+    cannot run) and on the emulated device ("emulated")."""
+    return _make_gpu(request.param)
+
+
+def test_emulated_device_launches_every_kernel():
+    """The GPU tests on the emulated device reach every kernel of kernels.cu."""
+    ops = _make_gpu("emulated")
+    launched = ops.xp.launches
+    launched.clear()
+    rng = np.random.default_rng(0)
+    x, W, b = K.rand(rng, 4, 3), K.rand(rng, 3, 5), K.rand(rng, 5)
+    y = ops.dense_forward(x, W, b, "relu", np.empty((4, 5), F32))
+    ops.dense_backward(x, W, y, K.rand(rng, 4, 5), "relu", np.empty((3, 5), F32), np.empty(5, F32),
+                       np.empty((4, 3), F32))
+    ops.dense_backward(x, W, y, K.rand(rng, 4, 5), "relu", np.empty((3, 5), F32), None, None)
+    ops.relu_backward(y, y, ops.relu_forward(y, np.empty_like(y)))
+    mask = np.empty(y.shape, np.uint8)
+    ops.dropout_backward(y, ops.dropout_mask(1, 2, 0.5, mask), 0.5, ops.dropout_forward(
+        y, 0.5, 1, 2, mask, np.empty_like(y)))
+    ops.softmax_backward(y, y, ops.log_softmax(y, ops.softmax(y, np.empty_like(y))))
+    labels = np.array([0, 1, 2, 3], np.int32)
+    ops.softmax_xent_sparse(y, labels, np.empty_like(y))
+    ops.softmax_xent_dense(y, y, None)
+    ops.count_correct_sparse(y, labels)
+    ops.count_correct_dense(y, y)
+    p = K.rand(rng, 10)
+    ops.sgd_update(p, p.copy(), None, 0.1)
+    ops.adam_update(p, p.copy(), np.zeros_like(p), np.zeros_like(p), 0.1, 0.9, 0.99, 1e-7, 1)
+    ops.rmsprop_update(p, p.copy(), np.zeros_like(p), None, 0.1, 0.9, 0.0, 1e-7)
+    assert set(launched) == _global_kernels()
+
+
+def _dev(gpu, a):
+    """A device copy of ``a`` (a copy on the emulated device too)."""
+    return None if a is None else gpu.xp.array(a)
+
+
+def _host(gpu, a):
+    return None if a is None else gpu.to_numpy(a)
+
+
+def _empty(gpu, shape, dtype=F32):
+    return gpu.xp.asarray(K.empty(shape, dtype))
+
+
+def _cpu():
+    """The CPU backend whose masks the GPU must reproduce (cython, else numpy)."""
+    try:
+        return get_ops("cython")
+    except CompiledExtensionMissing:
+        return REF
+
+
+@pytest.mark.parametrize("n,k,m", K.DENSE_SHAPES)
+@pytest.mark.parametrize("activation", ["linear", "relu"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_gpu_dense_matches_reference(gpu, n, k, m, activation, bias):
+    rng = np.random.default_rng(n * 7 + k * 3 + m)
+    x, W, dy = K.rand(rng, n, k), K.rand(rng, k, m, scale=k ** -0.5), K.rand(rng, n, m)
+    b = K.rand(rng, m) if bias else None
+    y = gpu.dense_forward(_dev(gpu, x), _dev(gpu, W), _dev(gpu, b), activation, _empty(gpu, (n, m)))
+    y_ref = REF.dense_forward(x, W, b, activation, K.empty((n, m)))
+    K.assert_gemm_close(_host(gpu, y), y_ref, np.abs(x) @ np.abs(W) + (0 if b is None else np.abs(b)), k)
+
+    d, d_ref = _dev(gpu, dy), dy.copy()
+    db = _empty(gpu, m) if bias else None
+    db_ref = K.empty(m) if bias else None
+    dW, _, dx = gpu.dense_backward(_dev(gpu, x), _dev(gpu, W), _dev(gpu, y_ref), d, activation,
+                                   _empty(gpu, (k, m)), db, _empty(gpu, (n, k)))
+    dW_ref, _, dx_ref = REF.dense_backward(x, W, y_ref, d_ref, activation, K.empty((k, m)), db_ref,
+                                           K.empty((n, k)))
+    np.testing.assert_array_equal(_host(gpu, d), d_ref)  # the ReLU derivative, in place
+    K.assert_gemm_close(_host(gpu, dW), dW_ref, np.abs(x).T @ np.abs(d_ref), n)
+    K.assert_gemm_close(_host(gpu, dx), dx_ref, np.abs(d_ref) @ np.abs(W).T, m)
+    if bias:
+        K.assert_gemm_close(_host(gpu, db), db_ref, np.abs(d_ref).sum(0), n)
+
+
+def test_gpu_dense_first_layer_and_host_inputs(gpu):
+    rng = np.random.default_rng(1)
+    x, W, dy = K.rand(rng, 4, 3), K.rand(rng, 3, 2), K.rand(rng, 4, 2)
+    dW, db, dx = gpu.dense_backward(x, W, np.ones((4, 2), F32), _dev(gpu, dy), "linear",
+                                    _empty(gpu, (3, 2)), None, None)
+    assert db is None and dx is None
+    np.testing.assert_allclose(_host(gpu, dW), x.T @ dy, rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape", K.SHAPES)
+def test_gpu_relu_matches_reference_exactly(gpu, shape):
+    rng = np.random.default_rng(3)
+    x, dy = K.rand(rng, *shape), K.rand(rng, *shape)
+    x.flat[0] = 0.0
+    np.testing.assert_array_equal(_host(gpu, gpu.relu_forward(_dev(gpu, x), _empty(gpu, shape))),
+                                  REF.relu_forward(x, K.empty(shape)))
+    y = REF.relu_forward(x, K.empty(shape))
+    np.testing.assert_array_equal(
+        _host(gpu, gpu.relu_backward(_dev(gpu, y), _dev(gpu, dy), _empty(gpu, shape))),
+        REF.relu_backward(y, dy, K.empty(shape)))
+
+
+def test_gpu_relu_nan_and_in_place(gpu):
+    x = np.array([[-1.0, np.nan, 2.0, -0.0], [3.0, -np.inf, np.inf, 0.5]], F32)
+    ref = REF.relu_forward(x, K.empty(x.shape))
+    y = _dev(gpu, x)
+    gpu.relu_forward(y, y)
+    np.testing.assert_array_equal(_host(gpu, y), ref)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 7), (33, 785), (256, 128), (1000, 1001)])
+@pytest.mark.parametrize("rate", [0.1, 0.5, 0.9])
+def test_gpu_dropout_masks_are_the_cpus(gpu, shape, rate):
+    seed, step = 2**40 + 12345, 2**33 + 7  # both halves of key and step counter used
+    mask = _host(gpu, gpu.dropout_mask(seed, step, rate, _empty(gpu, shape, np.uint8)))
+    cpu = _cpu().dropout_mask(seed, step, rate, K.empty(shape, np.uint8))
+    assert mask.dtype == np.uint8
+    np.testing.assert_array_equal(mask, cpu)
+    np.testing.assert_array_equal(mask, REF.dropout_mask(seed, step, rate, K.empty(shape, np.uint8)))
+
+
+@pytest.mark.parametrize("shape", [(3, 7), (32, 128)])
+def test_gpu_dropout_forward_backward(gpu, shape):
+    rng = np.random.default_rng(4)
+    x, dy, rate = K.rand(rng, *shape), K.rand(rng, *shape), 0.3
+    mask, out = _empty(gpu, shape, np.uint8), _empty(gpu, shape)
+    gpu.dropout_forward(_dev(gpu, x), rate, 99, 5, mask, out)
+    ref_mask, ref_out = K.empty(shape, np.uint8), K.empty(shape)
+    REF.dropout_forward(x, rate, 99, 5, ref_mask, ref_out)
+    np.testing.assert_array_equal(_host(gpu, mask), ref_mask)
+    np.testing.assert_array_equal(_host(gpu, out), ref_out)
+    d = _dev(gpu, dy)
+    gpu.dropout_backward(d, mask, rate, d)  # in place, as the Dropout layer calls it
+    np.testing.assert_array_equal(_host(gpu, d), REF.dropout_backward(dy, ref_mask, rate, K.empty(shape)))
+
+
+def test_gpu_dropout_invalid_arguments(gpu):
+    mask = _empty(gpu, (2, 5), np.uint8)
+    for rate in (1.0, -0.1):
+        with pytest.raises(ValueError, match="rate"):
+            gpu.dropout_mask(1, 1, rate, mask)
+    with pytest.raises(ValueError, match="seed"):
+        gpu.dropout_mask(-1, 1, 0.5, mask)
+    with pytest.raises(ValueError, match="step"):
+        gpu.dropout_mask(1, 2**64, 0.5, mask)
+    with pytest.raises(TypeError, match="mask"):
+        gpu.dropout_mask(1, 1, 0.5, _empty(gpu, (2, 5)))
+
+
+@pytest.mark.parametrize("shape", K.SHAPES)
+def test_gpu_softmax_family_matches_reference(gpu, shape):
+    rng = np.random.default_rng(5)
+    x, dy = K.rand(rng, *shape, scale=3.0), K.rand(rng, *shape)
+    p = _host(gpu, gpu.softmax(_dev(gpu, x), _empty(gpu, shape)))
+    p_ref = REF.softmax(x, K.empty(shape))
+    np.testing.assert_allclose(p, p_ref, rtol=1e-5, atol=1e-30)
+    lp = _host(gpu, gpu.log_softmax(_dev(gpu, x), _empty(gpu, shape)))
+    lp_ref = REF.log_softmax(x, K.empty(shape))
+    assert np.all(np.abs(lp - lp_ref) <= 1e-5 * np.maximum(1, np.abs(lp_ref)))
+    g = _host(gpu, gpu.softmax_backward(_dev(gpu, p_ref), _dev(gpu, dy), _empty(gpu, shape)))
+    g_ref = REF.softmax_backward(p_ref, dy, K.empty(shape))
+    bound = (np.abs(dy) + np.abs(dy * p_ref).sum(1, keepdims=True)) * p_ref
+    assert np.all(np.abs(g - g_ref) <= 4 * (shape[1] + 2) * K.EPS * bound + 1e-30)
+
+
+@pytest.mark.parametrize("shape", K.SHAPES)
+def test_gpu_softmax_xent_matches_reference(gpu, shape):
+    rng = np.random.default_rng(6)
+    n, c = shape
+    logits = K.rand(rng, *shape, scale=3.0)
+    labels = rng.integers(0, c, n).astype(np.int32)
+    targets = rng.random(shape).astype(F32)
+    targets /= targets.sum(1, keepdims=True)
+    for name, y in (("softmax_xent_sparse", labels), ("softmax_xent_dense", targets)):
+        d, d_ref = _empty(gpu, shape), K.empty(shape)
+        loss = getattr(gpu, name)(_dev(gpu, logits), _dev(gpu, y), d)
+        loss_ref = getattr(REF, name)(logits, y, d_ref)
+        assert isinstance(loss, float)
+        assert loss == pytest.approx(loss_ref, rel=1e-5, abs=1e-6)
+        np.testing.assert_allclose(_host(gpu, d), d_ref, rtol=1e-5, atol=1e-5 / n)
+        assert getattr(gpu, name)(_dev(gpu, logits), _dev(gpu, y), None) == loss
+        assert getattr(gpu, name)(logits, y, None) == loss  # host inputs
+
+
+@pytest.mark.parametrize("big", [1e4, -1e4])
+def test_gpu_softmax_xent_stable_for_huge_logits(gpu, big):
+    logits = np.array([[big, 0.0, -big], [0.0, big, big], [-big, -big, big]], F32)
+    labels = np.array([2, 0, 2], np.int32)
+    targets = np.eye(3, dtype=F32)[labels]
+    x64 = logits.astype(np.float64)
+    logp64 = x64 - x64.max(1, keepdims=True)
+    logp64 -= np.log(np.exp(logp64).sum(1, keepdims=True))
+    expected = -logp64[np.arange(3), labels].mean()
+    for name, y in (("softmax_xent_sparse", labels), ("softmax_xent_dense", targets)):
+        d = _empty(gpu, logits.shape)
+        loss = getattr(gpu, name)(_dev(gpu, logits), _dev(gpu, y), d)
+        assert np.isfinite(loss) and np.all(np.isfinite(_host(gpu, d)))
+        assert loss == pytest.approx(expected, rel=1e-6)
+        np.testing.assert_allclose(_host(gpu, d), (np.exp(logp64) - targets) / 3, atol=1e-7)
+
+
+def test_gpu_bad_labels_raise_naming_label_and_row(gpu):
+    logits = _dev(gpu, np.zeros((5, 10), F32))
+    for bad, text in ((10, "label 10 at row 3 is outside [0, 10)"),
+                      (-1, "label -1 at row 3 is outside [0, 10)")):
+        for dtype in (np.int32, np.int64):
+            for labels in (np.array([0, 1, 2, bad, 11], dtype),):
+                for lab in (labels, _dev(gpu, labels)):  # host and device labels
+                    for fn in (lambda: gpu.softmax_xent_sparse(logits, lab, _empty(gpu, (5, 10))),
+                               lambda: gpu.softmax_xent_sparse(logits, lab, None),
+                               lambda: gpu.count_correct_sparse(logits, lab)):
+                        with pytest.raises(ValueError) as info:
+                            fn()
+                        assert str(info.value) == text
+
+
+@pytest.mark.parametrize("shape", K.SHAPES)
+def test_gpu_accuracy_counts_match_reference(gpu, shape):
+    rng = np.random.default_rng(8)
+    n, c = shape
+    scores = rng.integers(0, 3, shape).astype(F32)  # many ties: the first maximum wins
+    labels = rng.integers(0, c, n).astype(np.int32)
+    targets = rng.integers(0, 3, shape).astype(F32)
+    hits = gpu.count_correct_sparse(_dev(gpu, scores), _dev(gpu, labels))
+    assert isinstance(hits, int) and hits == REF.count_correct_sparse(scores, labels)
+    assert (gpu.count_correct_dense(_dev(gpu, scores), _dev(gpu, targets))
+            == REF.count_correct_dense(scores, targets))
+
+
+def test_gpu_accuracy_nan(gpu):
+    scores = np.array([[1, np.nan, 5], [2, 2, 1], [np.nan, 9, 9]], F32)
+    assert gpu.count_correct_sparse(_dev(gpu, scores), _dev(gpu, np.array([1, 0, 0], np.int32))) == 3
+
+
+def _run_gpu(gpu, update, state_names, n=1000, seed=12, **kwargs):
+    """test_kernels._run on device buffers: the same data, the same steps."""
+    rng = np.random.default_rng(seed)
+    params = _dev(gpu, K.rand(rng, n))
+    state = {name: gpu.alloc(n) for name in state_names}
+    grads = [K.rand(rng, n) for _ in range(K.STEPS)]
+    for t, g in enumerate(grads, start=1):
+        extra = {"step": t} if update == "adam_update" else {}
+        getattr(gpu, update)(params, _dev(gpu, g), *state.values(), **kwargs, **extra)
+    return _host(gpu, params), {name: _host(gpu, buf) for name, buf in state.items()}
+
+
+@pytest.mark.parametrize("update,state,kw", K.OPTIMIZERS, ids=K.OPT_IDS)
+def test_gpu_optimizer_matches_reference_exactly(gpu, update, state, kw):
+    params, st = _run_gpu(gpu, update, state, **kw)
+    params_ref, st_ref = K._run(REF, update, state, **kw)[1:3]
+    np.testing.assert_array_equal(params, params_ref)
+    for name in state:
+        np.testing.assert_array_equal(st[name], st_ref[name])
+
+
+def test_gpu_sgd_without_velocity(gpu):
+    p = _dev(gpu, np.ones(3, F32))
+    gpu.sgd_update(p, np.full(3, 2.0, F32), None, 0.25)
+    np.testing.assert_array_equal(_host(gpu, p), np.full(3, 0.5, F32))
+
+
+def test_gpu_out_buffers_are_checked(gpu):
+    x = _dev(gpu, np.zeros((4, 3), F32))
+    if gpu.xp is not np and not hasattr(gpu.xp, "launches"):
+        with pytest.raises(TypeError, match="out"):
+            gpu.relu_forward(x, np.zeros((4, 3), F32))  # the GPU cannot write a host array
+    with pytest.raises(TypeError, match="out"):
+        gpu.relu_forward(x, gpu.xp.zeros((4, 3)))
+    with pytest.raises(ValueError, match="out"):
+        gpu.relu_forward(x, gpu.xp.zeros((4, 2), F32))
+    with pytest.raises(ValueError, match="out"):
+        gpu.relu_forward(x, gpu.xp.zeros((3, 4), F32).T)
+
+
+needs_data = pytest.mark.skipif(not os.environ.get("FASTMLP_DATA"),
+                                reason="FASTMLP_DATA is not set (CI sets it)")
+
+
+@needs_data
+def test_gpu_mnist_seed_program_reaches_97_5_percent():
+    gpu = _make_gpu("cuda")
+    previous = backend_module.backend()
+    backend_module.set_backend("cupy")
+    try:
+        fastmlp.utils.set_random_seed(0)
+        (x_train, y_train), (x_test, y_test) = fastmlp.datasets.mnist.load_data()
+        x_train, x_test = x_train / 255.0, x_test / 255.0
+        model = fastmlp.Sequential([
+            fastmlp.layers.Flatten(input_shape=(28, 28)),
+            fastmlp.layers.Dense(128, activation="relu"),
+            fastmlp.layers.Dropout(0.2),
+            fastmlp.layers.Dense(10),
+        ])
+        logits = model(x_train[:1])
+        assert isinstance(logits, gpu.xp.ndarray)  # CuPy arrays out on the GPU backend
+        assert model.ops is gpu and logits.shape == (1, 10) and logits.dtype == np.float32
+        loss_fn = fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True)
+        untrained = loss_fn(y_train[:1], logits)
+        assert isinstance(untrained, float) and 1.0 < untrained < 4.0
+        model.compile(optimizer="adam", loss=loss_fn, metrics=["accuracy"])
+        history = model.fit(x_train, y_train, epochs=5, verbose=0)
+        assert history.history["loss"][-1] < history.history["loss"][0]
+        loss, acc = model.evaluate(x_test, y_test, verbose=0)
+        assert acc >= 0.975, acc
+        predicted = np.argmax(gpu.to_numpy(model.predict(x_test, verbose=0)), axis=1)
+        assert (predicted == y_test).mean() == pytest.approx(acc, abs=1e-6)
+    finally:
+        backend_module.set_backend(previous)
