@@ -38,8 +38,11 @@ if sys.platform == "win32":
 else:
     # No -ffast-math: the kernels keep NumPy's float32 results. -std=c99 and
     # -ffp-contract=off keep a*b+c from being fused into an FMA (which rounds
-    # differently); -fno-math-errno only lets sqrtf inline (no errno write).
-    compile_args = ["-O3", "-std=c99", "-ffp-contract=off", "-fno-math-errno"]
+    # differently); -fno-math-errno only lets sqrtf inline (no errno write);
+    # -fno-trapping-math lets comparisons (ReLU, its derivative) vectorize as
+    # selects: it changes which FP exception flags may be raised, never a value.
+    compile_args = ["-O3", "-std=c99", "-ffp-contract=off", "-fno-math-errno",
+                    "-fno-trapping-math"]
     if os.environ.get("FASTMLP_NATIVE", "").strip() == "1":
         compile_args.append("-march=native")
 

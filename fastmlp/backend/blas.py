@@ -1,0 +1,123 @@
+"""NumPy's BLAS, seen from fastmlp: its thread count, and the address of its
+``cblas_sgemm`` so that the compiled kernels can call it directly.
+
+Nothing here is a hard dependency: the thread count is read and set through
+the ``*openblas_set_num_threads*`` symbol of the OpenBLAS NumPy bundles (found
+with ctypes), or through threadpoolctl when it is importable; ``sgemm_address``
+returns None when the symbol cannot be found, and the kernels then run their
+GEMMs through ``np.matmul``. Set ``FASTMLP_DIRECT_SGEMM=0`` to force that
+fallback.
+"""
+
+import ctypes
+import glob
+import os
+
+import numpy as np
+
+_SGEMM_NAMES = ("scipy_cblas_sgemm64_", "scipy_cblas_sgemm", "cblas_sgemm64_", "cblas_sgemm")
+_SET_THREADS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+                "openblas_set_num_threads64_", "openblas_set_num_threads")
+_GET_THREADS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
+                "openblas_get_num_threads64_", "openblas_get_num_threads")
+
+_lib = None
+_lib_searched = False
+
+
+def _candidate_paths():
+    """Shared libraries bundled with NumPy's wheel (numpy.libs/ on Linux,
+    .dylibs/ on macOS), OpenBLAS first."""
+    base = os.path.dirname(os.path.dirname(np.__file__))
+    here = os.path.dirname(np.__file__)
+    paths = []
+    for pattern in (os.path.join(base, "numpy.libs", "*openblas*"),
+                    os.path.join(here, ".dylibs", "*openblas*"),
+                    os.path.join(here, "_core", "*openblas*")):
+        paths.extend(sorted(glob.glob(pattern)))
+    return paths
+
+
+def openblas():
+    """The ctypes handle of NumPy's bundled OpenBLAS (already loaded by NumPy,
+    so this opens the same copy), or None."""
+    global _lib, _lib_searched
+    if _lib_searched:
+        return _lib
+    _lib_searched = True
+    for path in _candidate_paths():
+        try:
+            _lib = ctypes.CDLL(path, mode=getattr(os, "RTLD_NOLOAD", 0) | ctypes.RTLD_GLOBAL)
+            break
+        except OSError:
+            try:
+                _lib = ctypes.CDLL(path)
+                break
+            except OSError:
+                continue
+    return _lib
+
+
+def _symbol(names):
+    lib = openblas()
+    if lib is None:
+        return None, None
+    for name in names:
+        try:
+            return name, getattr(lib, name)
+        except AttributeError:
+            continue
+    return None, None
+
+
+def sgemm_symbol():
+    """``(name, address)`` of the bundled BLAS's CBLAS sgemm with 64-bit
+    integers (ILP64, as NumPy's scipy-openblas64 wheel ships), or (None, None).
+    Only ILP64 builds are taken, since the kernels pass 64-bit sizes."""
+    if os.environ.get("FASTMLP_DIRECT_SGEMM", "").strip() == "0":
+        return None, None
+    name, fn = _symbol(n for n in _SGEMM_NAMES if "64" in n)
+    if fn is None:
+        return None, None
+    return name, ctypes.cast(fn, ctypes.c_void_p).value
+
+
+def get_num_threads():
+    """BLAS threads NumPy's matrix products use (None if unknown)."""
+    _, fn = _symbol(_GET_THREADS)
+    if fn is not None:
+        fn.restype = ctypes.c_int
+        return int(fn())
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    counts = [lib["num_threads"] for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    return counts[0] if counts else None
+
+
+def set_num_threads(n):
+    """Set the BLAS thread count; returns the previous one (None if unknown).
+    Threads change only the order of a GEMM's partial sums (float32 rounding),
+    never what is computed."""
+    previous = get_num_threads()
+    _, fn = _symbol(_SET_THREADS)
+    if fn is not None:
+        fn.argtypes = [ctypes.c_int]
+        fn(int(n))
+        return previous
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return previous
+    threadpool_limits(int(n), user_api="blas")
+    return previous
+
+
+def has_direct_sgemm():
+    """Whether the compiled kernels call sgemm directly (else np.matmul)."""
+    try:
+        from . import _kernels
+    except ImportError:
+        return False
+    return bool(getattr(_kernels, "has_sgemm", lambda: False)())
