@@ -57,8 +57,13 @@ class ArrayData:
                 xb, yb = self.x[start:stop], self.y[start:stop]
             else:
                 idx = order[start:stop]
-                xb = np.take(self.x, idx, axis=0, out=self._buffer("xs", (rows, features), self.x.dtype))
-                yb = np.take(self.y, idx, axis=0, out=self._buffer("y", (rows,) + self.y.shape[1:], self.y.dtype))
+                # mode="clip": with the default mode="raise", np.take buffers
+                # ``out`` (a second copy of the batch); ``order`` is a
+                # permutation, so no index is out of range.
+                xb = np.take(self.x, idx, axis=0, mode="clip",
+                             out=self._buffer("xs", (rows, features), self.x.dtype))
+                yb = np.take(self.y, idx, axis=0, mode="clip",
+                             out=self._buffer("y", (rows,) + self.y.shape[1:], self.y.dtype))
             if xb.dtype != np.float32 or not xb.flags.c_contiguous:
                 xf = self._buffer("xf", (rows, features), np.float32)
                 xf[...] = xb
