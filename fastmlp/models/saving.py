@@ -14,6 +14,7 @@ import json
 import math
 import os
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -116,7 +117,7 @@ class _Archive:
         try:
             with self.zip.open(info) as f:
                 data = f.read(limit + 1)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
             raise ModelFileError(f"{self.path} is corrupt: cannot read {name!r} ({exc})") from None
         if len(data) > limit:
             raise ModelFileError(f"{self.path}: entry {name!r} is larger than it declares")
