@@ -382,6 +382,24 @@ def test_zip_bomb_is_refused_in_bounded_memory(tmp_path, lie):
     assert float(stats["seconds"]) < 10, proc.stdout
 
 
+def test_file_with_non_finite_weights_is_refused(tmp_path):
+    _, path = _small_saved_model(tmp_path)
+    import io
+
+    def poison(name, data):
+        if name != "weights/0001.npy":
+            return data
+        array = np.load(io.BytesIO(data))
+        array[0] = np.nan
+        buf = io.BytesIO()
+        np.save(buf, array)
+        return buf.getvalue()
+
+    _rewrite(path, tmp_path / "nan.fastmlp", poison)
+    with pytest.raises(ValueError, match="NaN"):
+        fastmlp.models.load_model(tmp_path / "nan.fastmlp")
+
+
 class _Marker:
     """Unpickling this creates the file ``path``: proof that code ran."""
 
