@@ -54,7 +54,7 @@ EPOCH_SAMPLES = 60000
 def _median_iqr(samples):
     """Median and interquartile range of a list of seconds."""
     s = sorted(samples)
-    q = statistics.quantiles(s, n=4) if len(s) >= 2 else [s[0]] * 3
+    q = statistics.quantiles(s, n=4, method="inclusive") if len(s) >= 2 else [s[0]] * 3
     return statistics.median(s), q[2] - q[0]
 
 
@@ -258,18 +258,18 @@ def _optimizer_cases(ops, rng, n=SEED_PARAMS):
     f32 = np.float32
     p = (rng.standard_normal(n) * 0.05).astype(f32)
     g = (rng.standard_normal(n) * 1e-3).astype(f32)
-    s1, s2 = np.zeros(n, f32), np.zeros(n, f32)
+    velocity, m, v, ms = (np.zeros(n, f32) for _ in range(4))
     step = [0]
 
     def adam():
         step[0] += 1
-        ops.adam_update(p, g, s1, s2, 1e-3, 0.9, 0.999, 1e-7, step[0])
+        ops.adam_update(p, g, m, v, 1e-3, 0.9, 0.999, 1e-7, step[0])
 
     return {
         "sgd": lambda: ops.sgd_update(p, g, None, 0.01),
-        "sgd momentum": lambda: ops.sgd_update(p, g, s1, 0.01, 0.9),
+        "sgd momentum": lambda: ops.sgd_update(p, g, velocity, 0.01, 0.9),
         "adam": adam,
-        "rmsprop": lambda: ops.rmsprop_update(p, g, s1, s2, 1e-3, 0.9, 0.0, 1e-7),
+        "rmsprop": lambda: ops.rmsprop_update(p, g, ms, None, 1e-3, 0.9, 0.0, 1e-7),
     }
 
 
