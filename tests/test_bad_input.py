@@ -489,7 +489,7 @@ add(
     case("optimizers", "NaN/inf", "m.optimizer.learning_rate = float('nan')", "ValueError"),
     case("optimizers", "bad arguments", f"{O}.SGD(learning_rate=-0.1)", "ValueError"),
     case("optimizers", "bad arguments", f"{O}.SGD(momentum=1.5)", "ValueError"),
-    case("optimizers", "bad arguments", f"{O}.RMSprop(learning_rate='fast')", "ValueError"),
+    case("optimizers", "bad arguments", f"{O}.RMSprop(learning_rate='fast')", "TypeError"),
     case("optimizers", "object", f"{O}.Adam(learning_rate=None)", "TypeError"),
     case("optimizers", "bad arguments", f"{O}.get('nope')", "ValueError"),
     case("optimizers", "bad arguments", f"{O}.get(3)", "TypeError"),
@@ -817,22 +817,12 @@ def test_huge_zero_stride_inputs_with_small_targets_fail_fast():
         pytest.fail("fit spent more than 10 s on a 2**40-row zero-stride x before noticing 40 labels")
 
 
-test_huge_zero_stride_inputs_with_small_targets_fail_fast = pytest.mark.xfail(
-    strict=True, raises=(AssertionError, pytest.fail.Exception),
-    reason="ArrayData checks every row of x for NaN (4096 rows at a time, 2**28 chunks here) before "
-           "comparing len(x) with len(y) (fastmlp/models/data.py)")(test_huge_zero_stride_inputs_with_small_targets_fail_fast)
-
-
-@pytest.mark.xfail(strict=True, reason="fit(x, None, validation_split=0.2) slices y=None: "
-                                       "TypeError 'NoneType' object is not subscriptable (trainer.py)")
 def test_fit_without_targets_and_validation_split_is_a_clear_error():
     code = PRELUDE + "\nm.fit(x, None, validation_split=0.2, verbose=0)"
     proc = assert_raises_in_child(code, "Error")
-    assert "ValueError: targets (y) are required" in proc.stderr, proc.stderr[-500:]
+    assert "ValueError: fit needs targets y" in proc.stderr, proc.stderr[-500:]
 
 
-@pytest.mark.xfail(strict=True, reason="optimizers accept NaN or out-of-range beta_1/beta_2/rho/"
-                                       "weight_decay/epsilon; one step turns every weight into NaN")
 @pytest.mark.parametrize("make", [
     "Adam(beta_1=float('nan'))", "Adam(beta_1=1.0)", "Adam(beta_2=-0.5)", "Adam(epsilon=-1.0)",
     "RMSprop(rho=float('nan'))", "AdamW(weight_decay=float('nan'))"])

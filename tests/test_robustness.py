@@ -523,8 +523,6 @@ def test_sigint_during_fit_raises_keyboard_interrupt_and_leaves_the_model_usable
     assert result["same_as_reference"], result
 
 
-@pytest.mark.xfail(strict=True, reason="SIGINT handling not implemented yet: fit raises KeyboardInterrupt "
-                                       "wherever the signal lands instead of finishing the current step")
 def test_sigint_during_fit_stops_at_the_end_of_the_current_step():
     result = _sigint_fit_result()
     assert result["steps"] == 6 and result["ended"] == 6, result  # step 5 ran to its end

@@ -19,8 +19,12 @@ class Callback:
     def on_train_end(self, logs=None): pass
     def on_epoch_begin(self, epoch, logs=None): pass
     def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None): pass
-    def on_train_batch_end(self, batch, logs=None): pass
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
     def on_test_begin(self, logs=None): pass
     def on_test_end(self, logs=None): pass
     def on_test_batch_begin(self, batch, logs=None): pass
@@ -30,12 +34,12 @@ class Callback:
     def on_predict_batch_begin(self, batch, logs=None): pass
     def on_predict_batch_end(self, batch, logs=None): pass
 
-    # Keras 2 names for the training-batch hooks
-    def on_batch_begin(self, batch, logs=None):
-        self.on_train_batch_begin(batch, logs)
+    # Keras 2 names of the training-batch hooks, called by the default ones above
+    def on_batch_begin(self, batch, logs=None): pass
+    def on_batch_end(self, batch, logs=None): pass
 
-    def on_batch_end(self, batch, logs=None):
-        self.on_train_batch_end(batch, logs)
+
+_KERAS2_ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
 
 
 class CallbackList:
@@ -48,6 +52,15 @@ class CallbackList:
                 raise TypeError(f"callbacks must be fastmlp.callbacks.Callback instances, got {callback!r}")
             callback.set_model(model)
             callback.set_params(params)
+
+    def wants(self, hook):
+        """Whether a callback overrides ``hook`` (or its Keras 2 alias), so that
+        the logs passed to it must be computed; callbacks with
+        ``pulls_logs = True`` fetch what they need themselves."""
+        names = {hook, _KERAS2_ALIASES.get(hook, hook)}
+        return any(not getattr(cb, "pulls_logs", False)
+                   and any(getattr(type(cb), n) is not getattr(Callback, n) or n in vars(cb) for n in names)
+                   for cb in self.callbacks)
 
     def __getattr__(self, hook):
         if not hook.startswith("on_"):
@@ -71,7 +84,6 @@ class LambdaCallback(Callback):
         unknown = set(hooks) - set(self._HOOKS)
         if unknown:
             raise TypeError(f"LambdaCallback got unknown hook(s): {', '.join(sorted(unknown))}")
-        aliases = {"on_batch_begin": "on_train_batch_begin", "on_batch_end": "on_train_batch_end"}
         for name, fn in hooks.items():
             if fn is not None:
-                setattr(self, aliases.get(name, name), fn)
+                setattr(self, name, fn)

@@ -8,6 +8,8 @@ class ProgbarLogger(Callback):
     """Prints ``Epoch i/n`` and Keras's progress bar (verbose 1) or one line
     per epoch (verbose 2)."""
 
+    pulls_logs = True  # asks the model for the running values only when it draws
+
     def __init__(self, verbose=1):
         super().__init__()
         self.verbose = verbose
@@ -20,7 +22,8 @@ class ProgbarLogger(Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self._step = batch + 1
-        self._bar.update(self._step, logs, finalize=False)
+        if self._bar.due():
+            self._bar.update(self._step, logs if logs is not None else self.model._logs(), finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
         self._bar.update(self._step, logs, finalize=True)

@@ -24,16 +24,17 @@ class ArrayData:
             raise ValueError(f"{what} is empty (shape {x.shape})")
         model._ensure_built(x.shape[1:])
         self.x = x.reshape(x.shape[0], -1)
-        if self.x.dtype.kind == "f":
-            for start in range(0, len(self.x), _FINITE_CHECK_ROWS):
-                if not np.isfinite(self.x[start:start + _FINITE_CHECK_ROWS]).all():
-                    raise ValueError(f"{what} holds NaN or infinity; fastmlp does not train on "
-                                     "non-finite inputs")
+        # Cheap checks first: a length mismatch must not wait for a scan of x.
         if y is None:
             raise ValueError(f"targets (y) are required with {what}")
         self.y = model.loss.prepare_targets(y, int(np.prod(model.output_shape_)))
         if len(self.y) != len(self.x):
             raise ValueError(f"{what} has {len(self.x)} samples but y has {len(self.y)}")
+        if self.x.dtype.kind == "f":
+            for start in range(0, len(self.x), _FINITE_CHECK_ROWS):
+                if not np.isfinite(self.x[start:start + _FINITE_CHECK_ROWS]).all():
+                    raise ValueError(f"{what} holds NaN or infinity; fastmlp trains and evaluates "
+                                     "on finite inputs only")
         self.ops = model.ops
         self._buffers = {}
 

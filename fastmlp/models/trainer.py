@@ -1,5 +1,8 @@
 """compile, fit, evaluate and predict: the training loop, apart from the layers."""
 
+import signal
+import threading
+
 import numpy as np
 
 from .. import callbacks as callbacks_module
@@ -27,6 +30,31 @@ def _verbosity(verbose):
 def _reject_weights(sample_weight=None, class_weight=None):
     if sample_weight is not None or class_weight is not None:
         raise NotImplementedError("fastmlp does not support sample_weight or class_weight yet")
+
+
+class _DeferredInterrupt:
+    """Ctrl-C during ``fit`` lets the current step finish, so the weights and
+    the optimizer state stay consistent; a second Ctrl-C interrupts at once."""
+
+    def __init__(self):
+        self.hit = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame):
+        if self.hit:
+            signal.signal(signal.SIGINT, self._previous)
+            raise KeyboardInterrupt
+        self.hit = True
+
+    def __exit__(self, *exc_info):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
 
 
 class Trainer:
@@ -149,7 +177,9 @@ class Trainer:
         x = x if isinstance(x, np.ndarray) else np.asarray(x)
         y = y if y is None or isinstance(y, np.ndarray) else np.asarray(y)
         if validation_data is None and validation_split:
-            if y is not None and len(y) != len(x):
+            if y is None:
+                raise ValueError("fit needs targets y")
+            if len(y) != len(x):
                 raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
             split = int(len(x) * (1.0 - float(validation_split)))
             if split == 0 or split == len(x):
@@ -183,27 +213,36 @@ class Trainer:
         self.history = history
         callback_list.on_train_begin()
         logs = {}
-        for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
-            callback_list.on_epoch_begin(epoch)
-            order = None
-            if shuffle:
-                rng = np.random.default_rng([self._shuffle_seed, self._epochs_seen])
-                order = rng.permutation(len(train))
-            for step, (xb, yb) in enumerate(train.batches(batch_size, order)):
-                callback_list.on_train_batch_begin(step)
-                self._train_step(xb, yb)
-                callback_list.on_train_batch_end(step, self._logs())
+        # Batch logs cost a host sync on a GPU: build them only for callbacks
+        # that read them (the progress bar asks the model when it draws).
+        batch_logs = callback_list.wants("on_train_batch_end")
+        with _DeferredInterrupt() as interrupt:
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                callback_list.on_epoch_begin(epoch)
+                order = None
+                if shuffle:
+                    rng = np.random.default_rng([self._shuffle_seed, self._epochs_seen])
+                    order = rng.permutation(len(train))
+                for step, (xb, yb) in enumerate(train.batches(batch_size, order)):
+                    callback_list.on_train_batch_begin(step)
+                    self._train_step(xb, yb)
+                    callback_list.on_train_batch_end(step, self._logs() if batch_logs else None)
+                    if self.stop_training or interrupt.hit:
+                        break
+                if interrupt.hit:
+                    break
+                self._epochs_seen += 1
+                logs = self._logs()
+                if val is not None and (epoch + 1) % validation_freq == 0:
+                    val_logs = self._evaluate_data(val, val_batch)
+                    logs.update({f"val_{key}": value for key, value in val_logs.items()})
+                callback_list.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
-            self._epochs_seen += 1
-            logs = self._logs()
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_data(val, val_batch)
-                logs.update({f"val_{key}": value for key, value in val_logs.items()})
-            callback_list.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
+        if interrupt.hit:
+            raise KeyboardInterrupt("training interrupted; the model holds the weights of the last "
+                                    "completed step")
         callback_list.on_train_end(logs)
         return history
 

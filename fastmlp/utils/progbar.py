@@ -53,6 +53,12 @@ class Progbar:
             text += "=" * (filled - 1) + (">" if current < self.target else "=")
         return text + "." * (self.WIDTH - filled) + "]"
 
+    def due(self):
+        """Whether an unfinished update would be drawn now (a terminal, and the
+        redraw interval has passed)."""
+        return (self.verbose == 1 and self.dynamic
+                and time.perf_counter() - self._last_draw >= self.interval)
+
     def update(self, current, values=None, finalize=None):
         """Show progress ``current`` with ``values`` (a dict of name -> number)."""
         if finalize is None:
@@ -62,7 +68,7 @@ class Progbar:
         elapsed = now - self.start
         per_step = elapsed / current if current else 0.0
         if self.verbose == 1:
-            if not finalize and (not self.dynamic or now - self._last_draw < self.interval):
+            if not finalize and not self.due():
                 return
             line = self._bar(current)
             if finalize:

@@ -162,21 +162,18 @@ def test_dense_backward_is_exact(data, activation):
         with np.errstate(all="ignore"):
             ops.dense_backward(x, W, y, dy.copy(), activation, dW, db, dx)
         outs.append((dW, db, dx))
-    for i, (ref, got) in enumerate(zip(*outs)):
-        if i == 1 and k == 1:
-            # NumPy sums a single column pairwise (it is contiguous), the C kernel row
-            # after row: 1 ulp apart (test_db_of_a_single_unit_is_exact, xfail)
-            close(got, ref, rtol=1e-6, atol=0)
-        else:
-            exact(got, ref)
+    for ref, got in zip(*outs):
+        exact(got, ref)
 
 
-@pytest.mark.xfail(strict=True, reason="fm_dense_grad sums db row after row; NumPy's dy.sum(axis=0) "
-                                       "of a (n, 1) dy is pairwise: 1 ulp apart for units == 1")
-def test_db_of_a_single_unit_is_exact():
-    x = np.zeros((8, 1), np.float32)
+@pytest.mark.parametrize("rows", [1, 7, 8, 9, 100, 128, 129, 300, 1000, 4097])
+def test_db_of_a_single_unit_is_exact(rows):
+    """A (rows, 1) dy is summed pairwise by NumPy; the kernel associates the
+    same way, so db is bit-identical (not merely within an ulp)."""
+    rng = np.random.default_rng(rows)
+    x = np.zeros((rows, 1), np.float32)
     W = np.zeros((1, 1), np.float32)
-    dy = np.full((8, 1), 1.8166145, np.float32)
+    dy = (rng.normal(size=(rows, 1)) * 1.8166145).astype(np.float32)
     dbs = []
     for ops in (NP, CY):
         db = np.empty(1, np.float32)

@@ -5,7 +5,24 @@ update of the whole model is one fused kernel call per store (per contiguous
 run of trainable weights, when some layers are frozen).
 """
 
+import math
+
 import numpy as np
+
+from . import schedules
+
+
+def _hyperparameter(name, value, low, high, high_inclusive=False):
+    """``value`` as a float in ``[low, high)`` (or ``[low, high]``), else a ValueError."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r}") from None
+    above = value > high if high_inclusive else value >= high
+    if not math.isfinite(value) or value < low or above:
+        bracket = "]" if high_inclusive else ")"
+        raise ValueError(f"{name} must be a finite number in [{low}, {high}{bracket}, got {value}")
+    return value
 
 
 class Optimizer:
@@ -26,7 +43,8 @@ class Optimizer:
         if clipnorm is not None or clipvalue is not None or global_clipnorm is not None:
             raise ValueError("fastmlp optimizers do not support gradient clipping yet")
         self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
+        self.weight_decay = (None if weight_decay is None
+                             else _hyperparameter("weight_decay", weight_decay, 0.0, math.inf))
         self.name = name or type(self).__name__.lower()
         self.iterations = 0
         self._slots = {}      # id(store) -> {slot name: flat array}
@@ -34,13 +52,18 @@ class Optimizer:
 
     @property
     def learning_rate(self):
+        """The learning rate of the next update (a schedule evaluated at the
+        current step, when one was given)."""
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            return float(self._learning_rate(self.iterations))
         return self._learning_rate
 
     @learning_rate.setter
     def learning_rate(self, value):
-        value = float(value)
-        if not np.isfinite(value) or value < 0:
-            raise ValueError(f"learning_rate must be a non-negative finite number, got {value}")
+        if isinstance(value, dict):
+            value = schedules.deserialize(value)
+        if not isinstance(value, schedules.LearningRateSchedule):
+            value = _hyperparameter("learning_rate", value, 0.0, math.inf)
         self._learning_rate = value
 
     # ------------------------------------------------------------- state
@@ -62,11 +85,12 @@ class Optimizer:
 
     def apply(self):
         """One update of every bound parameter from its gradient."""
+        lr = self.learning_rate  # a schedule's value at the step being taken
         self.iterations += 1
         for ops, params, grads, slots in self._plan:
-            self._update(ops, params, grads, slots)
+            self._update(ops, params, grads, slots, lr)
 
-    def _update(self, ops, params, grads, slots):
+    def _update(self, ops, params, grads, slots, lr):
         raise NotImplementedError
 
     def state_arrays(self):
@@ -90,7 +114,9 @@ class Optimizer:
         self.iterations = int(iterations)
 
     def get_config(self):
-        config = {"name": self.name, "learning_rate": self.learning_rate}
+        lr = self._learning_rate
+        config = {"name": self.name,
+                  "learning_rate": schedules.serialize(lr) if isinstance(lr, schedules.LearningRateSchedule) else lr}
         if self.weight_decay is not None:
             config["weight_decay"] = self.weight_decay
         return config
@@ -101,14 +127,12 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
-        self.momentum = float(momentum)
+        self.momentum = _hyperparameter("momentum", momentum, 0.0, 1.0, high_inclusive=True)
         self.nesterov = bool(nesterov)
         self.slot_names = ("momentum",) if self.momentum else ()
 
-    def _update(self, ops, params, grads, slots):
-        ops.sgd_update(params, grads, slots.get("momentum"), self.learning_rate, self.momentum,
+    def _update(self, ops, params, grads, slots, lr):
+        ops.sgd_update(params, grads, slots.get("momentum"), lr, self.momentum,
                        self.nesterov)
 
     def get_config(self):
@@ -125,10 +149,12 @@ class Adam(Optimizer):
         if amsgrad:
             raise ValueError("fastmlp's Adam does not support amsgrad")
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.beta_1 = _hyperparameter("beta_1", beta_1, 0.0, 1.0)
+        self.beta_2 = _hyperparameter("beta_2", beta_2, 0.0, 1.0)
+        self.epsilon = _hyperparameter("epsilon", epsilon, 0.0, math.inf)
 
-    def _update(self, ops, params, grads, slots):
-        ops.adam_update(params, grads, slots["m"], slots["v"], self.learning_rate, self.beta_1,
+    def _update(self, ops, params, grads, slots, lr):
+        ops.adam_update(params, grads, slots["m"], slots["v"], lr, self.beta_1,
                         self.beta_2, self.epsilon, self.iterations, self.weight_decay or 0.0)
 
     def get_config(self):
@@ -154,12 +180,14 @@ class RMSprop(Optimizer):
         if centered:
             raise ValueError("fastmlp's RMSprop does not support centered=True")
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.rho, self.momentum, self.epsilon = float(rho), float(momentum), float(epsilon)
+        self.rho = _hyperparameter("rho", rho, 0.0, 1.0)
+        self.momentum = _hyperparameter("momentum", momentum, 0.0, 1.0, high_inclusive=True)
+        self.epsilon = _hyperparameter("epsilon", epsilon, 0.0, math.inf)
         self.slot_names = ("velocity", "momentum") if self.momentum else ("velocity",)
 
-    def _update(self, ops, params, grads, slots):
+    def _update(self, ops, params, grads, slots, lr):
         ops.rmsprop_update(params, grads, slots["velocity"], slots.get("momentum"),
-                           self.learning_rate, self.rho, self.momentum, self.epsilon)
+                           lr, self.rho, self.momentum, self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
