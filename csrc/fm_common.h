@@ -27,6 +27,18 @@
 #endif
 
 #ifndef __CUDACC__
+/* FM_VECTOR_LOOP marks the host loops over whole arrays. With GCC on x86-64
+ * Linux each is compiled twice, for baseline x86-64 and for AVX2, and the
+ * loader picks the one the CPU runs (an ifunc): the wheel stays portable while
+ * AVX2 machines get 8-wide loops. FP contraction stays off in both clones, so
+ * they compute the same bits. Define FASTMLP_NO_MULTIVERSION to build one clone. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
+    && !defined(FASTMLP_NO_MULTIVERSION)
+#define FM_VECTOR_LOOP __attribute__((target_clones("avx2", "default")))
+#else
+#define FM_VECTOR_LOOP
+#endif
+
 /* The row of the first label outside [0, num_classes), or -1 when all are
  * valid: checked once before a kernel indexes a row with a label. */
 static inline ptrdiff_t

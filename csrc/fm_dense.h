@@ -74,7 +74,7 @@ fm_pairwise_sum(const float *a, size_t n)
 }
 
 /* y (rows, cols) = act(y + b); b (cols,) or NULL. */
-static inline void
+FM_VECTOR_LOOP static void
 fm_bias_act(float *y, const float *b, size_t rows, size_t cols, int relu)
 {
     for (size_t i = 0; i < rows; ++i)
@@ -83,7 +83,7 @@ fm_bias_act(float *y, const float *b, size_t rows, size_t cols, int relu)
 
 /* dy (rows, cols) *= relu'(y) when relu; db (cols,) = column sums of the
  * result unless NULL. y is only read when relu. */
-static inline void
+FM_VECTOR_LOOP static void
 fm_dense_grad(float *dy, const float *y, float *db, size_t rows, size_t cols,
               int relu)
 {

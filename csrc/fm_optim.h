@@ -71,7 +71,7 @@ static inline unsigned int fm_ftz_begin(void) { return 0; }
 static inline void fm_ftz_end(unsigned int old) { (void)old; }
 #endif
 
-static inline void
+FM_VECTOR_LOOP static void
 fm_sgd(float *p, const float *g, float *v, size_t n, float lr, float mu,
        int nesterov)
 {
@@ -90,7 +90,7 @@ fm_sgd(float *p, const float *g, float *v, size_t n, float lr, float mu,
     fm_ftz_end(csr);
 }
 
-static inline void
+FM_VECTOR_LOOP static void
 fm_adam(float *p, const float *g, float *m, float *v, size_t n, float alpha,
         float c1, float c2, float eps, float wd_lr)
 {
@@ -105,7 +105,7 @@ fm_adam(float *p, const float *g, float *m, float *v, size_t n, float alpha,
     fm_ftz_end(csr);
 }
 
-static inline void
+FM_VECTOR_LOOP static void
 fm_rmsprop(float *p, const float *g, float *v, float *mb, size_t n, float lr,
            float rho, float c, float mu, float eps)
 {

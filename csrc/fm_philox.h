@@ -85,7 +85,7 @@ fm_dropout(fm_philox_stream s, uint32_t threshold, float scale,
 }
 
 /* out = x * scale * mask with a mask drawn earlier: also the backward pass. */
-static inline void
+FM_VECTOR_LOOP static void
 fm_dropout_apply(const float *x, const uint8_t *mask, float scale, float *out,
                  size_t n)
 {

@@ -19,14 +19,14 @@ FM_FN float fm_relu_grad(float y, float dy)
 }
 
 #ifndef __CUDACC__
-static inline void
+FM_VECTOR_LOOP static void
 fm_relu_forward(const float *x, float *out, size_t n)
 {
     for (size_t i = 0; i < n; ++i)
         out[i] = fm_relu(x[i]);
 }
 
-static inline void
+FM_VECTOR_LOOP static void
 fm_relu_backward(const float *y, const float *dy, float *out, size_t n)
 {
     for (size_t i = 0; i < n; ++i)

@@ -9,9 +9,11 @@ GEMMs through ``np.matmul``. Set ``FASTMLP_DIRECT_SGEMM=0`` to force that
 fallback.
 """
 
+import contextlib
 import ctypes
 import glob
 import os
+import threading
 
 import numpy as np
 
@@ -121,3 +123,26 @@ def has_direct_sgemm():
     except ImportError:
         return False
     return bool(getattr(_kernels, "has_sgemm", lambda: False)())
+
+
+_limit_lock = threading.Lock()
+_limit_users = 0
+_limit_restore = None
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run the block with one BLAS thread, restoring the previous count when
+    the last of the overlapping blocks (from any thread) ends."""
+    global _limit_users, _limit_restore
+    with _limit_lock:
+        if _limit_users == 0:
+            _limit_restore = set_num_threads(1)
+        _limit_users += 1
+    try:
+        yield
+    finally:
+        with _limit_lock:
+            _limit_users -= 1
+            if _limit_users == 0 and _limit_restore is not None:
+                set_num_threads(_limit_restore)

@@ -15,6 +15,8 @@ Conventions shared by all backends:
   inside the kernels.
 """
 
+import contextlib
+
 import numpy as np
 
 from . import philox
@@ -40,6 +42,11 @@ class NumpyOps:
     def to_numpy(self, x):
         """``x`` as a NumPy array on the host."""
         return np.asarray(x)
+
+    def training_context(self, batch_size):
+        """A context ``fit`` runs its epochs in (thread settings fitted to the
+        batch size); the reference changes nothing."""
+        return contextlib.nullcontext()
 
     # ------------------------------------------------------------------- dense
     def dense_forward(self, x, W, b, activation, out):

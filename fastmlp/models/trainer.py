@@ -216,7 +216,7 @@ class Trainer:
         # Batch logs cost a host sync on a GPU: build them only for callbacks
         # that read them (the progress bar asks the model when it draws).
         batch_logs = callback_list.wants("on_train_batch_end")
-        with _DeferredInterrupt() as interrupt:
+        with _DeferredInterrupt() as interrupt, self.ops.training_context(batch_size):
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 callback_list.on_epoch_begin(epoch)
