@@ -228,7 +228,18 @@ def history_csv(table):
 
 
 def peak_rss_mb():
-    """Peak resident set size of this process so far, in MB (None where unknown)."""
+    """Peak resident set size of this process so far, in MB (None where unknown).
+
+    On Linux this is the address space's high-water mark (VmHWM): getrusage's
+    ru_maxrss would also count the image of a large parent that forked this
+    process before it exec'd Python."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 2**10, 1)
+    except OSError:
+        pass
     try:
         import resource
     except ImportError:  # Windows
