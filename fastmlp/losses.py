@@ -10,6 +10,7 @@ import numpy as np
 
 from .backend import get_ops
 from .backend.checks import check_labels
+from .utils import config as _config
 
 # Keras clips probabilities to [EPSILON, 1 - EPSILON] before taking logs.
 EPSILON = 1e-7
@@ -244,15 +245,12 @@ def get(identifier):
     raise TypeError(f"loss must be a name or a fastmlp.losses.Loss, got {identifier!r}")
 
 
-def serialize(loss):
-    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+serialize = _config.serialize
 
 
 def deserialize(config):
-    cls = _CLASSES.get(config.get("class_name"))
-    if cls is None:
-        raise ValueError(f"unknown loss {config.get('class_name')!r} in saved configuration")
-    return cls(**config.get("config", {}))
+    """Rebuild a loss saved by :func:`serialize`."""
+    return _config.deserialize(config, _CLASSES, "loss")
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):

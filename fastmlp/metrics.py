@@ -9,6 +9,7 @@ import numpy as np
 
 from .backend import get_ops
 from .backend.checks import check_labels
+from .utils import config as _config
 
 
 class Metric:
@@ -141,12 +142,9 @@ def get(identifier, loss=None, num_outputs=None):
     raise TypeError(f"metric must be a name or a fastmlp.metrics.Metric, got {identifier!r}")
 
 
-def serialize(metric):
-    return {"class_name": type(metric).__name__, "config": metric.get_config()}
+serialize = _config.serialize
 
 
 def deserialize(config):
-    cls = _CLASSES.get(config.get("class_name"))
-    if cls is None:
-        raise ValueError(f"unknown metric {config.get('class_name')!r} in saved configuration")
-    return cls(**config.get("config", {}))
+    """Rebuild a metric saved by :func:`serialize`."""
+    return _config.deserialize(config, _CLASSES, "metric")

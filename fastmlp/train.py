@@ -346,8 +346,8 @@ def run(args, out=None, err=None):
     (x_train_raw, y_train), (x_test_raw, y_test) = data
     del data
     num_classes = len(class_names)
-    # Keep only what the plots need of the uint8 training images; the scaled
-    # copy is the one the model trains on.
+    # The plots need the first training images; the model takes the uint8
+    # pixels as they are (its Rescaling layer scales each batch).
     sample_images = np.array(x_train_raw[:25])
     sample_labels = np.array(y_train[:25])
     x_train, x_test = x_train_raw, x_test_raw

@@ -1,5 +1,6 @@
 """Layers with Keras's names."""
 
+from ..utils import config as _config
 from .activation import Activation, ReLU, Softmax
 from .dense import Dense
 from .dropout import Dropout
@@ -21,15 +22,10 @@ def _classes():
 
 def deserialize(spec):
     """A layer (or model) from ``{"class_name": ..., "config": ...}``."""
-    cls = _classes().get(spec.get("class_name"))
-    if cls is None:
-        raise ValueError(f"unknown layer class {spec.get('class_name')!r}")
-    return cls.from_config(dict(spec["config"]))
+    return _config.deserialize(spec, _classes(), "layer class")
 
 
-def serialize(layer):
-    """``{"class_name": ..., "config": ...}`` for a layer."""
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+serialize = _config.serialize
 
 
 __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Layer", "ReLU",

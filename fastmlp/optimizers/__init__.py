@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from . import schedules
+from ..utils import config as _config
 
 
 def _hyperparameter(name, value, low, high, high_inclusive=False):
@@ -213,12 +214,9 @@ def get(identifier):
     raise TypeError(f"optimizer must be a name or a fastmlp.optimizers.Optimizer, got {identifier!r}")
 
 
-def serialize(optimizer):
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+serialize = _config.serialize
 
 
 def deserialize(config):
-    cls = _CLASSES.get(config.get("class_name"))
-    if cls is None:
-        raise ValueError(f"unknown optimizer {config.get('class_name')!r} in saved configuration")
-    return cls(**config.get("config", {}))
+    """Rebuild a optimizer saved by :func:`serialize`."""
+    return _config.deserialize(config, _CLASSES, "optimizer")
