@@ -32,7 +32,12 @@ from collections import Counter, namedtuple
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import fastmlp
+
+# The folder holding the fastmlp under test (site-packages for an installed
+# package, the checkout for one built in place): child processes run there and
+# import that same fastmlp.
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(fastmlp.__file__)))
 BACKENDS = ("numpy", "cython")
 
 Case = namedtuple("Case", "entry kind code error match backends")

@@ -8,15 +8,18 @@ import sys
 
 import pytest
 
+import fastmlp
 from fastmlp import bench
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "bench.json"
-    env = dict(os.environ)
+    # Run the fastmlp under test (installed, or a checkout built in place).
+    home = os.path.dirname(os.path.dirname(os.path.abspath(fastmlp.__file__)))
+    env = dict(os.environ, PYTHONPATH=home + os.pathsep + os.environ.get("PYTHONPATH", ""))
     res = subprocess.run([sys.executable, "-m", "fastmlp.bench", "--smoke", "--json", str(out)],
-                         capture_output=True, text=True, env=env, timeout=300)
+                         capture_output=True, text=True, env=env, cwd=home, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     return res.stdout, json.loads(out.read_text())
 

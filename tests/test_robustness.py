@@ -21,7 +21,10 @@ import fastmlp
 from fastmlp.backend import CompiledExtensionMissing
 from fastmlp.models import ModelFileError
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The folder holding the fastmlp under test (site-packages for an installed
+# package, the checkout for one built in place): child processes run there and
+# import that same fastmlp.
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(fastmlp.__file__)))
 
 
 def child_env(**extra):
