@@ -16,6 +16,10 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PY=${PYTHON:-python3}
+# Resolve a relative interpreter path now: the build runs in another folder.
+PY=$(command -v "$PY" 2>/dev/null || true)
+[ -n "$PY" ] || { echo "sanitize: no Python interpreter at ${PYTHON:-python3}"; exit 1; }
+case "$PY" in /*) ;; *) PY="$PWD/$PY" ;; esac
 CC=${CC:-gcc}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fastmlp-sanitize.XXXXXX")
 if [ "${KEEP:-0}" = 1 ]; then echo "sanitize: keeping $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
