@@ -332,6 +332,12 @@ class Model(Trainer, Layer):
         load_weights(self, filepath)
 
     # --------------------------------------------------------------- config
+    def to_json(self, **kwargs):
+        """The architecture (no weights) as JSON; see :func:`model_from_json`."""
+        import json
+        from ..layers import serialize
+        return json.dumps(serialize(self), **kwargs)
+
     def get_config(self):
         from ..layers import serialize
         config = {"name": self.name, "trainable": self.trainable,

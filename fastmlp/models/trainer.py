@@ -68,6 +68,8 @@ class Trainer:
         self.history = None
         self._metric_specs = []
         self._metrics = None
+        self._loss_total = 0.0
+        self._loss_count = 0
         # Shuffles are keyed by (shuffle seed, epochs trained), so training
         # resumed from a saved model draws the same orders as uninterrupted training.
         self._shuffle_seed = _random.draw_seed()
@@ -128,12 +130,12 @@ class Trainer:
 
     # ---------------------------------------------------------------- steps
     def _prepare_run(self):
-        """Bind the optimizer to this model's weights and choose the loss path."""
+        """Resolve the metrics for the output size and choose the loss path:
+        a softmax output trained with a probability cross-entropy emits its
+        logits to the fused kernel."""
         self._compiled_metrics()
         self._fused_softmax = (self.loss.fuses_softmax and not self.loss.from_logits
                                and self.emits_softmax)
-        if not hasattr(self, "_loss_count"):
-            self.reset_metrics()
 
     def _loss_step(self, xb, yb, training):
         """Forward pass, loss (and its gradient when training), metric counts."""

@@ -157,3 +157,12 @@ def test_saved_file_has_the_usual_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+def test_to_json_round_trip():
+    fastmlp.utils.set_random_seed(4)
+    model = _model()
+    clone = fastmlp.models.model_from_json(model.to_json())
+    assert [type(l).__name__ for l in clone.layers] == [type(l).__name__ for l in model.layers]
+    assert [w.shape for w in clone.get_weights()] == [w.shape for w in model.get_weights()]
+    assert clone.layers[2].rate == 0.2 and clone.count_params() == model.count_params()
