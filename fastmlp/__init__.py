@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 
 from . import (  # noqa: E402
     activations, backend, callbacks, initializers, layers, losses, metrics, models, ops,
-    optimizers, saving, utils,
+    optimizers, regularizers, saving, utils,
 )
 from .layers import Input  # noqa: E402
 from .models import Model, Sequential, load_model  # noqa: E402
@@ -22,7 +22,7 @@ from .models import Model, Sequential, load_model  # noqa: E402
 __all__ = [
     "Input", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
     "initializers", "layers", "load_model", "losses", "metrics", "models", "ops", "optimizers",
-    "saving", "utils",
+    "regularizers", "saving", "utils",
 ]
 
 

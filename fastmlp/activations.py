@@ -28,12 +28,33 @@ def tanh(x):
     return _ops.tanh(x)
 
 
+def elu(x):
+    """``x`` where positive, else ``exp(x) - 1``."""
+    return _ops.elu(x)
+
+
+def selu(x):
+    """Scaled ELU (Klambauer et al.)."""
+    return _ops.selu(x)
+
+
+def softplus(x):
+    """``log(1 + exp(x))``."""
+    return _ops.softplus(x)
+
+
+def leaky_relu(x):
+    """``x`` where positive, else ``0.2 * x``."""
+    return _ops.leaky_relu(x)
+
+
 def softmax(x, axis=-1):
     """Softmax along ``axis``."""
     return _ops.softmax(x, axis=axis)
 
 
-_BY_NAME = {"linear": linear, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax}
+_BY_NAME = {"linear": linear, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
+            "elu": elu, "selu": selu, "softplus": softplus, "leaky_relu": leaky_relu}
 NAMES = tuple(_BY_NAME)
 
 
@@ -56,4 +77,5 @@ def get(identifier):
     )
 
 
-__all__ = ["get", "linear", "relu", "sigmoid", "softmax", "tanh"]
+__all__ = ["elu", "get", "leaky_relu", "linear", "relu", "selu", "sigmoid", "softmax", "softplus",
+           "tanh"]

@@ -74,6 +74,26 @@ def tanh(x):
     return _elementwise("tanh_forward", x)
 
 
+def elu(x):
+    """``x`` where positive, else ``exp(x) - 1``."""
+    return _elementwise("elu_forward", x)
+
+
+def selu(x):
+    """Scaled ELU with Keras's constants."""
+    return _elementwise("selu_forward", x)
+
+
+def softplus(x):
+    """``log(1 + exp(x))``."""
+    return _elementwise("softplus_forward", x)
+
+
+def leaky_relu(x):
+    """``x`` where positive, else ``0.2 * x``."""
+    return _elementwise("leaky_relu_forward", x)
+
+
 def dense(x, kernel, bias=None, activation=None):
     """The fused dense layer ``activation(x @ kernel + bias)`` for a 2-D ``x``;
     ``activation`` is None/``"linear"`` or ``"relu"``."""
@@ -244,7 +264,8 @@ def equal(a, b):
 
 __all__ = [
     "abs", "argmax", "argmin", "cast", "clip", "convert_to_numpy", "convert_to_tensor", "dense",
-    "dropout", "equal", "exp", "expand_dims", "log", "log_softmax", "matmul", "max", "mean", "min",
-    "one_hot", "ones", "relu", "reshape", "sigmoid", "softmax", "softmax_cross_entropy",
+    "dropout", "elu", "equal", "exp", "expand_dims", "log", "log_softmax", "matmul", "max", "mean", "min",
+    "one_hot", "ones", "leaky_relu", "relu", "reshape", "selu", "sigmoid", "softmax",
+    "softplus", "softmax_cross_entropy",
     "sparse_softmax_cross_entropy", "sqrt", "square", "sum", "tanh", "zeros",
 ]

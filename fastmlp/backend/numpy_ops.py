@@ -112,6 +112,59 @@ class NumpyOps:
         self.xp.multiply(dy, 1 - y * y, out=out)
         return out
 
+    # Keras's other element-wise activations; each derivative is written in
+    # terms of the output y, which is all a layer keeps.
+    def elu_forward(self, x, out):
+        """``x`` where positive, else ``exp(x) - 1``."""
+        xp = self.xp
+        xp.expm1(xp.minimum(x, 0), out=out)
+        xp.copyto(out, x, where=x > 0)
+        return out
+
+    def elu_backward(self, y, dy, out):
+        """``dy`` where ``y > 0``, else ``dy * (y + 1)``."""
+        self.xp.multiply(dy, self.xp.where(y > 0, 1, y + 1), out=out)
+        return out
+
+    SELU_ALPHA = np.float32(1.6732632423543772)
+    SELU_SCALE = np.float32(1.0507009873554805)
+
+    def selu_forward(self, x, out):
+        """``scale * elu(x, alpha)`` with Keras's constants."""
+        xp = self.xp
+        xp.expm1(xp.minimum(x, 0), out=out)
+        out *= self.SELU_ALPHA
+        xp.copyto(out, x, where=x > 0)
+        out *= self.SELU_SCALE
+        return out
+
+    def selu_backward(self, y, dy, out):
+        """``dy * scale`` where ``y > 0``, else ``dy * (y + scale * alpha)``."""
+        slope = self.xp.where(y > 0, self.SELU_SCALE, y + self.SELU_SCALE * self.SELU_ALPHA)
+        self.xp.multiply(dy, slope, out=out)
+        return out
+
+    def softplus_forward(self, x, out):
+        """``log(1 + exp(x))``, without overflow for large ``x``."""
+        self.xp.logaddexp(x, np.float32(0), out=out)
+        return out
+
+    def softplus_backward(self, y, dy, out):
+        """``dy * sigmoid(x)``, i.e. ``dy * (1 - exp(-y))``."""
+        self.xp.multiply(dy, -self.xp.expm1(-y), out=out)
+        return out
+
+    LEAKY_RELU_SLOPE = np.float32(0.2)  # Keras 3's keras.activations.leaky_relu default
+
+    def leaky_relu_forward(self, x, out):
+        """``x`` where positive, else ``0.2 * x``."""
+        self.xp.multiply(x, self.xp.where(x > 0, np.float32(1), self.LEAKY_RELU_SLOPE), out=out)
+        return out
+
+    def leaky_relu_backward(self, y, dy, out):
+        self.xp.multiply(dy, self.xp.where(y > 0, np.float32(1), self.LEAKY_RELU_SLOPE), out=out)
+        return out
+
     # ----------------------------------------------------------------- dropout
     def dropout_mask(self, seed, step, rate, mask):
         """Fill the uint8 ``mask`` with 1 where an element is kept.

@@ -9,6 +9,7 @@ KERNELS = {
     "sigmoid": ("sigmoid_forward", "sigmoid_backward"),
     "tanh": ("tanh_forward", "tanh_backward"),
     "softmax": ("softmax", "softmax_backward"),
+    **{name: (f"{name}_forward", f"{name}_backward") for name in ("elu", "selu", "softplus", "leaky_relu")},
 }
 
 

@@ -1,6 +1,6 @@
 """Dense: ``activation(x @ kernel + bias)`` on the fused kernels."""
 
-from .. import activations, initializers
+from .. import activations, initializers, regularizers
 from .activation import KERNELS
 from .layer import Layer
 
@@ -17,7 +17,10 @@ class Dense(Layer):
     """
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", **kwargs):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, **kwargs):
+        if activity_regularizer is not None:
+            raise ValueError("fastmlp's Dense does not support activity_regularizer")
         if isinstance(units, bool) or not isinstance(units, int) and not hasattr(units, "__index__"):
             raise TypeError(f"Dense units must be a positive integer, got {units!r}")
         units = int(units)
@@ -29,6 +32,8 @@ class Dense(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.emits_softmax = self.activation == "softmax"
 
     def compute_output_shape(self, input_shape):
@@ -44,6 +49,12 @@ class Dense(Layer):
         if self.use_bias:
             specs.append(("bias", (self.units,), self.bias_initializer))
         return specs
+
+    def regularizers(self):
+        """``{weight name: regularizer}`` for the regularized weights."""
+        found = {"kernel": self.kernel_regularizer,
+                 "bias": self.bias_regularizer if self.use_bias else None}
+        return {name: reg for name, reg in found.items() if reg is not None}
 
     @property
     def kernel(self):
@@ -90,6 +101,8 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
+            **{f"{name}_regularizer": regularizers.serialize(reg)
+               for name, reg in self.regularizers().items()},
         }
 
     @classmethod
@@ -98,4 +111,7 @@ class Dense(Layer):
         for key in ("kernel_initializer", "bias_initializer"):
             if isinstance(config.get(key), dict):
                 config[key] = initializers.deserialize(config[key])
+        for key in ("kernel_regularizer", "bias_regularizer"):
+            if isinstance(config.get(key), dict):
+                config[key] = regularizers.deserialize(config[key])
         return cls(**config)

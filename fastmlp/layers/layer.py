@@ -153,6 +153,10 @@ class Layer:
         """``[(name, shape, initializer), ...]`` for the layer's weights."""
         return []
 
+    def regularizers(self):
+        """``{weight name: regularizer}`` for the weights with a penalty."""
+        return {}
+
     def build(self, input_shape):
         """Build on the current backend for ``input_shape`` (batch axis first,
         as in Keras: ``(None, 784)``) and create the weights."""

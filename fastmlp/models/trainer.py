@@ -136,12 +136,18 @@ class Trainer:
         self._compiled_metrics()
         self._fused_softmax = (self.loss.fuses_softmax and not self.loss.from_logits
                                and self.emits_softmax)
+        self._penalties = [(reg, layer._weights[name], layer._grads[name])
+                           for layer in self.leaves()
+                           for name, reg in layer.regularizers().items()]
 
     def _loss_step(self, xb, yb, training):
         """Forward pass, loss (and its gradient when training), metric counts."""
         out = self.forward(xb, training=training, logits=self._fused_softmax)
         grad = self.buffer("dloss", out.shape) if training else None
         loss = self.loss.value_and_grad(self.ops, out, yb, grad, outputs_are_logits=self._fused_softmax)
+        # Weight penalties count in the loss that is trained on and reported (as in Keras).
+        for reg, weights, _ in self._penalties:
+            loss += reg(weights)
         n = xb.shape[0]
         self._loss_total += loss * n
         self._loss_count += n
@@ -152,6 +158,8 @@ class Trainer:
     def _train_step(self, xb, yb):
         grad = self._loss_step(xb, yb, training=True)
         self.backward(grad, need_dx=False)
+        for reg, weights, weight_grad in self._penalties:
+            reg.add_gradient(self.ops, weights, weight_grad)
         self.optimizer.apply()
 
     def _bind_optimizer(self):

@@ -15,11 +15,23 @@ def _mlp(hidden_activation="relu", output_activation=None, dropout=0.0):
     return fastmlp.Sequential(layers)
 
 
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+# float64 definitions of the hidden activations, written independently of the library
+HIDDEN64 = {
+    "relu": lambda v: np.maximum(v, 0),
+    "tanh": np.tanh,
+    "sigmoid": lambda v: 1 / (1 + np.exp(-v)),
+    "elu": lambda v: np.where(v > 0, v, np.expm1(np.minimum(v, 0))),
+    "selu": lambda v: SELU_SCALE * np.where(v > 0, v, SELU_ALPHA * np.expm1(np.minimum(v, 0))),
+    "softplus": lambda v: np.log1p(np.exp(v)),
+    "leaky_relu": lambda v: np.where(v > 0, v, 0.2 * v),
+}
+
+
 def _forward64(weights, x, hidden_activation, output_activation):
     w1, b1, w2, b2 = (w.astype(np.float64) for w in weights)
     h = x @ w1 + b1
-    h = {"relu": lambda v: np.maximum(v, 0), "tanh": np.tanh,
-         "sigmoid": lambda v: 1 / (1 + np.exp(-v))}[hidden_activation](h)
+    h = HIDDEN64[hidden_activation](h)
     z = h @ w2 + b2
     if output_activation == "softmax":
         e = np.exp(z - z.max(axis=1, keepdims=True))
@@ -37,7 +49,7 @@ def _loss64(weights, x, y, hidden_activation, output_activation, from_logits):
     return -logp[np.arange(len(y)), y].mean()
 
 
-@pytest.mark.parametrize("hidden_activation", ["relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("hidden_activation", sorted(HIDDEN64))
 @pytest.mark.parametrize("output_activation,from_logits", [(None, True), ("softmax", False)])
 def test_public_api_gradients_match_finite_differences(backend, hidden_activation, output_activation,
                                                        from_logits):
@@ -149,3 +161,37 @@ def test_dropout_masks_identical_across_backends():
     for a, b in zip(*outs):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(outs[0][0], outs[0][1])  # a new mask each step
+
+
+@pytest.mark.parametrize("regularizer", ["l1", "l2", "l1_l2"])
+def test_regularizer_penalty_and_gradient(backend, regularizer):
+    """Keras's penalties are added to the reported loss and their gradients to
+    the weights' (checked with SGD(learning_rate=1.0) against the formulas)."""
+    fastmlp.utils.set_random_seed(9)
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(6, 5)).astype(np.float32)
+    y = rng.integers(0, 3, size=6)
+    reg = {"l1": fastmlp.regularizers.L1(0.01), "l2": fastmlp.regularizers.L2(0.02),
+           "l1_l2": fastmlp.regularizers.L1L2(l1=0.01, l2=0.02)}[regularizer]
+    l1, l2 = reg.l1, reg.l2
+
+    def build(kernel_regularizer):
+        fastmlp.utils.set_random_seed(9)
+        model = fastmlp.Sequential([
+            fastmlp.layers.Dense(4, activation="tanh", input_shape=(5,), kernel_regularizer=kernel_regularizer),
+            fastmlp.layers.Dense(3)])
+        model.compile(optimizer=fastmlp.optimizers.SGD(learning_rate=1.0),
+                      loss=fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return model
+
+    plain, regularized = build(None), build(reg)
+    w0 = plain.get_weights()[0].astype(np.float64)
+    penalty = l1 * np.abs(w0).sum() + l2 * (w0 ** 2).sum()
+    assert regularized.test_on_batch(x, y) == pytest.approx(plain.test_on_batch(x, y) + penalty, rel=1e-6)
+    plain.train_on_batch(x, y)
+    regularized.train_on_batch(x, y)
+    moved = w0 - regularized.get_weights()[0]
+    expected = (w0 - plain.get_weights()[0]) + l1 * np.sign(w0) + 2 * l2 * w0
+    np.testing.assert_allclose(moved, expected, rtol=1e-5, atol=1e-6)
+    clone = fastmlp.models.model_from_json(regularized.to_json())
+    assert clone.layers[0].kernel_regularizer.get_config() == reg.get_config()
