@@ -186,6 +186,18 @@ class MeanSquaredError(Loss):
         return loss
 
 
+class MeanAbsoluteError(Loss):
+    """Mean of ``|y_true - y_pred|`` over outputs and batch."""
+
+    def value_and_grad(self, ops, y_pred, y_true, grad, outputs_are_logits=False):
+        diff = y_pred - y_true
+        loss = float(abs(diff).mean(dtype=np.float64))
+        if grad is not None:
+            ops.xp.sign(diff, out=grad)
+            grad /= np.float32(diff.size)
+        return loss
+
+
 class BinaryCrossentropy(Loss):
     """Binary cross-entropy on probabilities (or logits with ``from_logits``)."""
 
@@ -221,6 +233,8 @@ _BY_NAME = {
     "categorical_crossentropy": CategoricalCrossentropy,
     "mean_squared_error": MeanSquaredError,
     "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mae": MeanAbsoluteError,
     "binary_crossentropy": BinaryCrossentropy,
 }
 _CLASSES = {cls.__name__: cls for cls in set(_BY_NAME.values())}
@@ -269,6 +283,14 @@ def mean_squared_error(y_true, y_pred):
 
 
 mse = mean_squared_error
+
+
+def mean_absolute_error(y_true, y_pred):
+    """Functional form: the mean absolute error as a float."""
+    return MeanAbsoluteError()(y_true, y_pred)
+
+
+mae = mean_absolute_error
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False):

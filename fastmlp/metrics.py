@@ -114,8 +114,29 @@ class BinaryAccuracy(Metric):
         return {**super().get_config(), "threshold": self.threshold}
 
 
-_CLASSES = {cls.__name__: cls for cls in (SparseCategoricalAccuracy, CategoricalAccuracy, BinaryAccuracy)}
+class MeanAbsoluteError(Metric):
+    """The running mean of ``|y_pred - y_true|``."""
+
+    default_name = "mean_absolute_error"
+
+    def count(self, ops, scores, targets):
+        return float(abs(scores - targets).mean(axis=1).sum(dtype=np.float64))
+
+
+class MeanSquaredError(Metric):
+    """The running mean of ``(y_pred - y_true) ** 2``."""
+
+    default_name = "mean_squared_error"
+
+    def count(self, ops, scores, targets):
+        diff = scores - targets
+        return float((diff * diff).mean(axis=1).sum(dtype=np.float64))
+
+
+_CLASSES = {cls.__name__: cls for cls in (SparseCategoricalAccuracy, CategoricalAccuracy, BinaryAccuracy,
+                                          MeanAbsoluteError, MeanSquaredError)}
 _BY_NAME = {cls.default_name: cls for cls in _CLASSES.values()}
+_SHORT_NAMES = {"mae": MeanAbsoluteError, "mse": MeanSquaredError}
 
 
 def get(identifier, loss=None, num_outputs=None):
@@ -134,10 +155,12 @@ def get(identifier, loss=None, num_outputs=None):
             else:
                 cls = CategoricalAccuracy
             return cls(name=identifier)
+        if identifier in _SHORT_NAMES:
+            return _SHORT_NAMES[identifier](name=identifier)
         cls = _BY_NAME.get(identifier) or _CLASSES.get(identifier)
         if cls is not None:
             return cls()
-        raise ValueError(f"unknown metric {identifier!r}; valid metrics are accuracy, "
+        raise ValueError(f"unknown metric {identifier!r}; valid metrics are accuracy, mae, mse, "
                          f"{', '.join(_BY_NAME)}")
     raise TypeError(f"metric must be a name or a fastmlp.metrics.Metric, got {identifier!r}")
 

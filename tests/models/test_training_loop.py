@@ -281,3 +281,23 @@ def test_rescaling_layer_feeds_uint8_images(backend):
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     model.fit(x, np.arange(8) % 2, verbose=0)
     assert fastmlp.layers.deserialize(fastmlp.layers.serialize(model.layers[1])).scale == 1 / 255
+
+
+@pytest.mark.parametrize("loss", ["mse", "mae"])
+def test_regression_with_mse_or_mae_and_mae_metric(backend, loss):
+    """The Keras regression recipe: linear output, mse/mae loss, mae metric."""
+    fastmlp.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 8)).astype(np.float32)
+    y = x @ rng.normal(size=8) + 0.5
+    model = fastmlp.Sequential([fastmlp.layers.Dense(16, activation="relu", input_shape=(8,)),
+                                fastmlp.layers.Dense(1)])
+    model.compile(optimizer="rmsprop", loss=loss, metrics=["mae"])
+    history = model.fit(x, y, epochs=20, batch_size=16, verbose=0)
+    assert history.history["mae"][-1] < 0.5 * history.history["mae"][0]
+    _, mae = model.evaluate(x, y, verbose=0)
+    predictions = model.predict(x, verbose=0)[:, 0]
+    assert mae == pytest.approx(np.abs(predictions - y).mean(), rel=1e-4)
+    mse = fastmlp.metrics.MeanSquaredError()
+    mse.update_state(y, predictions)
+    assert mse.result() == pytest.approx(((predictions - y) ** 2).mean(), rel=1e-4)
