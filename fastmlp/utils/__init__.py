@@ -50,6 +50,17 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     return out.reshape(y.shape + (num_classes,))
 
 
+def normalize(x, axis=-1, order=2):
+    """``x`` divided by its ``order``-norm along ``axis`` (zero vectors stay
+    zero), as ``keras.utils.normalize``."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "fiu":
+        raise TypeError(f"normalize needs numeric input, got dtype {x.dtype}")
+    norm = np.atleast_1d(np.linalg.norm(x, ord=order, axis=axis))
+    norm[norm == 0] = 1
+    return x / np.expand_dims(norm, axis)
+
+
 def clear_session():
     """Reset the state Keras's ``clear_session`` resets: the automatic layer
     names start again from ``dense``, ``dense_1``..."""
@@ -57,4 +68,4 @@ def clear_session():
     clear_names()
 
 
-__all__ = ["clear_session", "set_random_seed", "to_categorical"]
+__all__ = ["clear_session", "normalize", "set_random_seed", "to_categorical"]
