@@ -165,6 +165,43 @@ class NumpyOps:
         self.xp.multiply(dy, self.xp.where(y > 0, np.float32(1), self.LEAKY_RELU_SLOPE), out=out)
         return out
 
+    # ----------------------------------------------------- batch normalization
+    def batchnorm_forward(self, x, gamma, beta, epsilon, out, xhat, inv_std):
+        """Training-mode batch normalization of the rows of ``x`` (n, c):
+        ``xhat = (x - mean) / sqrt(var + epsilon)``, ``out = gamma * xhat + beta``
+        (``gamma``/``beta`` may be None). Fills ``xhat`` and ``inv_std`` (c,) for
+        the backward pass and returns the batch ``(mean, var)``."""
+        xp = self.xp
+        mean = x.mean(axis=0)
+        var = x.var(axis=0)
+        xp.divide(np.float32(1), xp.sqrt(var + np.float32(epsilon)), out=inv_std)
+        xp.subtract(x, mean, out=xhat)
+        xhat *= inv_std
+        out[...] = xhat
+        if gamma is not None:
+            out *= gamma
+        if beta is not None:
+            out += beta
+        return mean, var
+
+    def batchnorm_backward(self, dy, xhat, inv_std, gamma, dgamma, dbeta, dx):
+        """Gradients of :meth:`batchnorm_forward`: ``dgamma = sum(dy * xhat)``,
+        ``dbeta = sum(dy)`` (each skipped when None) and
+        ``dx = inv_std / n * (n * g - sum(g) - xhat * sum(g * xhat))`` with
+        ``g = dy * gamma``."""
+        xp = self.xp
+        n = np.float32(dy.shape[0])
+        if dgamma is not None:
+            xp.sum(dy * xhat, axis=0, out=dgamma)
+        if dbeta is not None:
+            xp.sum(dy, axis=0, out=dbeta)
+        g = dy * gamma if gamma is not None else dy
+        xp.multiply(g, n, out=dx)
+        dx -= g.sum(axis=0)
+        dx -= xhat * (g * xhat).sum(axis=0)
+        dx *= inv_std / n
+        return dx
+
     # ----------------------------------------------------------------- dropout
     def dropout_mask(self, seed, step, rate, mask):
         """Fill the uint8 ``mask`` with 1 where an element is kept.

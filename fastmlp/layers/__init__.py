@@ -5,6 +5,7 @@ from .activation import Activation, ReLU, Softmax
 from .dense import Dense
 from .dropout import Dropout
 from .layer import Layer
+from .normalization import BatchNormalization
 from .reshaping import Flatten, InputLayer, Rescaling
 
 
@@ -16,7 +17,7 @@ def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
 
 def _classes():
     from ..models import Model, Sequential
-    return {cls.__name__: cls for cls in (Activation, Dense, Dropout, Flatten, InputLayer, ReLU,
+    return {cls.__name__: cls for cls in (Activation, BatchNormalization, Dense, Dropout, Flatten, InputLayer, ReLU,
                                           Rescaling, Softmax, Sequential, Model)}
 
 
@@ -28,5 +29,5 @@ def deserialize(spec):
 serialize = _config.serialize
 
 
-__all__ = ["Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Layer", "ReLU",
+__all__ = ["Activation", "BatchNormalization", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Layer", "ReLU",
            "Rescaling", "Softmax", "deserialize", "serialize"]

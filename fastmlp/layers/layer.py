@@ -171,12 +171,13 @@ class Layer:
             ParamStore(self.ops, leaves, owner=self)
 
     def leaves_with_weights(self):
-        """Layers with weights below this one (itself included)."""
-        return [self] if self.param_specs() else []
+        """Layers with weights (parameters or state) below this one, itself included."""
+        return [self] if self.param_specs() or self.state_arrays() else []
 
     def leaves_without_store(self):
-        """Layers with weights below this one that have no parameter store yet."""
-        return [layer for layer in self.leaves_with_weights() if layer._store is None]
+        """Layers with parameters below this one that have no parameter store yet."""
+        return [layer for layer in self.leaves_with_weights()
+                if layer.param_specs() and layer._store is None]
 
     def _build(self, ops, input_shape):
         """Fix the per-sample input shape; weights are placed by a ParamStore."""
@@ -230,15 +231,34 @@ class Layer:
 
     # ---------------------------------------------------------------- weights
     @property
-    def weights(self):
-        """The layer's weight arrays (views into the model's parameter buffer)."""
-        return [self._weights[name] for name, _, _ in self.param_specs()] if self.built else []
-
-    trainable_weights = weights
+    def trainable_weights(self):
+        """The weights the optimizer updates (views into the model's parameter
+        buffer), or none when the layer is frozen."""
+        if not self.built or not self.trainable:
+            return []
+        return [self._weights[name] for name, _, _ in self.param_specs()]
 
     @property
     def non_trainable_weights(self):
+        """Weights the optimizer leaves alone: a frozen layer's, and state such
+        as batch-normalization statistics."""
+        if not self.built:
+            return []
+        state = self.state_arrays()
+        if self.trainable:
+            return state
+        return [self._weights[name] for name, _, _ in self.param_specs()] + state
+
+    def state_arrays(self):
+        """Non-trainable arrays the layer updates itself (none by default)."""
         return []
+
+    @property
+    def weights(self):
+        """Every weight array, in Keras's order: the parameters, then the state."""
+        if not self.built:
+            return []
+        return [self._weights[name] for name, _, _ in self.param_specs()] + self.state_arrays()
 
     def get_weights(self):
         """Copies of the weights as NumPy arrays, in Keras's order."""

@@ -206,13 +206,14 @@ class Model(Trainer, Layer):
         return out
 
     def leaves_with_weights(self):
-        return [layer for layer in self.leaves() if layer.param_specs()]
+        return [layer for layer in self.leaves() if layer.param_specs() or layer.state_arrays()]
 
     def stores(self):
         """The parameter stores of this model's weights, each once, in order."""
         seen = {}
         for layer in self.leaves_with_weights():
-            seen.setdefault(id(layer._store), layer._store)
+            if layer._store is not None:
+                seen.setdefault(id(layer._store), layer._store)
         return list(seen.values())
 
     @property
@@ -250,11 +251,11 @@ class Model(Trainer, Layer):
 
     @property
     def trainable_weights(self):
-        return [w for layer in self.leaves() if layer.trainable for w in layer.weights]
+        return [w for layer in self.leaves() for w in layer.trainable_weights]
 
     @property
     def non_trainable_weights(self):
-        return [w for layer in self.leaves() if not layer.trainable for w in layer.weights]
+        return [w for layer in self.leaves() for w in layer.non_trainable_weights]
 
     def get_weights(self):
         """Copies of every weight array, layer by layer, as NumPy arrays."""

@@ -54,7 +54,7 @@ class Sequential(Model):
         self.output_shape_ = layer.output_shape_
         self._first_weighted = self._index_of_first_weighted()
         owned = [leaf for leaf in self.leaves_with_weights()
-                 if leaf._store is None or leaf._store.owner is self]
+                 if leaf.param_specs() and (leaf._store is None or leaf._store.owner is self)]
         if owned:
             ParamStore(self.ops, owned, owner=self)
 

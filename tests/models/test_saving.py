@@ -166,3 +166,18 @@ def test_to_json_round_trip():
     assert [type(l).__name__ for l in clone.layers] == [type(l).__name__ for l in model.layers]
     assert [w.shape for w in clone.get_weights()] == [w.shape for w in model.get_weights()]
     assert clone.layers[2].rate == 0.2 and clone.count_params() == model.count_params()
+
+
+def test_batch_normalization_state_survives_save_and_load(tmp_path):
+    fastmlp.utils.set_random_seed(6)
+    x, y = _data()
+    model = fastmlp.Sequential([fastmlp.layers.Flatten(input_shape=(4, 5)), fastmlp.layers.Dense(8),
+                                fastmlp.layers.BatchNormalization(), fastmlp.layers.ReLU(),
+                                fastmlp.layers.Dense(3)])
+    model.compile(optimizer="adam", loss=fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, y, epochs=2, verbose=0)
+    assert len(model.non_trainable_weights) == 2 and not np.all(model.get_weights()[4] == 0)
+    model.save(tmp_path / "bn.fastmlp")
+    loaded = fastmlp.models.load_model(tmp_path / "bn.fastmlp")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert loaded.count_params() == model.count_params() == 20 * 8 + 8 + 4 * 8 + 8 * 3 + 3

@@ -1,0 +1,103 @@
+"""BatchNormalization over the last axis."""
+
+import numpy as np
+
+from .. import initializers
+from .layer import Layer
+
+
+class BatchNormalization(Layer):
+    """Normalizes each feature (the last axis) with the batch's statistics in
+    training and with moving averages of them at inference, then scales by
+    ``gamma`` and shifts by ``beta``, as Keras does (``momentum`` 0.99,
+    ``epsilon`` 1e-3). ``gamma`` and ``beta`` are trained; the moving mean and
+    variance are state the layer updates itself."""
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
+                 moving_variance_initializer="ones", **kwargs):
+        if axis != -1:
+            raise ValueError(f"fastmlp's BatchNormalization normalizes the last axis only (axis=-1), got {axis}")
+        super().__init__(**kwargs)
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        if not 0.0 <= self.momentum <= 1.0 or not self.epsilon > 0:
+            raise ValueError("BatchNormalization needs 0 <= momentum <= 1 and epsilon > 0")
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self._state = []
+
+    def param_specs(self):
+        if not self.built:
+            return []
+        channels = (self.input_shape_[-1],)
+        specs = []
+        if self.scale:
+            specs.append(("gamma", channels, self.gamma_initializer))
+        if self.center:
+            specs.append(("beta", channels, self.beta_initializer))
+        return specs
+
+    def _build(self, ops, input_shape):
+        super()._build(ops, input_shape)
+        channels = (input_shape[-1],)
+        self._state = [ops.asarray(self.moving_mean_initializer(channels)),
+                       ops.asarray(self.moving_variance_initializer(channels))]
+
+    def state_arrays(self):
+        return list(self._state)
+
+    def forward(self, x, training=False, logits=False):
+        channels = self.input_shape_[-1]
+        rows = x.reshape(-1, channels)  # each sample holds prod(shape[:-1]) rows of channels
+        out = self.buffer("y", rows.shape)
+        gamma, beta = self._weights.get("gamma"), self._weights.get("beta")
+        moving_mean, moving_var = self._state
+        if training:
+            self._xhat = self.buffer("xhat", rows.shape)
+            self._inv_std = self.buffer("inv_std", (channels,))
+            mean, var = self.ops.batchnorm_forward(rows, gamma, beta, self.epsilon, out,
+                                                   self._xhat, self._inv_std)
+            keep = np.float32(self.momentum)
+            moving_mean *= keep
+            moving_mean += (1 - keep) * mean
+            moving_var *= keep
+            moving_var += (1 - keep) * var
+        else:
+            xp = self.ops.xp
+            xp.subtract(rows, moving_mean, out=out)
+            out /= xp.sqrt(moving_var + np.float32(self.epsilon))
+            if gamma is not None:
+                out *= gamma
+            if beta is not None:
+                out += beta
+        return out.reshape(x.shape)
+
+    def backward(self, dy, need_dx=True):
+        channels = self.input_shape_[-1]
+        rows = dy.reshape(-1, channels)
+        dx = self.buffer("dx", rows.shape)
+        self.ops.batchnorm_backward(rows, self._xhat, self._inv_std, self._weights.get("gamma"),
+                                    self._grads.get("gamma"), self._grads.get("beta"), dx)
+        return dx.reshape(dy.shape) if need_dx else None
+
+    def get_config(self):
+        return {
+            **super().get_config(), "axis": -1, "momentum": self.momentum, "epsilon": self.epsilon,
+            "center": self.center, "scale": self.scale,
+            **{key: initializers.serialize(getattr(self, key))
+               for key in ("beta_initializer", "gamma_initializer", "moving_mean_initializer",
+                           "moving_variance_initializer")},
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("beta_initializer", "gamma_initializer", "moving_mean_initializer",
+                    "moving_variance_initializer"):
+            if isinstance(config.get(key), dict):
+                config[key] = initializers.deserialize(config[key])
+        return cls(**config)
