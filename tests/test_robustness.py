@@ -51,17 +51,6 @@ def cython():
     fastmlp.backend.set_backend(previous)
 
 
-@pytest.fixture(params=["numpy", "cython"])
-def backend(request):
-    previous = fastmlp.backend.backend()
-    try:
-        fastmlp.backend.set_backend(request.param)
-    except CompiledExtensionMissing as exc:
-        pytest.skip(str(exc))
-    yield request.param
-    fastmlp.backend.set_backend(previous)
-
-
 def seed_model(input_shape=(28, 28), hidden=128, classes=10, dropout=0.2):
     return fastmlp.Sequential([
         fastmlp.layers.Flatten(input_shape=input_shape),
