@@ -282,26 +282,28 @@ def dropout_apply(x, mask, float scale, out):
 
 
 # ----------------------------------------------------------------- softmax
-def softmax(x, out):
-    """Row-wise softmax of ``x`` (batch, classes) into ``out``."""
+ctypedef void (*rowwise_kernel)(const float *, float *, size_t, size_t) noexcept nogil
+
+
+cdef _rowwise(rowwise_kernel kernel, x, out):
+    """Check ``x`` (batch, classes) and ``out`` like it, then run ``kernel``."""
     cdef cnp.ndarray xa = _matrix(x, "x", False, True)
     cdef cnp.ndarray o = _like(out, "out", xa, "x", F32, True)
     cdef size_t rows = cnp.PyArray_DIM(xa, 0), cols = cnp.PyArray_DIM(xa, 1)
     cdef float *xa_p = _f(xa)
     cdef float *o_p = _f(o)
     with nogil:
-        fm_softmax(xa_p, o_p, rows, cols)
+        kernel(xa_p, o_p, rows, cols)
+
+
+def softmax(x, out):
+    """Row-wise softmax of ``x`` (batch, classes) into ``out``."""
+    _rowwise(fm_softmax, x, out)
 
 
 def log_softmax(x, out):
     """Row-wise log-softmax of ``x`` (batch, classes) into ``out``."""
-    cdef cnp.ndarray xa = _matrix(x, "x", False, True)
-    cdef cnp.ndarray o = _like(out, "out", xa, "x", F32, True)
-    cdef size_t rows = cnp.PyArray_DIM(xa, 0), cols = cnp.PyArray_DIM(xa, 1)
-    cdef float *xa_p = _f(xa)
-    cdef float *o_p = _f(o)
-    with nogil:
-        fm_log_softmax(xa_p, o_p, rows, cols)
+    _rowwise(fm_log_softmax, x, out)
 
 
 def softmax_backward(y, dy, out):
