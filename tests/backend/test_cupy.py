@@ -426,6 +426,48 @@ def test_emulated_device_launches_every_kernel():
     assert set(launched) == _global_kernels()
 
 
+def test_emulated_device_trains_a_model(monkeypatch):
+    """A whole fit/evaluate/predict runs through CupyOps on the emulated device
+    (its kernels and the layers' xp calls), and learns what the CPU learns."""
+    try:
+        from fastmlp.backend import _kernels
+    except ImportError as exc:
+        pytest.skip(f"the emulated device runs the compiled CPU kernels: {exc}")
+
+    class NumpyBacked(types.ModuleType):
+        def __getattr__(self, name):  # array functions the emulation does not define
+            return getattr(np, name)
+
+    device = NumpyBacked("cupy")
+    device.__dict__.update(_emulated_cupy(_kernels).__dict__)
+    monkeypatch.setitem(sys.modules, "cupy", device)
+    monkeypatch.setattr(backend_module, "_instances", {})
+    previous = fastmlp.backend.backend()
+    results = {}
+    try:
+        for name in ("cupy", "cython"):
+            monkeypatch.setattr(backend_module, "_instances", {})
+            fastmlp.backend.set_backend(name)
+            fastmlp.utils.set_random_seed(0)
+            (x, y), (xt, yt) = fastmlp.datasets.mnist_sample.load_data()
+            model = fastmlp.Sequential([
+                fastmlp.layers.Flatten(input_shape=(28, 28)), fastmlp.layers.Rescaling(1 / 255),
+                fastmlp.layers.Dense(32, activation="relu"), fastmlp.layers.Dropout(0.2),
+                fastmlp.layers.Dense(10)])
+            model.compile(optimizer="adam", metrics=["accuracy"],
+                          loss=fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True))
+            model.fit(x[:1000], y[:1000], epochs=2, verbose=0)
+            results[name] = (model.evaluate(xt, yt, verbose=0), model.predict(xt[:5], verbose=0))
+    finally:
+        monkeypatch.setattr(backend_module, "_instances", {})
+        fastmlp.backend.set_backend(previous)
+    (loss_gpu, acc_gpu), pred_gpu = results["cupy"]
+    (loss_cpu, acc_cpu), pred_cpu = results["cython"]
+    assert acc_gpu > 0.7 and acc_gpu == pytest.approx(acc_cpu, abs=0.02)
+    assert loss_gpu == pytest.approx(loss_cpu, rel=0.05)
+    assert pred_gpu.shape == (5, 10)
+
+
 def _dev(gpu, a):
     """A device copy of ``a`` (a copy on the emulated device too)."""
     return None if a is None else gpu.xp.array(a)
