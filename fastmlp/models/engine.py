@@ -159,7 +159,7 @@ class Model(Trainer, Layer):
                 if layer.input_shape_ != shape:
                     raise ValueError(f"layer {layer.name!r} was built for inputs {layer.input_shape_}, "
                                      f"but receives {shape} here")
-                if layer.ops is not ops:
+                if layer.ops.name != ops.name:
                     raise ValueError(f"layer {layer.name!r} lives on the {layer.ops.name!r} backend, "
                                      f"this model on {ops.name!r}")
             else:
@@ -185,7 +185,9 @@ class Model(Trainer, Layer):
                 raise ValueError(f"model {self.name!r} expects samples of shape {self.input_shape_}, "
                                  f"got {sample_shape}")
             return
-        self._build(get_ops(), sample_shape)
+        # A model around layers that are already built runs on their backend.
+        built = next((layer for layer in self.leaves() if layer.built), None)
+        self._build(built.ops if built is not None else get_ops(), sample_shape)
         self._place_new_weights()
 
     def build(self, input_shape=None):

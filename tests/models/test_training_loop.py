@@ -301,3 +301,16 @@ def test_regression_with_mse_or_mae_and_mae_metric(backend, loss):
     mse = fastmlp.metrics.MeanSquaredError()
     mse.update_state(y, predictions)
     assert mse.result() == pytest.approx(((predictions - y) ** 2).mean(), rel=1e-4)
+
+
+def test_wrapping_a_built_model_keeps_its_backend():
+    previous = fastmlp.backend.backend()
+    try:
+        fastmlp.backend.set_backend("numpy")
+        model = _model()
+        fastmlp.backend.set_backend(previous)
+        probability_model = fastmlp.Sequential([model, fastmlp.layers.Softmax()])
+        assert probability_model.ops.name == "numpy"
+        np.testing.assert_allclose(probability_model(np.ones((2, 20))).sum(axis=1), 1.0, rtol=1e-6)
+    finally:
+        fastmlp.backend.set_backend(previous)
