@@ -504,7 +504,7 @@ add(
     case("optimizers", "bad arguments", f"{O}.SGD(foo=1)", "TypeError"),
     case("optimizers", "mismatched lengths", """
         opt = build().optimizer
-        opt.bind(m.stores())
+        opt.bind([(store, store.trainable_segments()) for store in m.stores()])
         state = opt.state_arrays(); key = next(iter(state))
         state[key] = state[key][:-1]
         opt.load_state_arrays(state, 3)""", "ValueError", "shape"),

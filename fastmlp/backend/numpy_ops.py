@@ -154,15 +154,17 @@ class NumpyOps:
         self.xp.multiply(dy, -self.xp.expm1(-y), out=out)
         return out
 
-    LEAKY_RELU_SLOPE = np.float32(0.2)  # Keras 3's keras.activations.leaky_relu default
-
-    def leaky_relu_forward(self, x, out):
-        """``x`` where positive, else ``0.2 * x``."""
-        self.xp.multiply(x, self.xp.where(x > 0, np.float32(1), self.LEAKY_RELU_SLOPE), out=out)
+    def leaky_relu_forward(self, x, out, negative_slope=0.2):
+        """``x`` where positive, else ``negative_slope * x`` (Keras 3's
+        ``activations.leaky_relu`` default slope is 0.2)."""
+        slope = self.xp.where(x > 0, np.float32(1), np.float32(negative_slope))
+        self.xp.multiply(x, slope, out=out)
         return out
 
-    def leaky_relu_backward(self, y, dy, out):
-        self.xp.multiply(dy, self.xp.where(y > 0, np.float32(1), self.LEAKY_RELU_SLOPE), out=out)
+    def leaky_relu_backward(self, y, dy, out, negative_slope=0.2):
+        """``dy`` where ``y > 0``, else ``dy * negative_slope`` (a slope >= 0)."""
+        slope = self.xp.where(y > 0, np.float32(1), np.float32(negative_slope))
+        self.xp.multiply(dy, slope, out=out)
         return out
 
     # ----------------------------------------------------- batch normalization

@@ -1,12 +1,12 @@
 """Layers with Keras's names."""
 
 from ..utils import config as _config
-from .activation import Activation, ReLU, Softmax
+from .activation import Activation, LeakyReLU, ReLU, Softmax
 from .dense import Dense
 from .dropout import Dropout
 from .layer import Layer
 from .normalization import BatchNormalization
-from .reshaping import Flatten, InputLayer, Rescaling
+from .reshaping import Flatten, InputLayer, Rescaling, Reshape
 
 
 def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
@@ -17,8 +17,8 @@ def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
 
 def _classes():
     from ..models import Model, Sequential
-    return {cls.__name__: cls for cls in (Activation, BatchNormalization, Dense, Dropout, Flatten, InputLayer, ReLU,
-                                          Rescaling, Softmax, Sequential, Model)}
+    return {cls.__name__: cls for cls in (Activation, BatchNormalization, Dense, Dropout, Flatten, InputLayer,
+                                          LeakyReLU, ReLU, Rescaling, Reshape, Softmax, Sequential, Model)}
 
 
 def deserialize(spec):
@@ -29,5 +29,5 @@ def deserialize(spec):
 serialize = _config.serialize
 
 
-__all__ = ["Activation", "BatchNormalization", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Layer", "ReLU",
-           "Rescaling", "Softmax", "deserialize", "serialize"]
+__all__ = ["Activation", "BatchNormalization", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Layer",
+           "LeakyReLU", "ReLU", "Rescaling", "Reshape", "Softmax", "deserialize", "serialize"]

@@ -79,3 +79,28 @@ class Softmax(Activation):
         config = super().get_config()
         del config["activation"]
         return config
+
+
+class LeakyReLU(Layer):
+    """``x`` where positive, else ``negative_slope * x`` (Keras's default 0.3;
+    Keras 2 called it ``alpha``)."""
+
+    def __init__(self, negative_slope=0.3, alpha=None, **kwargs):
+        super().__init__(**kwargs)
+        slope = float(negative_slope if alpha is None else alpha)
+        if not slope >= 0 or slope != slope or slope == float("inf"):
+            raise ValueError(f"LeakyReLU needs a finite negative_slope >= 0, got {slope}")
+        self.negative_slope = slope
+
+    def forward(self, x, training=False, logits=False):
+        self._y = self.buffer("y", x.shape)
+        return self.ops.leaky_relu_forward(x, self._y, self.negative_slope)
+
+    def backward(self, dy, need_dx=True):
+        if not need_dx:
+            return None
+        dx = self.buffer("dx", dy.shape)
+        return self.ops.leaky_relu_backward(self._y, dy, dx, self.negative_slope)
+
+    def get_config(self):
+        return {**super().get_config(), "negative_slope": self.negative_slope}

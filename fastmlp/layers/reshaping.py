@@ -1,4 +1,4 @@
-"""Flatten, Rescaling and the input marker."""
+"""Flatten, Reshape, Rescaling and the input marker."""
 
 import math
 
@@ -22,6 +22,39 @@ class Flatten(Layer):
 
     def backward(self, dy, need_dx=True):
         return dy if need_dx else None
+
+
+class Reshape(Layer):
+    """Gives each sample the shape ``target_shape`` (one entry may be -1)."""
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        target = tuple(int(d) for d in target_shape)
+        if not target or target.count(-1) > 1 or any(d == 0 or d < -1 for d in target):
+            raise ValueError(f"Reshape needs positive sizes and at most one -1, got {target_shape!r}")
+        self.target_shape = target
+
+    def compute_output_shape(self, input_shape):
+        size = math.prod(input_shape)
+        known = math.prod(d for d in self.target_shape if d != -1)
+        if -1 in self.target_shape:
+            if size % known:
+                raise ValueError(f"cannot reshape samples of shape {input_shape} to {self.target_shape}")
+            return tuple(size // known if d == -1 else d for d in self.target_shape)
+        if known != size:
+            raise ValueError(f"cannot reshape samples of shape {input_shape} ({size} values) to "
+                             f"{self.target_shape} ({known} values)")
+        return self.target_shape
+
+    def forward(self, x, training=False, logits=False):
+        # Batches travel flat as (n, features); only the declared shape changes.
+        return x
+
+    def backward(self, dy, need_dx=True):
+        return dy if need_dx else None
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": list(self.target_shape)}
 
 
 class InputLayer(Layer):

@@ -65,8 +65,7 @@ def _state_arrays_and_manifest(model, include_optimizer=True):
     }
     if model.compiled and include_optimizer:
         opt = model.optimizer
-        if getattr(opt, "_stores", None) != model.stores():
-            model._bind_optimizer()
+        model._bind_optimizer()
         slots = opt.state_arrays()
         arrays.update({f"optimizer/{key}": value for key, value in slots.items()})
         manifest["compile"] = {

@@ -68,6 +68,7 @@ class Trainer:
         self.history = None
         self._metric_specs = []
         self._metrics = None
+        self._plan = None
         self._loss_total = 0.0
         self._loss_count = 0
         # Shuffles are keyed by (shuffle seed, epochs trained), so training
@@ -94,6 +95,9 @@ class Trainer:
             metrics_module.get(spec, self.loss, num_outputs=2)  # reject unknown names now
         self._metric_specs = list(metrics or ())
         self._metrics = None
+        self._plan = None
+        if self.built:
+            self._training_plan()  # freeze the trainable flags as they are now
         self.compiled = True
 
     def _require_compiled(self, what):
@@ -162,8 +166,17 @@ class Trainer:
             reg.add_gradient(self.ops, weights, weight_grad)
         self.optimizer.apply()
 
+    def _training_plan(self):
+        """Which runs of which parameter stores the optimizer updates. As in
+        Keras, the layers' ``trainable`` flags count as they were at compile
+        time (or at the first training call of a model built after it)."""
+        stores = self.stores()
+        if self._plan is None or [store for store, _ in self._plan] != stores:
+            self._plan = [(store, store.trainable_segments()) for store in stores]
+        return self._plan
+
     def _bind_optimizer(self):
-        self.optimizer.bind(self.stores())
+        self.optimizer.bind(self._training_plan())
 
     # ------------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -335,8 +348,7 @@ class Trainer:
         _reject_weights(sample_weight, class_weight)
         data = ArrayData(self, x, y, "x")
         self._prepare_run()
-        if getattr(self.optimizer, "_stores", None) != self.stores():
-            self._bind_optimizer()
+        self._bind_optimizer()
         for xb, yb in data.batches(len(data)):
             self._train_step(xb, yb)
         return self._batch_result(return_dict)

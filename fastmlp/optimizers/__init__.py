@@ -68,21 +68,22 @@ class Optimizer:
         self._learning_rate = value
 
     # ------------------------------------------------------------- state
-    def bind(self, stores):
-        """Prepare state and the per-step plan for the stores of a model;
-        called by the model before training. State of stores already seen is
-        kept, so training can resume."""
-        plan = []
-        for store in stores:
+    def bind(self, plan):
+        """Prepare state and the per-step plan for a model's weights: ``plan``
+        is ``[(store, [(start, stop), ...]), ...]``, the runs of each parameter
+        store to update. State of stores already seen is kept, so training can
+        resume, and one optimizer can serve several models."""
+        steps = []
+        for store, segments in plan:
             slots = self._slots.get(id(store))
             if slots is None:
                 slots = {name: store.ops.alloc(store.size) for name in self.slot_names}
                 self._slots[id(store)] = slots
-            for start, stop in store.trainable_segments():
-                plan.append((store.ops, store.params[start:stop], store.grads[start:stop],
-                             {name: buf[start:stop] for name, buf in slots.items()}))
-        self._plan = plan
-        self._stores = list(stores)
+            for start, stop in segments:
+                steps.append((store.ops, store.params[start:stop], store.grads[start:stop],
+                              {name: buf[start:stop] for name, buf in slots.items()}))
+        self._plan = steps
+        self._stores = [store for store, _ in plan]
 
     def apply(self):
         """One update of every bound parameter from its gradient."""
