@@ -114,9 +114,7 @@ class SparseCategoricalCrossentropy(_Crossentropy):
 
     def prepare_targets(self, y, num_outputs):
         y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.reshape(-1)
-        if y.ndim != 1:
+        if y.ndim != 1 and y.shape[1:] != (1,):  # check_labels takes (n,) and (n, 1)
             raise ValueError(
                 f"sparse_categorical_crossentropy needs integer labels of shape (n,), got shape {y.shape}"
                 + ("; for one-hot targets use categorical_crossentropy" if y.ndim == 2 else "")

@@ -86,9 +86,6 @@ class SparseCategoricalAccuracy(_ArgmaxAccuracy):
     default_name = "sparse_categorical_accuracy"
 
     def prepare_targets(self, y, num_outputs):
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.reshape(-1)
         return check_labels(y, num_outputs)
 
 

@@ -124,6 +124,15 @@ cdef cnp.ndarray _like(object a, str name, cnp.ndarray ref, str ref_name, int ty
     return arr
 
 
+cdef cnp.ndarray _row_vector(object a, str name, cnp.ndarray ref, str ref_name, bint writable):
+    """``a`` as a float32 vector with one entry per column of ``ref``."""
+    cdef cnp.ndarray v = _array(a, name, F32, writable)
+    if cnp.PyArray_NDIM(v) != 1 or cnp.PyArray_DIM(v, 0) != cnp.PyArray_DIM(ref, 1):
+        raise ValueError(f"{name} must have shape ({_shape(ref)[1]},) to match {ref_name} "
+                         f"{_shape(ref)}, got {_shape(v)}")
+    return v
+
+
 cdef cnp.ndarray _labels(object labels, cnp.ndarray scores, str scores_name):
     """int32 labels ``(rows,)`` of ``scores``, each in ``[0, cols)``."""
     cdef cnp.ndarray arr = _array(labels, "labels", I32, False)
@@ -169,10 +178,7 @@ def bias_act(out, b, bint relu):
     cdef cnp.ndarray o = _matrix(out, "out", True)
     cdef cnp.ndarray ba = None
     if b is not None:
-        ba = _array(b, "b", F32, False)
-        if cnp.PyArray_NDIM(ba) != 1 or cnp.PyArray_DIM(ba, 0) != cnp.PyArray_DIM(o, 1):
-            raise ValueError(f"b must have shape ({_shape(o)[1]},) to match out {_shape(o)}, "
-                             f"got {_shape(ba)}")
+        ba = _row_vector(b, "b", o, "out", False)
     cdef size_t rows = cnp.PyArray_DIM(o, 0), cols = cnp.PyArray_DIM(o, 1)
     cdef float *ba_p = _f_or_null(ba)
     cdef float *o_p = _f(o)
@@ -188,10 +194,7 @@ def dense_grad(dy, y, db, bint relu):
     if relu:
         ya = _like(y, "y", d, "dy", F32, False)
     if db is not None:
-        dba = _array(db, "db", F32, True)
-        if cnp.PyArray_NDIM(dba) != 1 or cnp.PyArray_DIM(dba, 0) != cnp.PyArray_DIM(d, 1):
-            raise ValueError(f"db must have shape ({_shape(d)[1]},) to match dy {_shape(d)}, "
-                             f"got {_shape(dba)}")
+        dba = _row_vector(db, "db", d, "dy", True)
     cdef size_t rows = cnp.PyArray_DIM(d, 0), cols = cnp.PyArray_DIM(d, 1)
     cdef float *ya_p = _f_or_null(ya)
     cdef float *dba_p = _f_or_null(dba)
