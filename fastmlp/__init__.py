@@ -10,7 +10,7 @@ Write Keras programs with ``fastmlp.`` in place of ``keras.``::
     ])
 """
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: F401
 
 from . import (  # noqa: E402
     activations, backend, callbacks, initializers, layers, losses, metrics, models, ops,

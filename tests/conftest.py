@@ -8,13 +8,12 @@ from fastmlp.backend import CompiledExtensionMissing
 @pytest.fixture(params=["numpy", "cython"])
 def backend(request):
     """Run a test on each CPU backend, restoring the previous one afterwards."""
-    previous = fastmlp.backend.backend()
     try:
-        fastmlp.backend.set_backend(request.param)
+        fastmlp.backend.get_ops(request.param)
     except CompiledExtensionMissing as exc:
         pytest.skip(str(exc))
-    yield request.param
-    fastmlp.backend.set_backend(previous)
+    with fastmlp.backend.use_backend(request.param):
+        yield request.param
 
 
 @pytest.fixture

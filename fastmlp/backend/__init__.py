@@ -11,6 +11,7 @@ falls back to ``numpy`` with one warning; ``FASTMLP_REQUIRE_COMPILED=1`` turns
 that fallback into an error.
 """
 
+import contextlib
 import os
 import platform
 import sys
@@ -86,6 +87,31 @@ def set_backend(name):
     return ops
 
 
+@contextlib.contextmanager
+def use_backend(name):
+    """Use backend ``name`` for the models built inside a ``with`` block, then
+    go back to the choice made before (an explicit one, or the default that
+    ``FASTMLP_BACKEND`` selects), even when the block raises.
+
+    Args:
+        name: ``"cython"``, ``"numpy"`` or ``"cupy"``.
+
+    Returns:
+        A context manager whose ``as`` target is the backend's ``Ops`` object.
+
+    Raises:
+        ValueError: for an unknown name; ImportError when the backend cannot
+        run here (both before the block runs, leaving the choice unchanged).
+    """
+    global _current
+    previous = _current
+    ops = set_backend(name)
+    try:
+        yield ops
+    finally:
+        _current = previous
+
+
 def _require_compiled():
     return os.environ.get("FASTMLP_REQUIRE_COMPILED", "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -138,7 +164,7 @@ def info():
     """What runs: the backend, whether the compiled kernels are built, the
     versions of Python, NumPy and fastmlp, and the BLAS in use."""
     import numpy as np
-    from .. import __version__
+    from ..version import __version__
 
     exc = _compiled_import_error()
     return {
@@ -159,5 +185,5 @@ def clear_session():
     _clear()
 
 
-__all__ = ["BACKENDS", "backend", "clear_session", "get_ops", "info", "set_backend",
+__all__ = ["BACKENDS", "backend", "clear_session", "get_ops", "info", "set_backend", "use_backend",
            "BackendUnavailable", "CompiledExtensionMissing"]
