@@ -11,7 +11,9 @@ def test_use_backend_restores_the_explicit_choice():
         with backend_module.use_backend("numpy") as ops:
             assert ops.name == "numpy"
             assert backend_module.backend() == "numpy"
-            assert fastmlp.layers.Dense(2, input_shape=(3,)).build((None, 3)) is None
+            layer = fastmlp.layers.Dense(2)
+            layer.build((None, 3))
+            assert layer.ops.name == "numpy"  # models built inside the block use it
         assert backend_module.backend() == "cython"
 
 
