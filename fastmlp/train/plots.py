@@ -1,4 +1,5 @@
-"""PNG figures for ``fastmlp-train`` (matplotlib, Agg canvas, no pyplot).
+"""The PNG figures ``fastmlp-train`` writes (matplotlib, Agg canvas, no pyplot):
+sample images, training curves, confusion matrix, test predictions.
 
 matplotlib is an optional extra (``pip install fastmlp[plot]``) and is imported
 only inside these functions, never when this module is imported. Each

@@ -303,7 +303,7 @@ def test_bad_argument_as_a_program_has_no_traceback(tmp_path):
 def test_import_fastmlp_does_not_load_the_command():
     code = ("import sys, fastmlp; "
             "print('fastmlp.train' in sys.modules, 'matplotlib' in sys.modules, "
-            "'fastmlp._plots' in sys.modules)")
+            "'fastmlp.train.plots' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0, proc.stderr
