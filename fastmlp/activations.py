@@ -6,6 +6,7 @@ through the backend's fused kernels.
 """
 
 from . import ops as _ops
+from .utils.registry import Registry
 
 
 def linear(x):
@@ -53,9 +54,12 @@ def softmax(x, axis=-1):
     return _ops.softmax(x, axis=axis)
 
 
-_BY_NAME = {"linear": linear, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
-            "elu": elu, "selu": selu, "softplus": softplus, "leaky_relu": leaky_relu}
-NAMES = tuple(_BY_NAME)
+#: the activation functions by name; layers hold the name and run the
+#: backend's kernel for it
+ACTIVATIONS = Registry("activation")
+for _fn in (linear, relu, sigmoid, tanh, softmax, elu, selu, softplus, leaky_relu):
+    ACTIVATIONS.register(_fn)
+NAMES = tuple(ACTIVATIONS.names())
 
 
 def get(identifier):
@@ -64,13 +68,9 @@ def get(identifier):
     if identifier is None:
         return "linear"
     if isinstance(identifier, str):
-        name = identifier.lower()
-        if name in _BY_NAME:
-            return name
-        raise ValueError(f"unknown activation {identifier!r}; valid activations are {', '.join(NAMES)}")
-    for name, fn in _BY_NAME.items():
-        if identifier is fn:
-            return name
+        return ACTIVATIONS.lookup(identifier).__name__
+    if ACTIVATIONS.holds(identifier):
+        return identifier.__name__
     raise TypeError(
         f"activation must be a name ({', '.join(NAMES)}) or a fastmlp.activations function, "
         f"got {identifier!r}"

@@ -10,6 +10,10 @@ import math
 import numpy as np
 
 from . import random as _random
+from .utils.registry import Registry, joins_registry, serialize
+
+#: the initializers by class name and Keras's snake_case names
+INITIALIZERS = Registry('initializer')
 
 
 def _fans(shape):
@@ -24,6 +28,11 @@ class Initializer:
     With ``seed`` set, an initializer draws from its own generator (the same
     values on every call, as in Keras); otherwise from the global one.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if joins_registry(cls):
+            INITIALIZERS.register(cls)
 
     def __init__(self, seed=None):
         self.seed = seed
@@ -138,40 +147,20 @@ HeNormal = _preset("HeNormal", 2.0, "fan_in", "truncated_normal")
 LecunUniform = _preset("LecunUniform", 1.0, "fan_in", "uniform")
 LecunNormal = _preset("LecunNormal", 1.0, "fan_in", "truncated_normal")
 
-_BY_NAME = {
-    "zeros": Zeros, "ones": Ones, "random_uniform": RandomUniform, "random_normal": RandomNormal,
-    "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_uniform": HeUniform,
-    "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
-}
-_NAME_OF = {cls: name for name, cls in _BY_NAME.items()}
+for _cls, _alias in ((RandomUniform, "random_uniform"), (RandomNormal, "random_normal"),
+                     (VarianceScaling, "variance_scaling"),
+                     (GlorotUniform, "glorot_uniform"), (GlorotNormal, "glorot_normal"),
+                     (HeUniform, "he_uniform"), (HeNormal, "he_normal"),
+                     (LecunUniform, "lecun_uniform"), (LecunNormal, "lecun_normal")):
+    INITIALIZERS.register(_cls, _alias)
 
 
 def get(identifier):
     """An initializer from a name, a class or an instance."""
-    if isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if isinstance(identifier, str):
-        key = identifier.lower()
-        if key in _BY_NAME:
-            return _BY_NAME[key]()
-        raise ValueError(f"unknown initializer {identifier!r}; valid names are {', '.join(_BY_NAME)}")
-    raise TypeError(f"initializer must be a name or an Initializer, got {identifier!r}")
-
-
-def serialize(initializer):
-    """A JSON-able description, inverted by :func:`deserialize`."""
-    cls = type(initializer)
-    return {"class_name": _NAME_OF.get(cls, cls.__name__), "config": initializer.get_config()}
+    return INITIALIZERS.get(identifier, Initializer)
 
 
 def deserialize(config):
-    name = config["class_name"]
-    if name in _BY_NAME:
-        cls = _BY_NAME[name]
-    else:
-        cls = {c.__name__: c for c in (VarianceScaling,)}.get(name)
-        if cls is None:
-            raise ValueError(f"unknown initializer {name!r} in saved configuration")
-    return cls(**config.get("config", {}))
+    """Rebuild an initializer saved by :func:`serialize` (files that name it by
+    its snake_case alias, ``"glorot_uniform"``, load too)."""
+    return INITIALIZERS.deserialize(config)

@@ -10,25 +10,15 @@ import numpy as np
 
 from .backend import get_ops
 from .backend.checks import check_labels
-from .utils import config as _config
+from .utils.naming import to_snake_case
+from .utils.registry import Registry, joins_registry, serialize
+from .utils.validation import check_float_targets, check_predictions, check_same_length
+
+#: the loss classes by class name and Keras's snake_case names
+LOSSES = Registry("loss")
 
 # Keras clips probabilities to [EPSILON, 1 - EPSILON] before taking logs.
 EPSILON = 1e-7
-
-
-def _float_targets(y, num_outputs, what):
-    y = np.asarray(y)
-    if y.dtype.kind not in "fiub":
-        raise TypeError(f"{what} must be numeric, got dtype {y.dtype}")
-    if y.ndim == 1 and num_outputs == 1:
-        y = y.reshape(-1, 1)
-    if y.ndim != 2 or y.shape[1] != num_outputs:
-        raise ValueError(f"{what} must have shape (n, {num_outputs}) to match the model's output, "
-                         f"got {y.shape}")
-    y = np.ascontiguousarray(y, dtype=np.float32)
-    if not np.all(np.isfinite(y)):
-        raise ValueError(f"{what} holds NaN or infinity")
-    return y
 
 
 class Loss:
@@ -41,15 +31,20 @@ class Loss:
     fuses_softmax = False
     from_logits = False
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if joins_registry(cls):
+            LOSSES.register(cls, to_snake_case(cls.__name__))
+
     def __init__(self, name=None, reduction="sum_over_batch_size"):
         if reduction not in ("sum_over_batch_size", "auto", None):
             raise ValueError(f"fastmlp losses support reduction='sum_over_batch_size', got {reduction!r}")
-        self.name = name or _default_name(type(self))
+        self.name = name or to_snake_case(type(self).__name__)
 
     def prepare_targets(self, y, num_outputs):
         """Check ``y`` against the model's output size; return host targets in
         the dtype the kernels take (int32 labels or float32 arrays)."""
-        return _float_targets(y, num_outputs, "targets")
+        return check_float_targets(y, num_outputs, "targets")
 
     def value_and_grad(self, ops, y_pred, y_true, grad, outputs_are_logits=False):
         """The mean loss over the batch, writing d(loss)/d(y_pred) into
@@ -61,26 +56,14 @@ class Loss:
         if sample_weight is not None:
             raise NotImplementedError("fastmlp losses do not take sample_weight")
         ops = get_ops()
-        y_pred = np.asarray(ops.to_numpy(y_pred))
-        if y_pred.dtype.kind not in "fiub":
-            raise TypeError(f"y_pred must hold real numbers, got dtype {y_pred.dtype}")
-        if y_pred.ndim == 1:
-            y_pred = y_pred.reshape(-1, 1)
-        if y_pred.ndim != 2 or y_pred.shape[0] == 0 or y_pred.shape[1] == 0:
-            raise ValueError(f"y_pred must be a non-empty (batch, outputs) array, got shape {y_pred.shape}")
+        y_pred = check_predictions(ops.to_numpy(y_pred))
         targets = self.prepare_targets(y_true, y_pred.shape[1])
-        if targets.shape[0] != y_pred.shape[0]:
-            raise ValueError(f"y_true has {targets.shape[0]} samples but y_pred has {y_pred.shape[0]}")
+        check_same_length(targets.shape[0], y_pred.shape[0], "y_true", "y_pred")
         y_pred = ops.asarray(y_pred)
         return self.value_and_grad(ops, y_pred, ops.asarray(targets, dtype=targets.dtype), None)
 
     def get_config(self):
         return {"name": self.name}
-
-
-def _default_name(cls):
-    import re
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
 
 
 class _Crossentropy(Loss):
@@ -153,7 +136,7 @@ class CategoricalCrossentropy(_Crossentropy):
                 f"{y.shape}; for integer labels use sparse_categorical_crossentropy or "
                 "fastmlp.utils.to_categorical"
             )
-        return _float_targets(y, num_outputs, "categorical targets")
+        return check_float_targets(y, num_outputs, "categorical targets")
 
     def _fused(self, ops, logits, targets, grad):
         return ops.softmax_xent_dense(logits, targets, grad)
@@ -226,43 +209,29 @@ class BinaryCrossentropy(Loss):
         return {**super().get_config(), "from_logits": self.from_logits}
 
 
-_BY_NAME = {
-    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-    "categorical_crossentropy": CategoricalCrossentropy,
-    "mean_squared_error": MeanSquaredError,
-    "mse": MeanSquaredError,
-    "mean_absolute_error": MeanAbsoluteError,
-    "mae": MeanAbsoluteError,
-    "binary_crossentropy": BinaryCrossentropy,
-}
-_CLASSES = {cls.__name__: cls for cls in set(_BY_NAME.values())}
+LOSSES.register(MeanSquaredError, "mse")
+LOSSES.register(MeanAbsoluteError, "mae")
 
 
 def get(identifier):
-    """A loss object from a name, a class or an instance."""
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower()) or _CLASSES.get(identifier)
-        if cls is None:
-            raise ValueError(f"unknown loss {identifier!r}; valid losses are {', '.join(_BY_NAME)}")
-        loss = cls()
-        loss.name = identifier if identifier in _BY_NAME else loss.name
-        return loss
-    for name, cls in _BY_NAME.items():
-        if identifier is globals().get(name):
-            return cls()
-    raise TypeError(f"loss must be a name or a fastmlp.losses.Loss, got {identifier!r}")
+    """A loss object from a name (``"mse"``, ``"MeanSquaredError"``, any letter
+    case), a class, an instance or one of this module's loss functions.
 
-
-serialize = _config.serialize
+    Returns:
+        A :class:`Loss`; given by name, it is named as it was given.
+    """
+    cls = _CLASS_OF_FUNCTION.get(identifier) if callable(identifier) else None
+    if cls is not None:
+        return cls()
+    loss = LOSSES.get(identifier, Loss)
+    if isinstance(identifier, str) and identifier.lower() != type(loss).__name__.lower():
+        loss.name = identifier
+    return loss
 
 
 def deserialize(config):
     """Rebuild a loss saved by :func:`serialize`."""
-    return _config.deserialize(config, _CLASSES, "loss")
+    return LOSSES.deserialize(config)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
@@ -294,3 +263,13 @@ mae = mean_absolute_error
 def binary_crossentropy(y_true, y_pred, from_logits=False):
     """Functional form: the mean binary cross-entropy as a float."""
     return BinaryCrossentropy(from_logits=from_logits)(y_true, y_pred)
+
+
+# The functional forms passed as ``loss=`` train with their class's fused gradient.
+_CLASS_OF_FUNCTION = {
+    sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+    categorical_crossentropy: CategoricalCrossentropy,
+    mean_squared_error: MeanSquaredError,
+    mean_absolute_error: MeanAbsoluteError,
+    binary_crossentropy: BinaryCrossentropy,
+}

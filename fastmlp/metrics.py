@@ -9,11 +9,21 @@ import numpy as np
 
 from .backend import get_ops
 from .backend.checks import check_labels
-from .utils import config as _config
+from .utils.registry import Registry, joins_registry, serialize
+from .utils.validation import check_float_targets, check_predictions, check_same_length
+
+#: the metric classes by class name and default name; ``"accuracy"`` is
+#: resolved from the loss (see :func:`get`)
+METRICS = Registry("metric")
 
 
 class Metric:
     """Base class: a running ``correct / total``."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if joins_registry(cls):
+            METRICS.register(cls, cls.default_name)
 
     def __init__(self, name=None, dtype=None):
         self.name = name or self.default_name
@@ -39,32 +49,13 @@ class Metric:
         if sample_weight is not None:
             raise NotImplementedError("fastmlp metrics do not take sample_weight")
         ops = get_ops()
-        y_pred = np.asarray(ops.to_numpy(y_pred))
-        if y_pred.dtype.kind not in "fiub":
-            raise TypeError(f"y_pred must hold real numbers, got dtype {y_pred.dtype}")
-        y_pred = y_pred.astype(np.float32, copy=False)
-        if y_pred.ndim == 1:
-            y_pred = y_pred.reshape(-1, 1)
-        if y_pred.ndim != 2 or y_pred.shape[1] == 0:
-            raise ValueError(f"y_pred must be a (batch, outputs) array with at least one output, "
-                             f"got shape {y_pred.shape}")
+        y_pred = check_predictions(ops.to_numpy(y_pred), allow_empty=True)
         targets = self.prepare_targets(y_true, y_pred.shape[1])
-        if targets.shape[0] != y_pred.shape[0]:
-            raise ValueError(f"y_true has {targets.shape[0]} samples but y_pred has {y_pred.shape[0]}")
+        check_same_length(targets.shape[0], y_pred.shape[0], "y_true", "y_pred")
         self.update_counts(ops, ops.asarray(y_pred), ops.asarray(targets, dtype=targets.dtype))
 
     def prepare_targets(self, y, num_outputs):
-        y = np.asarray(y)
-        if y.dtype.kind not in "fiub":
-            raise TypeError(f"{self.name} needs numeric targets, got dtype {y.dtype}")
-        if y.ndim == 1:
-            y = y.reshape(-1, 1)
-        if y.ndim != 2 or y.shape[1] != num_outputs:
-            raise ValueError(f"{self.name} needs targets of shape (n, {num_outputs}), got {y.shape}")
-        y = np.ascontiguousarray(y, dtype=np.float32)
-        if not np.all(np.isfinite(y)):
-            raise ValueError(f"{self.name} targets hold NaN or infinity")
-        return y
+        return check_float_targets(y, num_outputs, f"{self.name} targets")
 
     def get_config(self):
         return {"name": self.name}
@@ -130,41 +121,27 @@ class MeanSquaredError(Metric):
         return float((diff * diff).mean(axis=1).sum(dtype=np.float64))
 
 
-_CLASSES = {cls.__name__: cls for cls in (SparseCategoricalAccuracy, CategoricalAccuracy, BinaryAccuracy,
-                                          MeanAbsoluteError, MeanSquaredError)}
-_BY_NAME = {cls.default_name: cls for cls in _CLASSES.values()}
-_SHORT_NAMES = {"mae": MeanAbsoluteError, "mse": MeanSquaredError}
+METRICS.register(MeanAbsoluteError, "mae")
+METRICS.register(MeanSquaredError, "mse")
 
 
 def get(identifier, loss=None, num_outputs=None):
     """A metric from a name or instance. ``"accuracy"``/``"acc"`` resolve as in
     Keras: binary for one output, sparse for a sparse loss, else categorical."""
-    if isinstance(identifier, Metric):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Metric):
-        return identifier()
-    if isinstance(identifier, str):
-        if identifier in ("accuracy", "acc"):
-            if num_outputs == 1:
-                cls = BinaryAccuracy
-            elif loss is not None and loss.target_kind == "sparse":
-                cls = SparseCategoricalAccuracy
-            else:
-                cls = CategoricalAccuracy
-            return cls(name=identifier)
-        if identifier in _SHORT_NAMES:
-            return _SHORT_NAMES[identifier](name=identifier)
-        cls = _BY_NAME.get(identifier) or _CLASSES.get(identifier)
-        if cls is not None:
-            return cls()
-        raise ValueError(f"unknown metric {identifier!r}; valid metrics are accuracy, mae, mse, "
-                         f"{', '.join(_BY_NAME)}")
-    raise TypeError(f"metric must be a name or a fastmlp.metrics.Metric, got {identifier!r}")
-
-
-serialize = _config.serialize
+    if isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc"):
+        if num_outputs == 1:
+            cls = BinaryAccuracy
+        elif loss is not None and loss.target_kind == "sparse":
+            cls = SparseCategoricalAccuracy
+        else:
+            cls = CategoricalAccuracy
+        return cls(name=identifier)
+    metric = METRICS.get(identifier, Metric)
+    if isinstance(identifier, str) and identifier.lower() in ("mae", "mse"):
+        metric.name = identifier  # Keras reports the short name as given
+    return metric
 
 
 def deserialize(config):
     """Rebuild a metric saved by :func:`serialize`."""
-    return _config.deserialize(config, _CLASSES, "metric")
+    return METRICS.deserialize(config)

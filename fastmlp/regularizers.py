@@ -6,7 +6,10 @@ and its gradient to the weight's gradient, at every step.
 
 import numpy as np
 
-from .utils import config as _config
+from .utils.registry import Registry, joins_registry, serialize
+
+#: the regularizers by class name and Keras's short names
+REGULARIZERS = Registry('regularizer')
 
 
 def _factor(name, value):
@@ -18,6 +21,11 @@ def _factor(name, value):
 
 class Regularizer:
     """``l1 * sum(|w|) + l2 * sum(w**2)``."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if joins_registry(cls):
+            REGULARIZERS.register(cls)
 
     def __init__(self, l1=0.0, l2=0.0):
         self.l1 = _factor("l1", l1)
@@ -64,26 +72,20 @@ class L1L2(Regularizer):
 
 
 l1, l2, l1_l2 = L1, L2, L1L2
-_CLASSES = {cls.__name__: cls for cls in (Regularizer, L1, L2, L1L2)}
-_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2}
+REGULARIZERS.register(Regularizer)
+REGULARIZERS.register(L1L2, "l1_l2")
 
 
 def get(identifier):
     """A regularizer from None, a name (``"l2"``) or an instance."""
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
-        return _BY_NAME[identifier.lower()]()
-    raise ValueError(f"unknown regularizer {identifier!r}; use l1, l2, l1_l2 or a "
-                     "fastmlp.regularizers.Regularizer")
-
-
-serialize = _config.serialize
+    if identifier is None:
+        return None
+    return REGULARIZERS.get(identifier, Regularizer)
 
 
 def deserialize(config):
     """Rebuild a regularizer saved by :func:`serialize`."""
-    return _config.deserialize(config, _CLASSES, "regularizer")
+    return REGULARIZERS.deserialize(config)
 
 
 __all__ = ["L1", "L1L2", "L2", "Regularizer", "get", "l1", "l1_l2", "l2"]

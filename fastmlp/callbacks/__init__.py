@@ -6,8 +6,9 @@ from .early_stopping import EarlyStopping
 from .history import History
 from .learning_rate import LearningRateScheduler, ReduceLROnPlateau, TerminateOnNaN
 from .model_checkpoint import ModelCheckpoint
+from .monitor_callback import MonitorCallback
 from .progbar_logger import ProgbarLogger
 
 __all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
-           "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau",
+           "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger", "ReduceLROnPlateau",
            "TerminateOnNaN"]

@@ -2,40 +2,21 @@
 
 import warnings
 
-from .callback import Callback
+from .monitor_callback import MonitorCallback
 
 
-def monitor_mode(monitor, mode):
-    """``"min"`` or ``"max"`` for ``mode="auto"`` as Keras guesses it."""
-    if mode not in ("auto", "min", "max"):
-        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
-    if mode != "auto":
-        return mode
-    return "max" if ("acc" in monitor or monitor.endswith("auc")) else "min"
-
-
-class EarlyStopping(Callback):
+class EarlyStopping(MonitorCallback):
     """Stop training after ``patience`` epochs without an improvement of at
     least ``min_delta`` in ``monitor``; optionally restore the best weights."""
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
-        super().__init__()
-        self.monitor = monitor
-        self.min_delta = abs(min_delta)
+        super().__init__(monitor=monitor, mode=mode, min_delta=min_delta)
         self.patience = patience
         self.verbose = verbose
-        self.mode = monitor_mode(monitor, mode)
         self.baseline = baseline
         self.restore_best_weights = restore_best_weights
         self.start_from_epoch = start_from_epoch
-
-    def _better(self, current, reference):
-        if reference is None:
-            return True
-        if self.mode == "min":
-            return current < reference - self.min_delta
-        return current > reference + self.min_delta
 
     def on_train_begin(self, logs=None):
         self.wait = 0
@@ -53,7 +34,7 @@ class EarlyStopping(Callback):
         if epoch < self.start_from_epoch:
             return
         self.wait += 1
-        if self._better(current, self.best):
+        if self._is_improvement(current, self.best):
             self.best = current
             self.best_epoch = epoch
             if self.restore_best_weights:

@@ -4,7 +4,7 @@ TerminateOnNaN."""
 import math
 
 from .callback import Callback
-from .early_stopping import monitor_mode
+from .monitor_callback import MonitorCallback
 
 
 class LearningRateScheduler(Callback):
@@ -34,33 +34,25 @@ class LearningRateScheduler(Callback):
             logs["learning_rate"] = float(self.model.optimizer.learning_rate)
 
 
-class ReduceLROnPlateau(Callback):
+class ReduceLROnPlateau(MonitorCallback):
     """Multiply the learning rate by ``factor`` after ``patience`` epochs
     without improvement of ``monitor``, down to ``min_lr``."""
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
                  min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
-        super().__init__()
         if kwargs:
             raise TypeError(f"unexpected argument(s): {', '.join(sorted(kwargs))}")
+        super().__init__(monitor=monitor, mode=mode, min_delta=min_delta)
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau needs factor < 1, got {factor}")
-        self.monitor, self.factor, self.patience = monitor, float(factor), patience
-        self.verbose, self.min_delta, self.cooldown = verbose, abs(min_delta), cooldown
+        self.factor, self.patience = float(factor), patience
+        self.verbose, self.cooldown = verbose, cooldown
         self.min_lr = float(min_lr)
-        self.mode = monitor_mode(monitor, mode)
 
     def on_train_begin(self, logs=None):
         self.best = None
         self.wait = 0
         self.cooldown_counter = 0
-
-    def _better(self, current):
-        if self.best is None:
-            return True
-        if self.mode == "min":
-            return current < self.best - self.min_delta
-        return current > self.best + self.min_delta
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
@@ -71,7 +63,7 @@ class ReduceLROnPlateau(Callback):
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
             self.wait = 0
-        if self._better(current):
+        if self._is_improvement(current, self.best):
             self.best = current
             self.wait = 0
         elif self.cooldown_counter <= 0:

@@ -2,26 +2,23 @@
 
 import numpy as np
 
-from .callback import Callback
-from .early_stopping import monitor_mode
+from .monitor_callback import MonitorCallback
 
 
-class ModelCheckpoint(Callback):
+class ModelCheckpoint(MonitorCallback):
     """Save after each epoch to ``filepath``, which may name fields of the
     logs (``"ckpt-{epoch:02d}-{val_loss:.2f}.fastmlp"``). With
     ``save_best_only`` only when ``monitor`` improves."""
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch", initial_value_threshold=None):
-        super().__init__()
+        super().__init__(monitor=monitor, mode=mode)
         if save_freq != "epoch":
             raise ValueError("fastmlp's ModelCheckpoint saves once per epoch (save_freq='epoch')")
         self.filepath = str(filepath)
-        self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
-        self.mode = monitor_mode(monitor, mode)
         self.best = initial_value_threshold
 
     def on_epoch_end(self, epoch, logs=None):
@@ -31,8 +28,7 @@ class ModelCheckpoint(Callback):
             current = logs.get(self.monitor)
             if current is None or np.isnan(current):
                 return
-            improved = self.best is None or (current < self.best if self.mode == "min" else current > self.best)
-            if not improved:
+            if not self._is_improvement(current, self.best):
                 if self.verbose > 0:
                     print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
                 return

@@ -1,33 +1,27 @@
 """Layers with Keras's names."""
 
-from ..utils import config as _config
+from ..utils.registry import serialize
 from .activation import Activation, LeakyReLU, ReLU, Softmax
 from .dense import Dense
 from .dropout import Dropout
-from .layer import Layer
+from .input_layer import Input, InputLayer
+from .layer import LAYERS, Layer, SymbolicTensor
 from .normalization import BatchNormalization
-from .reshaping import Flatten, InputLayer, Rescaling, Reshape
-
-
-def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
-    """A symbolic input of per-sample ``shape`` (see :func:`fastmlp.Input`)."""
-    from ..models.engine import Input as _input
-    return _input(shape=shape, batch_size=batch_size, dtype=dtype, name=name, batch_shape=batch_shape)
-
-
-def _classes():
-    from ..models import Model, Sequential
-    return {cls.__name__: cls for cls in (Activation, BatchNormalization, Dense, Dropout, Flatten, InputLayer,
-                                          LeakyReLU, ReLU, Rescaling, Reshape, Softmax, Sequential, Model)}
+from .reshaping import Flatten, Rescaling, Reshape
 
 
 def deserialize(spec):
-    """A layer (or model) from ``{"class_name": ..., "config": ...}``."""
-    return _config.deserialize(spec, _classes(), "layer class")
+    """A layer (or a model) from ``{"class_name": ..., "config": ...}``.
 
+    Args:
+        spec: what :func:`serialize` wrote; the class is looked up among
+            fastmlp's layer classes (models included), never imported.
 
-serialize = _config.serialize
+    Returns:
+        A new, unbuilt layer.
+    """
+    return LAYERS.deserialize(spec)
 
 
 __all__ = ["Activation", "BatchNormalization", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Layer",
-           "LeakyReLU", "ReLU", "Rescaling", "Reshape", "Softmax", "deserialize", "serialize"]
+           "LeakyReLU", "ReLU", "Rescaling", "Reshape", "Softmax", "SymbolicTensor", "deserialize", "serialize"]

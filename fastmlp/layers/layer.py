@@ -11,44 +11,17 @@ for checking and for ``summary()``.
 """
 
 import math
-import re
 
 import numpy as np
 
 from ..backend import get_ops
+from ..utils.naming import to_snake_case, unique_name
+from ..utils.registry import Registry, joins_registry
+from ..utils.validation import check_batch, normalize_shape
 
-_name_counts = {}
-
-
-def clear_names():
-    """Start layer names over (``dense``, ``dense_1``...), as Keras's ``clear_session`` does."""
-    _name_counts.clear()
-
-
-def unique_name(prefix):
-    """``prefix``, then ``prefix_1``, ``prefix_2``... as Keras names layers."""
-    count = _name_counts.get(prefix, 0)
-    _name_counts[prefix] = count + 1
-    return prefix if count == 0 else f"{prefix}_{count}"
-
-
-def _snake_case(name):
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def normalize_shape(shape, what="input_shape"):
-    """A per-sample shape as a tuple of positive ints."""
-    if isinstance(shape, (int, np.integer)):
-        shape = (shape,)
-    try:
-        shape = tuple(shape)
-    except TypeError:
-        raise TypeError(f"{what} must be a tuple of positive integers, got {shape!r}") from None
-    if not shape or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0
-                            for d in shape):
-        raise ValueError(f"{what} must be a non-empty tuple of positive integers, got {shape!r}")
-    return tuple(int(d) for d in shape)
-
+#: every layer class by name: fastmlp's own join as they are defined (models
+#: included); saved architectures name only these.
+LAYERS = Registry("layer class")
 
 class ParamStore:
     """All parameters of a group of layers in one float32 buffer, the gradients
@@ -106,6 +79,11 @@ class Layer:
     #: replace by emitting logits
     emits_softmax = False
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if joins_registry(cls):
+            LAYERS.register(cls)
+
     def __init__(self, name=None, input_shape=None, input_dim=None, batch_input_shape=None,
                  trainable=True, dtype=None, **kwargs):
         if kwargs:
@@ -113,7 +91,7 @@ class Layer:
                             f"{', '.join(sorted(kwargs))}")
         if dtype not in (None, "float32", np.float32):
             raise ValueError(f"fastmlp computes in float32; dtype={dtype!r} is not supported")
-        self.name = name if name is not None else unique_name(_snake_case(type(self).__name__))
+        self.name = name if name is not None else unique_name(to_snake_case(type(self).__name__))
         if batch_input_shape is not None:
             input_shape = tuple(batch_input_shape)[1:]
         if input_dim is not None:
@@ -217,12 +195,11 @@ class Layer:
 
     def __call__(self, x, training=False):
         """Run the layer on its own, building it (and its weights) from ``x``."""
-        from ..models.engine import as_input_batch, SymbolicTensor
         if isinstance(x, SymbolicTensor):
             return x.apply(self)
         ops = self.ops or get_ops()
         batch, sample_shape = as_input_batch(ops, x, self.input_shape_ if self.built else None,
-                                             self.name)
+                                             f"layer {self.name!r}")
         if not self.built:
             self._build(ops, sample_shape)
             self._place_new_weights()
@@ -310,3 +287,52 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}, built={self.built}>"
+
+
+def as_input_batch(ops, x, expected_shape, what):
+    """``x`` as a 2-D C-contiguous float32 batch on the backend of ``ops``,
+    with its per-sample shape, after :func:`fastmlp.utils.validation.check_batch`.
+
+    Args:
+        ops: the backend's ``Ops``.
+        x: the batch (array-like, any numeric dtype).
+        expected_shape: the per-sample shape required, or None.
+        what: the caller's name in error messages.
+
+    Returns:
+        ``(batch, sample_shape)``.
+    """
+    x = check_batch(x, what, expected_shape)
+    if not isinstance(x, (np.ndarray, ops.xp.ndarray)):
+        x = np.asarray(x)
+    sample_shape = tuple(int(d) for d in x.shape[1:])
+    flat = x.reshape(x.shape[0], -1)
+    return ops.xp.ascontiguousarray(ops.xp.asarray(flat), dtype=np.float32), sample_shape
+
+
+class SymbolicTensor:
+    """What ``Input(...)`` returns, and what calling a layer on one returns:
+    a per-sample shape and the chain of layers that produces it."""
+
+    def __init__(self, sample_shape, input_layer, layers=()):
+        self.sample_shape = sample_shape
+        self.input_layer = input_layer
+        self.layers = tuple(layers)
+
+    @property
+    def shape(self):
+        return (None,) + self.sample_shape
+
+    def apply(self, layer):
+        """The tensor ``layer`` produces from this one (the layer is not run)."""
+        if layer.built:
+            if layer.input_shape_ != self.sample_shape:
+                raise ValueError(f"layer {layer.name!r} was built for inputs {layer.input_shape_}, "
+                                 f"got {self.sample_shape}")
+            out_shape = layer.output_shape_
+        else:
+            out_shape = layer.compute_output_shape(self.sample_shape)
+        return SymbolicTensor(out_shape, self.input_layer, self.layers + (layer,))
+
+    def __repr__(self):
+        return f"<SymbolicTensor shape={self.shape}>"

@@ -1,10 +1,10 @@
-"""Flatten, Reshape, Rescaling and the input marker."""
+"""Flatten, Reshape and Rescaling."""
 
 import math
 
 import numpy as np
 
-from .layer import Layer, normalize_shape
+from .layer import Layer
 
 
 class Flatten(Layer):
@@ -55,27 +55,6 @@ class Reshape(Layer):
 
     def get_config(self):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
-
-
-class InputLayer(Layer):
-    """Declares the per-sample input shape of a model; it has no computation."""
-
-    def __init__(self, shape=None, input_shape=None, batch_size=None, name=None, **kwargs):
-        shape = shape if shape is not None else input_shape
-        if shape is None:
-            raise ValueError("InputLayer needs a shape, e.g. InputLayer(shape=(784,))")
-        super().__init__(name=name, input_shape=normalize_shape(shape, "shape"), **kwargs)
-
-    def forward(self, x, training=False, logits=False):
-        return x
-
-    def backward(self, dy, need_dx=True):
-        return dy if need_dx else None
-
-    def get_config(self):
-        config = super().get_config()
-        config["shape"] = config.pop("input_shape")
-        return config
 
 
 class Rescaling(Layer):

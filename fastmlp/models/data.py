@@ -6,35 +6,22 @@ a whole); each batch is gathered and cast as it is drawn.
 
 import numpy as np
 
-# Rows checked for NaN/inf at a time, so the check needs little memory.
-_FINITE_CHECK_ROWS = 4096
+from ..utils.validation import check_batch, check_finite, check_same_length
 
 
 class ArrayData:
     """Inputs ``x`` (flattened to ``(n, features)``) and prepared targets."""
 
     def __init__(self, model, x, y, what="x"):
-        x = x if isinstance(x, np.ndarray) else np.asarray(x)
-        if x.dtype.kind not in "fiu":
-            raise TypeError(f"{what} must be numeric, got dtype {x.dtype}")
-        if x.ndim < 2:
-            raise ValueError(f"{what} must have a batch axis and features, shape (n, ...); got {x.shape}. "
-                             "For a single sample use x[None]")
-        if x.shape[0] == 0:
-            raise ValueError(f"{what} is empty (shape {x.shape})")
+        x = np.asarray(check_batch(x, what))
         model._ensure_built(x.shape[1:])
         self.x = x.reshape(x.shape[0], -1)
         # Cheap checks first: a length mismatch must not wait for a scan of x.
         if y is None:
             raise ValueError(f"targets (y) are required with {what}")
         self.y = model.loss.prepare_targets(y, int(np.prod(model.output_shape_)))
-        if len(self.y) != len(self.x):
-            raise ValueError(f"{what} has {len(self.x)} samples but y has {len(self.y)}")
-        if self.x.dtype.kind == "f":
-            for start in range(0, len(self.x), _FINITE_CHECK_ROWS):
-                if not np.isfinite(self.x[start:start + _FINITE_CHECK_ROWS]).all():
-                    raise ValueError(f"{what} holds NaN or infinity; fastmlp trains and evaluates "
-                                     "on finite inputs only")
+        check_same_length(len(self.x), len(self.y), what, "y")
+        check_finite(self.x, what)
         self.ops = model.ops
         self._buffers = {}
 

@@ -8,71 +8,11 @@ single chain. Training lives in :mod:`fastmlp.models.trainer`.
 import numpy as np
 
 from ..backend import get_ops
-from ..layers.layer import Layer, normalize_shape, unique_name
-from ..layers.reshaping import InputLayer
+from ..layers import deserialize, serialize
+from ..layers.layer import Layer, SymbolicTensor, as_input_batch
+from ..utils.naming import unique_name
+from ..utils.validation import normalize_shape
 from .trainer import Trainer
-
-
-def as_input_batch(ops, x, expected_shape, who):
-    """``x`` as a 2-D float32 batch on the backend, with its per-sample shape.
-
-    Raises a ValueError/TypeError naming the problem for a non-numeric dtype,
-    a missing batch axis, an empty batch or a per-sample shape other than
-    ``expected_shape`` (when given).
-    """
-    if not isinstance(x, ops.xp.ndarray):
-        x = np.asarray(x)
-    if x.dtype.kind not in "fiu":
-        raise TypeError(f"{who} expects numeric input, got dtype {x.dtype}")
-    if x.ndim < 2:
-        raise ValueError(
-            f"{who} expects a batch of shape (n, ...features); got shape {x.shape}. "
-            "For a single sample use x[None] (or x.reshape(1, -1))"
-        )
-    if x.shape[0] == 0:
-        raise ValueError(f"{who} got an empty batch (shape {x.shape})")
-    sample_shape = tuple(int(d) for d in x.shape[1:])
-    if expected_shape is not None and sample_shape != tuple(expected_shape):
-        raise ValueError(f"{who} expects samples of shape {tuple(expected_shape)}, got {sample_shape} "
-                         f"(input shape {x.shape})")
-    flat = x.reshape(x.shape[0], -1)
-    return ops.xp.ascontiguousarray(ops.xp.asarray(flat), dtype=np.float32), sample_shape
-
-
-class SymbolicTensor:
-    """What ``Input(...)`` returns, and what calling a layer on one returns:
-    a shape and the chain of layers that produces it."""
-
-    def __init__(self, sample_shape, input_layer, layers=()):
-        self.sample_shape = sample_shape
-        self.input_layer = input_layer
-        self.layers = tuple(layers)
-
-    @property
-    def shape(self):
-        return (None,) + self.sample_shape
-
-    def apply(self, layer):
-        if layer.built:
-            if layer.input_shape_ != self.sample_shape:
-                raise ValueError(f"layer {layer.name!r} was built for inputs {layer.input_shape_}, "
-                                 f"got {self.sample_shape}")
-            out_shape = layer.output_shape_
-        else:
-            out_shape = layer.compute_output_shape(self.sample_shape)
-        return SymbolicTensor(out_shape, self.input_layer, self.layers + (layer,))
-
-    def __repr__(self):
-        return f"<SymbolicTensor shape={self.shape}>"
-
-
-def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
-    """A symbolic model input of per-sample ``shape``: the first element of a
-    ``Sequential``, or the start of a functional ``Model``."""
-    if batch_shape is not None:
-        shape = tuple(batch_shape)[1:]
-    layer = InputLayer(shape=shape, name=name, dtype=dtype)
-    return SymbolicTensor(layer._declared_input_shape, layer)
 
 
 class Model(Trainer, Layer):
@@ -338,11 +278,9 @@ class Model(Trainer, Layer):
     def to_json(self, **kwargs):
         """The architecture (no weights) as JSON; see :func:`model_from_json`."""
         import json
-        from ..layers import serialize
         return json.dumps(serialize(self), **kwargs)
 
     def get_config(self):
-        from ..layers import serialize
         config = {"name": self.name, "trainable": self.trainable,
                   "layers": [serialize(layer) for layer in self._layers]}
         shape = self.input_shape_ if self.built else self._declared_sample_shape()
@@ -352,7 +290,6 @@ class Model(Trainer, Layer):
 
     @classmethod
     def from_config(cls, config):
-        from ..layers import deserialize
         model = cls(name=config.get("name"))
         model._layers = [deserialize(spec) for spec in config["layers"]]
         if config.get("input_shape") is not None:

@@ -47,7 +47,8 @@ def _metric_spec(spec):
 
 
 def _state_arrays_and_manifest(model, include_optimizer=True):
-    from .. import __version__, losses, optimizers
+    from .. import losses, optimizers
+    from ..version import __version__
     weights = model.get_weights()
     arrays = {f"weights/{i:04d}": w for i, w in enumerate(weights)}
     manifest = {

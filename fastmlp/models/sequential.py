@@ -1,8 +1,8 @@
 """Sequential: a plain stack of layers."""
 
-from ..layers.layer import Layer, ParamStore
-from ..layers.reshaping import InputLayer
-from .engine import Model, SymbolicTensor
+from ..layers.input_layer import InputLayer
+from ..layers.layer import Layer, ParamStore, SymbolicTensor
+from .engine import Model
 
 
 class Sequential(Model):

@@ -8,15 +8,12 @@ import numpy as np
 from .. import callbacks as callbacks_module
 from .. import losses, metrics as metrics_module, optimizers
 from .. import random as _random
+from ..layers.layer import as_input_batch
+from ..utils.progbar import Progbar
+from ..utils.validation import check_batch, check_positive_int, check_same_length
 from .data import ArrayData
 
 DEFAULT_BATCH_SIZE = 32
-
-
-def _positive_int(value, what):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _verbosity(verbose):
@@ -188,11 +185,11 @@ class Trainer:
         _reject_weights(sample_weight, class_weight)
         if steps_per_epoch is not None or validation_steps is not None:
             raise NotImplementedError("fastmlp trains on whole arrays: steps_per_epoch is not supported")
-        batch_size = _positive_int(DEFAULT_BATCH_SIZE if batch_size is None else batch_size, "batch_size")
+        batch_size = check_positive_int(DEFAULT_BATCH_SIZE if batch_size is None else batch_size, "batch_size")
         epochs = int(epochs)
         initial_epoch = int(initial_epoch)
         verbose = _verbosity(verbose)
-        validation_freq = _positive_int(validation_freq, "validation_freq")
+        validation_freq = check_positive_int(validation_freq, "validation_freq")
         if not 0.0 <= float(validation_split) < 1.0:
             raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
         if x is None:
@@ -202,8 +199,7 @@ class Trainer:
         if validation_data is None and validation_split:
             if y is None:
                 raise ValueError("fit needs targets y")
-            if len(y) != len(x):
-                raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
+            check_same_length(len(x), len(y), "x", "y")
             split = int(len(x) * (1.0 - float(validation_split)))
             if split == 0 or split == len(x):
                 raise ValueError(f"validation_split={validation_split} leaves no training or no "
@@ -218,7 +214,7 @@ class Trainer:
             if len(validation_data) == 3 and validation_data[2] is not None:
                 _reject_weights(sample_weight=validation_data[2])
             val = ArrayData(self, validation_data[0], validation_data[1], "validation x")
-        val_batch = _positive_int(batch_size if validation_batch_size is None else validation_batch_size,
+        val_batch = check_positive_int(batch_size if validation_batch_size is None else validation_batch_size,
                                   "validation_batch_size")
 
         steps = -(-len(train) // batch_size)
@@ -286,11 +282,9 @@ class Trainer:
                  steps=None, callbacks=None, return_dict=False):
         """Loss and metrics on ``(x, y)``: a float when there are no metrics,
         else ``[loss, *metrics]``, or a dict with ``return_dict=True``."""
-        from ..utils.progbar import Progbar
-
         self._require_compiled("evaluate")
         _reject_weights(sample_weight)
-        batch_size = _positive_int(DEFAULT_BATCH_SIZE if batch_size is None else batch_size, "batch_size")
+        batch_size = check_positive_int(DEFAULT_BATCH_SIZE if batch_size is None else batch_size, "batch_size")
         verbose = _verbosity(verbose)
         data = ArrayData(self, x, y, "x")
         self._prepare_run()
@@ -311,14 +305,9 @@ class Trainer:
     # -------------------------------------------------------------- predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for ``x`` in batches, as one array (NumPy on the CPU backends)."""
-        from ..utils.progbar import Progbar
-        from .engine import as_input_batch
-
-        batch_size = _positive_int(DEFAULT_BATCH_SIZE if batch_size is None else batch_size, "batch_size")
+        batch_size = check_positive_int(DEFAULT_BATCH_SIZE if batch_size is None else batch_size, "batch_size")
         verbose = _verbosity(verbose)
-        x = x if isinstance(x, np.ndarray) else np.asarray(x)
-        if x.ndim < 2 or x.shape[0] == 0:
-            raise ValueError(f"predict expects a non-empty batch of shape (n, ...features), got {x.shape}")
+        x = check_batch(x, "predict's x")
         self._ensure_built(x.shape[1:])
         n = x.shape[0]
         result = self.ops.xp.empty((n,) + self.output_shape_, dtype=np.float32)

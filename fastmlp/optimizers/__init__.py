@@ -10,7 +10,10 @@ import math
 import numpy as np
 
 from . import schedules
-from ..utils import config as _config
+from ..utils.registry import Registry, joins_registry, serialize
+
+#: the optimizers by class name ('adam' and 'Adam' alike)
+OPTIMIZERS = Registry('optimizer')
 
 
 def _hyperparameter(name, value, low, high, high_inclusive=False):
@@ -31,6 +34,11 @@ class Optimizer:
     implement ``_update`` over flat views."""
 
     slot_names = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if joins_registry(cls):
+            OPTIMIZERS.register(cls)
 
     def __init__(self, learning_rate=0.001, name=None, weight_decay=None, clipnorm=None,
                  clipvalue=None, global_clipnorm=None, **kwargs):
@@ -196,28 +204,11 @@ class RMSprop(Optimizer):
                 "epsilon": self.epsilon}
 
 
-_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
-_CLASSES = {cls.__name__: cls for cls in _BY_NAME.values()}
-
-
 def get(identifier):
     """An optimizer from a name (``"adam"``...), a class or an instance."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
-        return identifier()
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower())
-        if cls is None:
-            raise ValueError(f"unknown optimizer {identifier!r}; valid optimizers are "
-                             f"{', '.join(_BY_NAME)}")
-        return cls()
-    raise TypeError(f"optimizer must be a name or a fastmlp.optimizers.Optimizer, got {identifier!r}")
-
-
-serialize = _config.serialize
+    return OPTIMIZERS.get(identifier, Optimizer)
 
 
 def deserialize(config):
     """Rebuild a optimizer saved by :func:`serialize`."""
-    return _config.deserialize(config, _CLASSES, "optimizer")
+    return OPTIMIZERS.deserialize(config)

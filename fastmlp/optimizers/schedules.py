@@ -5,11 +5,20 @@ returns the learning rate for the next update.
 """
 
 import math
-from ..utils import config as _config
+
+from ..utils.registry import Registry, joins_registry, serialize
+
+#: the schedules by class name
+SCHEDULES = Registry('learning-rate schedule')
 
 
 class LearningRateSchedule:
     """Base class: ``schedule(step) -> learning rate``."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if joins_registry(cls):
+            SCHEDULES.register(cls)
 
     def __call__(self, step):
         raise NotImplementedError
@@ -103,13 +112,6 @@ class CosineDecay(LearningRateSchedule):
                 "warmup_steps": self.warmup_steps}
 
 
-_CLASSES = {cls.__name__: cls for cls in (ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay,
-                                           CosineDecay)}
-
-
-serialize = _config.serialize
-
-
 def deserialize(config):
     """Rebuild a learning-rate schedule saved by :func:`serialize`."""
-    return _config.deserialize(config, _CLASSES, "learning-rate schedule")
+    return SCHEDULES.deserialize(config)

@@ -5,6 +5,7 @@ import random as _py_random
 import numpy as np
 
 from .. import random as _random
+from . import naming
 
 
 def set_random_seed(seed):
@@ -64,8 +65,7 @@ def normalize(x, axis=-1, order=2):
 def clear_session():
     """Reset the state Keras's ``clear_session`` resets: the automatic layer
     names start again from ``dense``, ``dense_1``..."""
-    from ..layers.layer import clear_names
-    clear_names()
+    naming.reset_names()
 
 
 __all__ = ["clear_session", "normalize", "set_random_seed", "to_categorical"]

@@ -1,0 +1,45 @@
+"""The input of a model: ``InputLayer`` and Keras's ``Input`` function."""
+
+from ..utils.validation import normalize_shape
+from .layer import Layer, SymbolicTensor
+
+
+class InputLayer(Layer):
+    """Declares the per-sample input shape of a model; it has no computation."""
+
+    def __init__(self, shape=None, input_shape=None, batch_size=None, name=None, **kwargs):
+        shape = shape if shape is not None else input_shape
+        if shape is None:
+            raise ValueError("InputLayer needs a shape, e.g. InputLayer(shape=(784,))")
+        super().__init__(name=name, input_shape=normalize_shape(shape, "shape"), **kwargs)
+
+    def forward(self, x, training=False, logits=False):
+        return x
+
+    def backward(self, dy, need_dx=True):
+        return dy if need_dx else None
+
+    def get_config(self):
+        config = super().get_config()
+        config["shape"] = config.pop("input_shape")
+        return config
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
+    """A symbolic model input: the first element of a ``Sequential``, or the
+    start of a functional ``Model``.
+
+    Args:
+        shape: the per-sample shape, e.g. ``(784,)``.
+        batch_size: accepted for Keras compatibility; batches may be any size.
+        dtype: ``None`` or ``"float32"`` (fastmlp computes in float32).
+        name: the input layer's name.
+        batch_shape: the shape with the batch axis first, instead of ``shape``.
+
+    Returns:
+        A :class:`SymbolicTensor` to call layers on.
+    """
+    if batch_shape is not None:
+        shape = tuple(batch_shape)[1:]
+    layer = InputLayer(shape=shape, name=name, dtype=dtype)
+    return SymbolicTensor(layer._declared_input_shape, layer)

@@ -1,0 +1,160 @@
+"""The one home of the input checks every public entry point shares.
+
+Each check raises a TypeError or ValueError whose message names the argument
+and the problem, before anything is computed or changed, so bad input never
+reaches a kernel and never leaves a model half-updated. The checks work on
+NumPy arrays and on any array with ``dtype``/``shape`` (CuPy arrays pass
+through without a copy to the host).
+"""
+
+import numpy as np
+
+# Rows scanned for NaN/inf at a time, so the scan of a large input needs little memory.
+FINITE_CHECK_ROWS = 4096
+
+
+def as_array(x, what):
+    """``x`` as an array: arrays (NumPy or CuPy) as they are, anything else
+    through ``np.asarray``.
+
+    Args:
+        x: the value passed for ``what``.
+        what: the argument's name, for messages.
+
+    Returns:
+        An object with ``dtype``, ``shape`` and ``ndim``.
+
+    Raises:
+        TypeError: for None or a string, which are never arrays of numbers.
+    """
+    if x is None:
+        raise TypeError(f"{what} is None; pass an array of numbers")
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{what} must be an array of numbers, got a string ({x[:40]!r})")
+    if isinstance(x, np.ndarray) or (hasattr(x, "dtype") and hasattr(x, "shape") and hasattr(x, "ndim")):
+        return x
+    return np.asarray(x)
+
+
+def check_batch(x, what, expected_shape=None):
+    """Check a batch of model inputs: numeric, a batch axis first, not empty,
+    and (when given) samples of ``expected_shape``.
+
+    Args:
+        x: the batch (array-like).
+        what: its name in messages (``"x"``, ``"model 'mlp'"``).
+        expected_shape: the per-sample shape the model takes, or None.
+
+    Returns:
+        ``x`` as an array (not copied when it already is one).
+    """
+    x = as_array(x, what)
+    if x.dtype.kind not in "fiu":
+        raise TypeError(f"{what} must be numeric, got dtype {x.dtype}")
+    if x.ndim < 2:
+        raise ValueError(
+            f"{what} must be a batch of shape (n, ...features), with the batch axis first; got shape "
+            f"{x.shape}. For a single sample use x[None] (or x.reshape(1, -1))"
+        )
+    if x.shape[0] == 0:
+        raise ValueError(f"{what} is an empty batch (shape {x.shape})")
+    if expected_shape is not None:
+        sample_shape = tuple(int(d) for d in x.shape[1:])
+        if sample_shape != tuple(expected_shape):
+            raise ValueError(f"{what} expects samples of shape {tuple(expected_shape)}, got "
+                             f"{sample_shape} (input shape {x.shape})")
+    return x
+
+
+def check_finite(x, what):
+    """Raise a ValueError when the host array ``x`` holds NaN or infinity,
+    scanning a block of rows at a time.
+
+    Args:
+        x: a NumPy array (integer arrays pass at once).
+        what: its name in the message.
+    """
+    if x.dtype.kind not in "fc":
+        return
+    rows = x.reshape(x.shape[0], -1) if x.ndim > 1 else x
+    for start in range(0, len(rows), FINITE_CHECK_ROWS):
+        if not np.isfinite(rows[start:start + FINITE_CHECK_ROWS]).all():
+            raise ValueError(f"{what} holds NaN or infinity; fastmlp trains and evaluates on "
+                             "finite values only")
+
+
+def check_float_targets(y, num_outputs, what):
+    """Targets shaped like the model's output, as C-contiguous float32.
+
+    Args:
+        y: the targets; ``(n,)`` is taken as ``(n, 1)`` for one output.
+        num_outputs: the model's output size.
+        what: their name in messages.
+
+    Returns:
+        A float32 array of shape ``(n, num_outputs)``.
+    """
+    y = as_array(y, what)
+    y = np.asarray(y)
+    if y.dtype.kind not in "fiub":
+        raise TypeError(f"{what} must be numeric, got dtype {y.dtype}")
+    if y.ndim == 1 and num_outputs == 1:
+        y = y.reshape(-1, 1)
+    if y.ndim != 2 or y.shape[1] != num_outputs:
+        raise ValueError(f"{what} must have shape (n, {num_outputs}) to match the model's output, "
+                         f"got {y.shape}")
+    y = np.ascontiguousarray(y, dtype=np.float32)
+    check_finite(y, what)
+    return y
+
+
+def check_predictions(y_pred, allow_empty=False):
+    """Predictions passed to a loss or a metric called directly.
+
+    Args:
+        y_pred: a host array of real numbers; ``(n,)`` is taken as ``(n, 1)``.
+        allow_empty: whether a batch of zero rows is accepted.
+
+    Returns:
+        A float32 array of shape ``(n, outputs)``.
+    """
+    y_pred = np.asarray(as_array(y_pred, "y_pred"))
+    if y_pred.dtype.kind not in "fiub":
+        raise TypeError(f"y_pred must hold real numbers, got dtype {y_pred.dtype}")
+    if y_pred.ndim == 1:
+        y_pred = y_pred.reshape(-1, 1)
+    if y_pred.ndim != 2 or y_pred.shape[1] == 0 or (y_pred.shape[0] == 0 and not allow_empty):
+        raise ValueError(f"y_pred must be a non-empty (batch, outputs) array, got shape {y_pred.shape}")
+    return y_pred.astype(np.float32, copy=False)
+
+
+def check_same_length(count, other_count, what, other):
+    """Raise a ValueError when ``what`` and ``other`` differ in sample count."""
+    if count != other_count:
+        raise ValueError(f"{what} has {count} samples but {other} has {other_count}")
+
+
+def check_positive_int(value, what):
+    """``value`` as an int, or a ValueError unless it is a positive integer (bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def normalize_shape(shape, what="input_shape"):
+    """A per-sample shape as a tuple of positive ints (an int is a 1-tuple).
+
+    Raises:
+        TypeError: when ``shape`` is not a sequence; ValueError when it is
+        empty or holds anything but positive integers.
+    """
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{what} must be a tuple of positive integers, got {shape!r}") from None
+    if not shape or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0
+                            for d in shape):
+        raise ValueError(f"{what} must be a non-empty tuple of positive integers, got {shape!r}")
+    return tuple(int(d) for d in shape)
