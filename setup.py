@@ -20,7 +20,7 @@ class build_py_with_cuda_headers(build_py):
     RawModule compiles fastmlp/backend/cuda/kernels.cu against the same kernel
     headers the extension is built from. Copied into the build directory only
     (the source tree is left alone); a checkout or an editable install finds
-    csrc/ itself (fastmlp.backend.cupy_ops.include_dir)."""
+    csrc/ itself (fastmlp.backend.cuda.module.include_dir)."""
 
     def run(self):
         super().run()

@@ -1,12 +1,8 @@
-"""NumPy's BLAS, seen from fastmlp: its thread count, and the address of its
-``cblas_sgemm`` so that the compiled kernels can call it directly.
+"""NumPy's BLAS, seen from fastmlp: its thread count.
 
 Nothing here is a hard dependency: the thread count is read and set through
 the ``*openblas_set_num_threads*`` symbol of the OpenBLAS NumPy bundles (found
-with ctypes), or through threadpoolctl when it is importable; ``sgemm_address``
-returns None when the symbol cannot be found, and the kernels then run their
-GEMMs through ``np.matmul``. Set ``FASTMLP_DIRECT_SGEMM=0`` to force that
-fallback.
+with ctypes), or through threadpoolctl when it is importable.
 """
 
 import contextlib
@@ -17,7 +13,6 @@ import threading
 
 import numpy as np
 
-_SGEMM_NAMES = ("scipy_cblas_sgemm64_", "scipy_cblas_sgemm", "cblas_sgemm64_", "cblas_sgemm")
 _SET_THREADS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
                 "openblas_set_num_threads64_", "openblas_set_num_threads")
 _GET_THREADS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
@@ -61,32 +56,21 @@ def openblas():
 
 
 def _symbol(names):
+    """The first of the OpenBLAS functions ``names`` that exists, or None."""
     lib = openblas()
     if lib is None:
-        return None, None
+        return None
     for name in names:
         try:
-            return name, getattr(lib, name)
+            return getattr(lib, name)
         except AttributeError:
             continue
-    return None, None
-
-
-def sgemm_symbol():
-    """``(name, address)`` of the bundled BLAS's CBLAS sgemm with 64-bit
-    integers (ILP64, as NumPy's scipy-openblas64 wheel ships), or (None, None).
-    Only ILP64 builds are taken, since the kernels pass 64-bit sizes."""
-    if os.environ.get("FASTMLP_DIRECT_SGEMM", "").strip() == "0":
-        return None, None
-    name, fn = _symbol(n for n in _SGEMM_NAMES if "64" in n)
-    if fn is None:
-        return None, None
-    return name, ctypes.cast(fn, ctypes.c_void_p).value
+    return None
 
 
 def get_num_threads():
     """BLAS threads NumPy's matrix products use (None if unknown)."""
-    _, fn = _symbol(_GET_THREADS)
+    fn = _symbol(_GET_THREADS)
     if fn is not None:
         fn.restype = ctypes.c_int
         return int(fn())
@@ -103,7 +87,7 @@ def set_num_threads(n):
     Threads change only the order of a GEMM's partial sums (float32 rounding),
     never what is computed."""
     previous = get_num_threads()
-    _, fn = _symbol(_SET_THREADS)
+    fn = _symbol(_SET_THREADS)
     if fn is not None:
         fn.argtypes = [ctypes.c_int]
         fn(int(n))
@@ -114,15 +98,6 @@ def set_num_threads(n):
         return previous
     threadpool_limits(int(n), user_api="blas")
     return previous
-
-
-def has_direct_sgemm():
-    """Whether the compiled kernels call sgemm directly (else np.matmul)."""
-    try:
-        from . import _kernels
-    except ImportError:
-        return False
-    return bool(getattr(_kernels, "has_sgemm", lambda: False)())
 
 
 _limit_lock = threading.Lock()

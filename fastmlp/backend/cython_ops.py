@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _kernels, blas, philox
 from .checks import check_labels
-from .numpy_ops import NumpyOps
+from .numpy_ops import NumpyOps, adam_step_size
 
 
 def _c32(a):
@@ -35,11 +35,6 @@ def _int32_labels(labels, scores):
                             and labels.ndim == 1 and labels.flags.c_contiguous):
         return labels
     return check_labels(labels, scores.shape[1])
-
-
-def _stream(seed, step):
-    """The (seed_lo, seed_hi, step_lo, step_hi) words of a dropout stream."""
-    return philox._split64(seed, "seed") + philox._split64(step, "step")
 
 
 class CythonOps(NumpyOps):
@@ -93,13 +88,13 @@ class CythonOps(NumpyOps):
     # ----------------------------------------------------------------- dropout
     def dropout_mask(self, seed, step, rate, mask):
         """See NumpyOps.dropout_mask (bit-identical masks)."""
-        _kernels.dropout_mask(*_stream(seed, step), philox.drop_threshold(rate), mask)
+        _kernels.dropout_mask(*philox.stream_key(seed, step), philox.drop_threshold(rate), mask)
         return mask
 
     def dropout_forward(self, x, rate, seed, step, mask, out):
         """See NumpyOps.dropout_forward: mask and output in one pass."""
-        _kernels.dropout_forward(_c32(x), *_stream(seed, step), philox.drop_threshold(rate),
-                                 philox.keep_scale(rate), mask, out)
+        _kernels.dropout_forward(_c32(x), *philox.stream_key(seed, step),
+                                 philox.drop_threshold(rate), philox.keep_scale(rate), mask, out)
         return out
 
     def dropout_apply(self, x, mask, rate, out):
@@ -145,7 +140,7 @@ class CythonOps(NumpyOps):
     def adam_update(self, params, grads, m, v, lr, beta_1, beta_2, epsilon, step,
                     weight_decay=0.0):
         """See NumpyOps.adam_update."""
-        alpha = lr * np.sqrt(1.0 - beta_2 ** step) / (1.0 - beta_1 ** step)
+        alpha = adam_step_size(lr, beta_1, beta_2, step)
         _kernels.adam_update(params, _c32(grads), m, v, alpha, 1.0 - beta_1, 1.0 - beta_2,
                              epsilon, weight_decay * lr)
         return params

@@ -21,7 +21,21 @@ import numpy as np
 
 from . import philox
 
-ACTIVATIONS = ("linear", "relu")
+
+def adam_step_size(lr, beta_1, beta_2, step):
+    """Adam's bias-corrected step size, shared by every backend's update.
+
+    Args:
+        lr: the learning rate.
+        beta_1: the decay of the first-moment average.
+        beta_2: the decay of the second-moment average.
+        step: the update's number, counting from 1.
+
+    Returns:
+        ``lr * sqrt(1 - beta_2**step) / (1 - beta_1**step)``, a NumPy float
+        (float64 for Python-float arguments) that the kernels round to float32.
+    """
+    return lr * np.sqrt(1.0 - beta_2 ** step) / (1.0 - beta_1 ** step)
 
 
 class NumpyOps:
@@ -316,7 +330,7 @@ class NumpyOps:
         f32 = np.float32
         if weight_decay:
             params -= params * f32(weight_decay * lr)
-        alpha = f32(lr * np.sqrt(1.0 - beta_2 ** step) / (1.0 - beta_1 ** step))
+        alpha = f32(adam_step_size(lr, beta_1, beta_2, step))
         m += (grads - m) * f32(1.0 - beta_1)
         v += (grads * grads - v) * f32(1.0 - beta_2)
         params -= alpha * m / (xp.sqrt(v) + f32(epsilon))

@@ -25,6 +25,30 @@ def _split64(value, what):
     return value & 0xFFFFFFFF, value >> 32
 
 
+def stream_key(seed, step):
+    """The 32-bit words that select the stream for ``(seed, step)``.
+
+    Every backend draws from the same stream: the NumPy reference
+    (:func:`random_words`), the compiled kernels and the GPU kernels, which
+    take these four words as their arguments, in this order.
+
+    Args:
+        seed: the stream's key, an integer in [0, 2**64).
+        step: the training step, an integer in [0, 2**64): the high half of
+            every block counter.
+
+    Returns:
+        ``(seed_lo, seed_hi, step_lo, step_hi)`` as Python ints: the Philox key
+        is ``(seed_lo, seed_hi)`` and block ``b``'s counter is
+        ``(b lo, b hi, step_lo, step_hi)``.
+
+    Raises:
+        ValueError: ``seed`` or ``step`` is outside [0, 2**64) (the message
+        names which).
+    """
+    return _split64(seed, "seed") + _split64(step, "step")
+
+
 def philox4x32(counters, key):
     """Encrypt a (4, n) uint32 array of counters with a (k0, k1) key."""
     c0, c1, c2, c3 = (np.asarray(c, dtype=np.uint64) for c in counters)
@@ -46,8 +70,7 @@ def philox4x32(counters, key):
 
 def random_words(seed, step, n):
     """The first ``n`` uint32 words of the stream for ``(seed, step)``."""
-    key = _split64(seed, "seed")
-    step_lo, step_hi = _split64(step, "step")
+    seed_lo, seed_hi, step_lo, step_hi = stream_key(seed, step)
     blocks = np.arange((n + 3) // 4, dtype=np.uint64)
     counters = (
         blocks & _LOW32,
@@ -55,7 +78,7 @@ def random_words(seed, step, n):
         np.full(blocks.shape, step_lo, dtype=np.uint64),
         np.full(blocks.shape, step_hi, dtype=np.uint64),
     )
-    return philox4x32(counters, key).T.reshape(-1)[:n]
+    return philox4x32(counters, (seed_lo, seed_hi)).T.reshape(-1)[:n]
 
 
 def drop_threshold(rate):

@@ -29,7 +29,7 @@ import pytest
 
 import fastmlp
 import fastmlp.backend as backend_module
-from fastmlp.backend import BackendUnavailable, CompiledExtensionMissing, cupy_ops, get_ops
+from fastmlp.backend import BackendUnavailable, CompiledExtensionMissing, cuda, cupy_ops, get_ops
 from fastmlp.backend.numpy_ops import NumpyOps
 
 
@@ -60,7 +60,7 @@ def _nvcc():
 
 def _global_kernels():
     """The __global__ functions kernels.cu defines."""
-    return set(re.findall(r"__global__\s+void\s+(\w+)\s*\(", cupy_ops.KERNELS_CU.read_text()))
+    return set(re.findall(r"__global__\s+void\s+(\w+)\s*\(", cuda.KERNELS_CU.read_text()))
 
 
 def _kernels_used():
@@ -70,35 +70,35 @@ def _kernels_used():
 
 # ------------------------------------------------------------ compilation
 def test_kernel_sources_are_found():
-    assert cupy_ops.KERNELS_CU.is_file()
-    headers = cupy_ops.include_dir()
-    for name in cupy_ops.HEADERS:
+    assert cuda.KERNELS_CU.is_file()
+    headers = cuda.include_dir()
+    for name in cuda.HEADERS:
         assert (headers / name).is_file(), name
     assert _kernels_used() <= _global_kernels()
-    threads = re.search(r"#define FM_FINISH_THREADS (\d+)", cupy_ops.KERNELS_CU.read_text())
-    assert int(threads.group(1)) == cupy_ops._FINISH_THREADS  # the one-block launch's size
-    source = cupy_ops.kernel_source()
-    for name in cupy_ops.HEADERS:
+    threads = re.search(r"#define FM_FINISH_THREADS (\d+)", cuda.KERNELS_CU.read_text())
+    assert int(threads.group(1)) == cuda.FINISH_THREADS  # the one-block launch's size
+    source = cuda.kernel_source()
+    for name in cuda.HEADERS:
         assert f'#include "{name}"' in source
 
 
 def test_gpu_and_cpu_share_the_kernel_bodies():
     """The headers RawModule gets are the ones the CPU extension is built from:
     csrc/ itself in a checkout, a byte-identical copy in an installed package."""
-    headers = cupy_ops.include_dir()
+    headers = cuda.include_dir()
     checkout = Path(__file__).resolve().parents[2] / "csrc"
     if checkout.is_dir() and headers.resolve() != checkout.resolve():
-        for name in cupy_ops.HEADERS:
+        for name in cuda.HEADERS:
             assert (headers / name).read_bytes() == (checkout / name).read_bytes(), name
     # Every fused kernel's body is an FM_FN function of those headers, not code of its own.
-    source = cupy_ops.KERNELS_CU.read_text()
+    source = cuda.KERNELS_CU.read_text()
     for fn in ("fm_bias_act_row", "fm_dense_grad_row", "fm_relu", "fm_relu_grad",
                "fm_dropout_block", "fm_dropout_apply1", "fm_softmax_row", "fm_log_softmax_row",
                "fm_softmax_backward_row", "fm_xent_sparse_row", "fm_xent_dense_row",
                "fm_sgd_elem", "fm_adam_elem", "fm_rmsprop_elem", "fm_argmax_row"):
         assert re.search(rf"\b{fn}\(", source), fn
         assert any(re.search(rf"FM_FN\s+\w+\s+{fn}\(", (headers / h).read_text())
-                   for h in cupy_ops.HEADERS), fn
+                   for h in cuda.HEADERS), fn
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -107,8 +107,8 @@ def test_nvcc_compiles_kernels_to_ptx(arch, tmp_path):
     if nvcc is None:
         pytest.skip("nvcc is not installed (no CUDA toolkit on this machine)")
     ptx = tmp_path / f"kernels_{arch}.ptx"
-    cmd = [nvcc, "-ptx", f"-arch={arch}", *cupy_ops.compile_options(), "--Werror", "all-warnings",
-           str(cupy_ops.KERNELS_CU), "-o", str(ptx)]
+    cmd = [nvcc, "-ptx", f"-arch={arch}", *cuda.compile_options(), "--Werror", "all-warnings",
+           str(cuda.KERNELS_CU), "-o", str(ptx)]
     run = subprocess.run(cmd, capture_output=True, text=True)
     assert run.returncode == 0, f"{' '.join(cmd)}\n{run.stdout}\n{run.stderr}"
     text = ptx.read_text()
@@ -136,8 +136,8 @@ def _nvrtc():
 def test_nvrtc_compiles_kernels_as_rawmodule_does(arch):
     """The exact source and options RawModule gets, compiled by NVRTC (no GPU needed)."""
     nvrtc = _nvrtc()
-    prog = nvrtc.createProgram(cupy_ops.kernel_source(), "kernels.cu", [], [])
-    options = list(cupy_ops.compile_options()) + [f"-arch=compute_{arch[3:]}"]
+    prog = nvrtc.createProgram(cuda.kernel_source(), "kernels.cu", [], [])
+    options = list(cuda.compile_options()) + [f"-arch=compute_{arch[3:]}"]
     try:
         nvrtc.compileProgram(prog, options)
     except Exception as exc:

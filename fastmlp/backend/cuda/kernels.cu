@@ -6,7 +6,7 @@
  * `__device__ static inline`. This file only adds the __global__ kernels that
  * map threads onto elements or rows. It is compiled at run time by CuPy's
  * RawModule (NVRTC) with `-I <include dir> --std=c++14 --fmad=false -ftz=true`
- * (fastmlp/backend/cupy_ops.py), and by tests/backend/test_cupy.py with
+ * (fastmlp/backend/cuda/module.py), and by tests/backend/test_cupy.py with
  * `nvcc -ptx` for sm_80 and sm_90 and the same options.
  *
  * --fmad=false keeps a*b+c from being contracted into an FMA (the CPU build's
