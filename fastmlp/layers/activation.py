@@ -53,7 +53,17 @@ class Activation(Layer):
         return {**super().get_config(), "activation": self.activation}
 
 
-class ReLU(Activation):
+class _FixedActivation(Activation):
+    """An activation layer whose class fixes the function, so its config
+    does not name it."""
+
+    def get_config(self):
+        config = super().get_config()
+        del config["activation"]
+        return config
+
+
+class ReLU(_FixedActivation):
     """``max(x, 0)``. Only Keras's default arguments are supported."""
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
@@ -61,24 +71,14 @@ class ReLU(Activation):
             raise ValueError("fastmlp's ReLU supports only max_value=None, negative_slope=0, threshold=0")
         super().__init__("relu", **kwargs)
 
-    def get_config(self):
-        config = super().get_config()
-        del config["activation"]
-        return config
 
-
-class Softmax(Activation):
+class Softmax(_FixedActivation):
     """Softmax over the last axis."""
 
     def __init__(self, axis=-1, **kwargs):
         if axis != -1:
             raise ValueError(f"fastmlp's Softmax supports only axis=-1, got {axis}")
         super().__init__("softmax", **kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        del config["activation"]
-        return config
 
 
 class LeakyReLU(Layer):
