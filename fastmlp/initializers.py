@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from . import random as _random
-from .utils.registry import Registry, joins_registry, serialize
+from .utils.registry import Registry, joins_registry, serialize  # noqa: F401 (serialize is public here)
 
 #: the initializers by class name and Keras's snake_case names
 INITIALIZERS = Registry('initializer')

@@ -9,7 +9,7 @@ import numpy as np
 
 from .backend import get_ops
 from .backend.checks import check_labels
-from .utils.registry import Registry, joins_registry, serialize
+from .utils.registry import Registry, joins_registry, serialize  # noqa: F401 (serialize is public here)
 from .utils.validation import check_float_targets, check_predictions, check_same_length
 
 #: the metric classes by class name and default name; ``"accuracy"`` is

@@ -6,7 +6,7 @@ and its gradient to the weight's gradient, at every step.
 
 import numpy as np
 
-from .utils.registry import Registry, joins_registry, serialize
+from .utils.registry import Registry, joins_registry, serialize  # noqa: F401 (serialize is public here)
 
 #: the regularizers by class name and Keras's short names
 REGULARIZERS = Registry('regularizer')

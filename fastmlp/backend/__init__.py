@@ -117,7 +117,6 @@ def _require_compiled():
 
 
 def _current_ops():
-    global _current
     if _current is not None:
         return get_ops(_current)
     requested = os.environ.get("FASTMLP_BACKEND", "").strip().lower() or DEFAULT_BACKEND

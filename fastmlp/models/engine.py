@@ -5,8 +5,6 @@ outputs)`` builds it from Keras's functional calls, as long as they form a
 single chain. Training lives in :mod:`fastmlp.models.trainer`.
 """
 
-import numpy as np
-
 from ..backend import get_ops
 from ..layers import deserialize, serialize
 from ..layers.layer import Layer, SymbolicTensor, as_input_batch

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from . import schedules
-from ..utils.registry import Registry, joins_registry, serialize
+from ..utils.registry import Registry, joins_registry, serialize  # noqa: F401 (serialize is public here)
 
 #: the optimizers by class name ('adam' and 'Adam' alike)
 OPTIMIZERS = Registry('optimizer')

@@ -6,7 +6,7 @@ returns the learning rate for the next update.
 
 import math
 
-from ..utils.registry import Registry, joins_registry, serialize
+from ..utils.registry import Registry, joins_registry, serialize  # noqa: F401 (serialize is public here)
 
 #: the schedules by class name
 SCHEDULES = Registry('learning-rate schedule')

@@ -1,10 +1,9 @@
-"""The fastmlp.train package: its place in the layers, the backend choice of a
-failed run, the plots it asks for (with a stand-in for matplotlib)."""
+"""The fastmlp.train package: the backend choice of a failed run, the plots it
+asks for (with a stand-in for matplotlib). Its place in the import layers is
+checked with every other module's by tests/architecture/test_import_layers.py."""
 
-import ast
 import contextlib
 import io
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -12,35 +11,6 @@ import numpy as np
 import fastmlp
 from fastmlp import train
 from fastmlp.train import outputs
-
-PACKAGE = Path(fastmlp.__file__).resolve().parent
-
-
-def _imported_modules(path):
-    """The fastmlp modules (dotted names) a source file imports."""
-    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-    package = parts if parts[-1] == "__init__" else parts[:-1]
-    package = [p for p in package if p != "__init__"]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = package[:len(package) - node.level + 1] if node.level else []
-            module = ".".join(base + ([node.module] if node.module else []))
-            yield module
-            yield from (f"{module}.{alias.name}" for alias in node.names)
-
-
-def test_nothing_else_in_fastmlp_imports_the_command():
-    offenders = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        if (PACKAGE / "train") in path.parents:
-            continue
-        for name in _imported_modules(path):
-            if name == "fastmlp.train" or name.startswith("fastmlp.train."):
-                offenders.append(f"{path.relative_to(PACKAGE.parent)}: {name}")
-    assert offenders == []
-
 
 def test_failed_run_gives_the_backend_choice_back(tmp_path):
     before = fastmlp.backend.backend()
