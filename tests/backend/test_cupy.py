@@ -442,12 +442,10 @@ def test_emulated_device_trains_a_model(monkeypatch):
     device.__dict__.update(_emulated_cupy(_kernels).__dict__)
     monkeypatch.setitem(sys.modules, "cupy", device)
     monkeypatch.setattr(backend_module, "_instances", {})
-    previous = fastmlp.backend.backend()
     results = {}
-    try:
-        for name in ("cupy", "cython"):
-            monkeypatch.setattr(backend_module, "_instances", {})
-            fastmlp.backend.set_backend(name)
+    for name in ("cupy", "cython"):
+        monkeypatch.setattr(backend_module, "_instances", {})
+        with fastmlp.backend.use_backend(name):
             fastmlp.utils.set_random_seed(0)
             (x, y), (xt, yt) = fastmlp.datasets.mnist_sample.load_data()
             model = fastmlp.Sequential([
@@ -458,9 +456,7 @@ def test_emulated_device_trains_a_model(monkeypatch):
                           loss=fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True))
             model.fit(x[:1000], y[:1000], epochs=2, verbose=0)
             results[name] = (model.evaluate(xt, yt, verbose=0), model.predict(xt[:5], verbose=0))
-    finally:
-        monkeypatch.setattr(backend_module, "_instances", {})
-        fastmlp.backend.set_backend(previous)
+    monkeypatch.setattr(backend_module, "_instances", {})
     (loss_gpu, acc_gpu), pred_gpu = results["cupy"]
     (loss_cpu, acc_cpu), pred_cpu = results["cython"]
     assert acc_gpu > 0.7 and acc_gpu == pytest.approx(acc_cpu, abs=0.02)
@@ -715,9 +711,7 @@ needs_data = pytest.mark.skipif(not os.environ.get("FASTMLP_DATA"),
 @needs_data
 def test_gpu_mnist_seed_program_reaches_97_5_percent():
     gpu = _make_gpu("cuda")
-    previous = backend_module.backend()
-    backend_module.set_backend("cupy")
-    try:
+    with backend_module.use_backend("cupy"):
         fastmlp.utils.set_random_seed(0)
         (x_train, y_train), (x_test, y_test) = fastmlp.datasets.mnist.load_data()
         x_train, x_test = x_train / 255.0, x_test / 255.0
@@ -740,5 +734,3 @@ def test_gpu_mnist_seed_program_reaches_97_5_percent():
         assert acc >= 0.975, acc
         predicted = np.argmax(gpu.to_numpy(model.predict(x_test, verbose=0)), axis=1)
         assert (predicted == y_test).mean() == pytest.approx(acc, abs=1e-6)
-    finally:
-        backend_module.set_backend(previous)
