@@ -65,39 +65,9 @@ def closed_port_url():
     return f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path):
-    for var in ("FASTMLP_DATA", "FASTMLP_DATASET_MIRRORS", "FASTMLP_OFFLINE", "XDG_CACHE_HOME"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("FASTMLP_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(_fetch, "SYSTEM_DIRS", [str(tmp_path / "system")])
-    monkeypatch.setattr(_fetch, "MIRRORS", {"mnist": [], "fashion-mnist": []})  # never the real network
-    monkeypatch.setattr(_fetch, "DOWNLOAD_TIMEOUT", 5.0)
-
-
-def make_fake(monkeypatch, name="mnist", seed=0, n_train=40, n_test=10):
-    rng = np.random.default_rng(seed)
-    arrays = {
-        "train-images-idx3-ubyte": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-        "train-labels-idx1-ubyte": rng.integers(0, 10, (n_train,), dtype=np.uint8),
-        "t10k-images-idx3-ubyte": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-        "t10k-labels-idx1-ubyte": rng.integers(0, 10, (n_test,), dtype=np.uint8),
-    }
-    monkeypatch.setitem(
-        _fetch.IDX_SHA256, name, {k: hashlib.sha256(idx_bytes(a)).hexdigest() for k, a in arrays.items()}
-    )
-    return arrays
-
-
 def serve(server, prefix, arrays):
     for base, a in arrays.items():
         server.files[f"{prefix}/{base}.gz"] = gzip.compress(idx_bytes(a), mtime=0)
-
-
-def assert_matches(result, arrays):
-    (xtr, ytr), (xte, yte) = result
-    for got, base in zip((xtr, ytr, xte, yte), _fetch.IDX_FILES):
-        np.testing.assert_array_equal(got, arrays[base])
 
 
 def cache_files(tmp_path, name):
@@ -108,8 +78,8 @@ def cache_files(tmp_path, name):
 GZ_NAMES = sorted(b + ".gz" for b in _fetch.IDX_FILES)
 
 
-def test_download_into_cache_then_cache_hit(monkeypatch, tmp_path, server, capfd):
-    arrays = make_fake(monkeypatch, "fashion-mnist")
+def test_download_into_cache_then_cache_hit(monkeypatch, tmp_path, server, capfd, make_fake, assert_matches):
+    arrays = make_fake("fashion-mnist")
     serve(server, "/fashion-mnist", arrays)
     monkeypatch.setenv("FASTMLP_DATASET_MIRRORS", server.url + "/{name}/")
     assert_matches(fashion_mnist.load_data(), arrays)
@@ -125,8 +95,9 @@ def test_download_into_cache_then_cache_hit(monkeypatch, tmp_path, server, capfd
     assert len(server.requests) == 4  # nothing fetched again
 
 
-def test_dropped_connection_leaves_no_partial_file_and_next_mirror_is_used(monkeypatch, tmp_path, server):
-    arrays = make_fake(monkeypatch)
+def test_dropped_connection_leaves_no_partial_file_and_next_mirror_is_used(monkeypatch, tmp_path, server, make_fake,
+                                                                          assert_matches):
+    arrays = make_fake()
     serve(server, "/a", arrays)
     serve(server, "/b", arrays)
     server.modes["/a/train-images-idx3-ubyte.gz"] = "drop"
@@ -139,8 +110,8 @@ def test_dropped_connection_leaves_no_partial_file_and_next_mirror_is_used(monke
     assert cache_files(tmp_path, "mnist") == GZ_NAMES  # no .part left behind
 
 
-def test_all_mirrors_drop_no_partial_file_one_clear_error(monkeypatch, tmp_path, server):
-    arrays = make_fake(monkeypatch)
+def test_all_mirrors_drop_no_partial_file_one_clear_error(monkeypatch, tmp_path, server, make_fake, assert_matches):
+    arrays = make_fake()
     serve(server, "/a", arrays)
     serve(server, "/b", arrays)
     for m in ("/a", "/b"):
@@ -163,8 +134,8 @@ def test_all_mirrors_drop_no_partial_file_one_clear_error(monkeypatch, tmp_path,
     assert server.requests == ["/a/t10k-images-idx3-ubyte.gz"]
 
 
-def test_bad_content_is_rejected_and_next_mirror_tried(monkeypatch, tmp_path, server):
-    arrays = make_fake(monkeypatch)
+def test_bad_content_is_rejected_and_next_mirror_tried(monkeypatch, tmp_path, server, make_fake, assert_matches):
+    arrays = make_fake()
     serve(server, "/a", arrays)
     serve(server, "/b", arrays)
     wrong = arrays["train-labels-idx1-ubyte"].copy()
@@ -178,8 +149,9 @@ def test_bad_content_is_rejected_and_next_mirror_tried(monkeypatch, tmp_path, se
     assert cache_files(tmp_path, "mnist") == GZ_NAMES
 
 
-def test_http_404_and_unreachable_mirrors_are_skipped(monkeypatch, tmp_path, server, closed_port_url):
-    arrays = make_fake(monkeypatch)
+def test_http_404_and_unreachable_mirrors_are_skipped(monkeypatch, tmp_path, server, closed_port_url, make_fake,
+                                                      assert_matches):
+    arrays = make_fake()
     serve(server, "/good", arrays)
     monkeypatch.setenv(
         "FASTMLP_DATASET_MIRRORS", f"{closed_port_url}/x/ {server.url}/missing/ {server.url}/good/"
@@ -188,8 +160,8 @@ def test_http_404_and_unreachable_mirrors_are_skipped(monkeypatch, tmp_path, ser
     assert sum(r.startswith("/missing/") for r in server.requests) == 4  # a 404 is per file
 
 
-def test_offline_everything_fails_error_lists_places_and_urls(monkeypatch, tmp_path, closed_port_url):
-    make_fake(monkeypatch)
+def test_offline_everything_fails_error_lists_places_and_urls(monkeypatch, tmp_path, closed_port_url, make_fake):
+    make_fake()
     monkeypatch.setenv("FASTMLP_DATASET_MIRRORS", f"{closed_port_url}/mnist/")
     with pytest.raises(DatasetNotFoundError) as ei:
         mnist.load_data()
@@ -203,8 +175,8 @@ def test_offline_everything_fails_error_lists_places_and_urls(monkeypatch, tmp_p
     assert not (tmp_path / "cache" / "datasets" / "mnist").exists() or cache_files(tmp_path, "mnist") == []
 
 
-def test_offline_env_var_blocks_downloads(monkeypatch, server):
-    arrays = make_fake(monkeypatch)
+def test_offline_env_var_blocks_downloads(monkeypatch, server, make_fake):
+    arrays = make_fake()
     serve(server, "/m", arrays)
     monkeypatch.setenv("FASTMLP_DATASET_MIRRORS", server.url + "/m/")
     monkeypatch.setenv("FASTMLP_OFFLINE", "1")
@@ -213,16 +185,16 @@ def test_offline_env_var_blocks_downloads(monkeypatch, server):
     assert server.requests == []
 
 
-def test_module_level_mirror_list_is_used(monkeypatch, server):
-    arrays = make_fake(monkeypatch)
+def test_module_level_mirror_list_is_used(monkeypatch, server, make_fake, assert_matches):
+    arrays = make_fake()
     serve(server, "/m", arrays)
     monkeypatch.setitem(_fetch.MIRRORS, "mnist", [server.url + "/m"])  # no trailing slash needed
     assert_matches(mnist.load_data(), arrays)
     assert _fetch.get_mirrors("mnist") == [server.url + "/m"]
 
 
-def test_keras_npz_mirror(monkeypatch, tmp_path, server):
-    arrays = make_fake(monkeypatch)
+def test_keras_npz_mirror(monkeypatch, tmp_path, server, make_fake, assert_matches):
+    arrays = make_fake()
     buf = io.BytesIO()
     np.savez_compressed(
         buf, **{k: arrays[b] for k, b in zip(("x_train", "y_train", "x_test", "y_test"), _fetch.IDX_FILES)}
@@ -238,8 +210,8 @@ def test_keras_npz_mirror(monkeypatch, tmp_path, server):
     assert _fetch.find_dataset("mnist").source == "cache"
 
 
-def test_keras_npz_mirror_wrong_digest_then_idx_mirror(monkeypatch, tmp_path, server):
-    arrays = make_fake(monkeypatch)
+def test_keras_npz_mirror_wrong_digest_then_idx_mirror(monkeypatch, tmp_path, server, make_fake, assert_matches):
+    arrays = make_fake()
     server.files["/keras/mnist.npz"] = b"PK\x05\x06" + b"\x00" * 18  # an empty zip: wrong file
     serve(server, "/idx", arrays)
     monkeypatch.setenv("FASTMLP_DATASET_MIRRORS", f"{server.url}/keras/mnist.npz {server.url}/idx/")

@@ -27,29 +27,6 @@ needs_real = pytest.mark.skipif(not REAL_DATA, reason="FASTMLP_DATA is not set (
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path):
-    for var in ("FASTMLP_DATA", "FASTMLP_DATASET_MIRRORS", "FASTMLP_OFFLINE", "XDG_CACHE_HOME"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("FASTMLP_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(_fetch, "SYSTEM_DIRS", [str(tmp_path / "system")])
-    monkeypatch.setattr(_fetch, "MIRRORS", {"mnist": [], "fashion-mnist": []})  # never the real network
-
-
-def make_fake(monkeypatch, name="mnist", seed=0, n_train=12, n_test=5):
-    """Small random dataset; its digests are injected into the digest table."""
-    rng = np.random.default_rng(seed)
-    arrays = {
-        "train-images-idx3-ubyte": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-        "train-labels-idx1-ubyte": rng.integers(0, 10, (n_train,), dtype=np.uint8),
-        "t10k-images-idx3-ubyte": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-        "t10k-labels-idx1-ubyte": rng.integers(0, 10, (n_test,), dtype=np.uint8),
-    }
-    digests = {k: hashlib.sha256(idx_bytes(a)).hexdigest() for k, a in arrays.items()}
-    monkeypatch.setitem(_fetch.IDX_SHA256, name, digests)
-    return arrays
-
-
 def write_dir(d, arrays, gz=True, names=None):
     d.mkdir(parents=True, exist_ok=True)
     for base, a in arrays.items():
@@ -58,27 +35,20 @@ def write_dir(d, arrays, gz=True, names=None):
     return d
 
 
-def assert_matches(result, arrays):
-    (xtr, ytr), (xte, yte) = result
-    for got, base in zip((xtr, ytr, xte, yte), _fetch.IDX_FILES):
-        assert got.dtype == np.uint8
-        np.testing.assert_array_equal(got, arrays[base])
-
-
 # ----------------------------------------------------------------------------- path=
 
 
 @pytest.mark.parametrize("gz", [True, False])
-def test_path_directory(monkeypatch, tmp_path, gz):
-    arrays = make_fake(monkeypatch)
+def test_path_directory(tmp_path, gz, make_fake, assert_matches):
+    arrays = make_fake()
     d = write_dir(tmp_path / "mine", arrays, gz=gz)
     assert_matches(mnist.load_data(path=d), arrays)
     assert_matches(mnist.load_data(path=str(d)), arrays)
     assert _fetch.find_dataset("mnist", d).source == "path"
 
 
-def test_path_directory_kaggle_spelling_and_mixed_compression(monkeypatch, tmp_path):
-    arrays = make_fake(monkeypatch)
+def test_path_directory_kaggle_spelling_and_mixed_compression(tmp_path, make_fake, assert_matches):
+    arrays = make_fake()
     d = tmp_path / "k"
     d.mkdir()
     for i, (base, a) in enumerate(arrays.items()):
@@ -87,8 +57,8 @@ def test_path_directory_kaggle_spelling_and_mixed_compression(monkeypatch, tmp_p
     assert_matches(mnist.load_data(path=d), arrays)
 
 
-def test_path_existing_dir_without_data_is_an_error(monkeypatch, tmp_path):
-    arrays = make_fake(monkeypatch)
+def test_path_existing_dir_without_data_is_an_error(monkeypatch, tmp_path, make_fake):
+    arrays = make_fake()
     write_dir(tmp_path / "data" / "mnist", arrays)
     monkeypatch.setenv("FASTMLP_DATA", str(tmp_path / "data"))
     d = tmp_path / "partial"
@@ -100,22 +70,22 @@ def test_path_existing_dir_without_data_is_an_error(monkeypatch, tmp_path):
     assert str(d) in msg and "missing" in msg and "train-images-idx3-ubyte" in msg
 
 
-def test_path_missing_with_directory_is_an_error(monkeypatch, tmp_path):
-    make_fake(monkeypatch)
+def test_path_missing_with_directory_is_an_error(tmp_path, make_fake):
+    make_fake()
     with pytest.raises(DatasetNotFoundError, match="does not exist"):
         mnist.load_data(path=tmp_path / "nope" / "mnist.npz")
 
 
-def test_keras_default_bare_name_is_ignored(monkeypatch, tmp_path):
-    arrays = make_fake(monkeypatch)
+def test_keras_default_bare_name_is_ignored(monkeypatch, tmp_path, make_fake, assert_matches):
+    arrays = make_fake()
     write_dir(tmp_path / "data" / "mnist", arrays)
     monkeypatch.setenv("FASTMLP_DATA", str(tmp_path / "data"))
     monkeypatch.chdir(tmp_path)
     assert_matches(mnist.load_data(path="mnist.npz"), arrays)  # Keras's own default argument
 
 
-def test_path_npz_checked_by_content(monkeypatch, tmp_path):
-    arrays = make_fake(monkeypatch)
+def test_path_npz_checked_by_content(tmp_path, make_fake, assert_matches):
+    arrays = make_fake()
     p = tmp_path / "my-mnist.npz"
     xtr, ytr, xte, yte = (arrays[b] for b in _fetch.IDX_FILES)
     np.savez_compressed(p, x_train=xtr, y_train=ytr, x_test=xte, y_test=yte)
@@ -133,8 +103,8 @@ def test_path_npz_checked_by_content(monkeypatch, tmp_path):
     assert hashlib.sha256(bad.read_bytes()).hexdigest() in msg
 
 
-def test_path_npz_accepted_by_published_file_digest(monkeypatch, tmp_path):
-    make_fake(monkeypatch)  # IDX digests that this npz's arrays do NOT match
+def test_path_npz_accepted_by_published_file_digest(monkeypatch, tmp_path, make_fake):
+    make_fake()  # IDX digests that this npz's arrays do NOT match
     p = tmp_path / "mnist.npz"
     z = np.zeros((3, 28, 28), np.uint8)
     np.savez(p, x_train=z, y_train=np.zeros(3, np.uint8), x_test=z[:1], y_test=np.zeros(1, np.uint8))
@@ -143,8 +113,8 @@ def test_path_npz_accepted_by_published_file_digest(monkeypatch, tmp_path):
     assert xtr.shape == (3, 28, 28) and yte.shape == (1,)
 
 
-def test_path_non_npz_file_is_an_error(monkeypatch, tmp_path):
-    make_fake(monkeypatch)
+def test_path_non_npz_file_is_an_error(tmp_path, make_fake):
+    make_fake()
     p = tmp_path / "train-images-idx3-ubyte"
     p.write_bytes(b"\x00\x00\x08\x03")
     with pytest.raises(DatasetNotFoundError, match="not an .npz"):
@@ -154,8 +124,8 @@ def test_path_non_npz_file_is_an_error(monkeypatch, tmp_path):
 # ----------------------------------------------------------------------------- search order
 
 
-def test_search_order(monkeypatch, tmp_path):
-    arrays = make_fake(monkeypatch, name="fashion-mnist")
+def test_search_order(monkeypatch, tmp_path, make_fake, assert_matches):
+    arrays = make_fake(name="fashion-mnist")
     env_dir = write_dir(tmp_path / "data" / "fashion-mnist", arrays)
     cache = write_dir(tmp_path / "cache" / "datasets" / "fashion-mnist", arrays, gz=False)
     system = write_dir(tmp_path / "system" / "fashion-mnist", arrays)
@@ -181,9 +151,9 @@ def test_search_order(monkeypatch, tmp_path):
     assert_matches(fashion_mnist.load_data(), arrays)
 
 
-def test_fastmlp_data_several_roots_and_per_dataset_folders(monkeypatch, tmp_path):
-    a_mnist = make_fake(monkeypatch, "mnist", seed=1)
-    a_fashion = make_fake(monkeypatch, "fashion-mnist", seed=2)
+def test_fastmlp_data_several_roots_and_per_dataset_folders(monkeypatch, tmp_path, make_fake, assert_matches):
+    a_mnist = make_fake("mnist", seed=1)
+    a_fashion = make_fake("fashion-mnist", seed=2)
     write_dir(tmp_path / "r1" / "mnist", a_mnist)
     write_dir(tmp_path / "r2" / "fashion-mnist", a_fashion)
     monkeypatch.setenv("FASTMLP_DATA", os.pathsep.join([str(tmp_path / "r1"), str(tmp_path / "r2")]))
@@ -191,8 +161,8 @@ def test_fastmlp_data_several_roots_and_per_dataset_folders(monkeypatch, tmp_pat
     assert_matches(fashion_mnist.load_data(), a_fashion)
 
 
-def test_incomplete_dir_is_skipped_and_reported(monkeypatch, tmp_path):
-    arrays = make_fake(monkeypatch)
+def test_incomplete_dir_is_skipped_and_reported(monkeypatch, tmp_path, make_fake):
+    arrays = make_fake()
     d = tmp_path / "data" / "mnist"
     d.mkdir(parents=True)
     write_idx(d / "t10k-labels-idx1-ubyte", arrays["t10k-labels-idx1-ubyte"])
@@ -206,8 +176,8 @@ def test_incomplete_dir_is_skipped_and_reported(monkeypatch, tmp_path):
     assert f"{d}: incomplete, missing train-images-idx3-ubyte[.gz]" in str(ei.value)
 
 
-def test_checksum_mismatch_is_an_error_not_a_fallback(monkeypatch, tmp_path):
-    arrays = make_fake(monkeypatch)
+def test_checksum_mismatch_is_an_error_not_a_fallback(monkeypatch, tmp_path, make_fake):
+    arrays = make_fake()
     d = write_dir(tmp_path / "data" / "mnist", arrays)
     write_dir(tmp_path / "system" / "mnist", arrays)  # a good copy further down must not hide it
     monkeypatch.setenv("FASTMLP_DATA", str(tmp_path / "data"))
@@ -238,8 +208,8 @@ def test_cache_root_locations(monkeypatch, tmp_path):
 # ----------------------------------------------------------------------------- nothing found
 
 
-def test_offline_error_lists_every_place_and_remedy(monkeypatch, tmp_path):
-    make_fake(monkeypatch, "fashion-mnist")
+def test_offline_error_lists_every_place_and_remedy(monkeypatch, tmp_path, make_fake):
+    make_fake("fashion-mnist")
     monkeypatch.setenv("FASTMLP_OFFLINE", "1")
     with pytest.raises(DatasetNotFoundError) as ei:
         fashion_mnist.load_data()
@@ -256,8 +226,8 @@ def test_offline_error_lists_every_place_and_remedy(monkeypatch, tmp_path):
     assert err.__cause__ is None and err.__context__ is None  # one error, not a chain
 
 
-def test_no_download_flag(monkeypatch, tmp_path):
-    make_fake(monkeypatch)
+def test_no_download_flag(monkeypatch, tmp_path, make_fake):
+    make_fake()
     monkeypatch.setenv("FASTMLP_DATA", str(tmp_path / "empty"))
     with pytest.raises(DatasetNotFoundError) as ei:
         mnist.load_data(download=False)

@@ -11,13 +11,15 @@ import fastmlp
 from fastmlp.models import ModelFileError
 
 
-def _model():
-    return fastmlp.Sequential([
-        fastmlp.layers.Flatten(input_shape=(4, 5)),
-        fastmlp.layers.Dense(16, activation="relu"),
-        fastmlp.layers.Dropout(0.2),
-        fastmlp.layers.Dense(3),
-    ])
+@pytest.fixture
+def make_model(seed_model):
+    """Flatten (4, 5), Dense(16, relu), Dropout(0.2), Dense(3)."""
+    return lambda: seed_model(input_shape=(4, 5), hidden=16, classes=3, dropout=0.2)
+
+
+@pytest.fixture
+def make_compiled(make_model, compiled):
+    return lambda optimizer="adam": compiled(make_model(), optimizer)
 
 
 def _data():
@@ -25,18 +27,10 @@ def _data():
     return rng.normal(size=(200, 4, 5)).astype(np.float32), rng.integers(0, 3, size=200)
 
 
-def _compiled(optimizer="adam"):
-    model = _model()
-    model.compile(optimizer=optimizer,
-                  loss=fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    return model
-
-
-def test_save_load_predict_identical(tmp_path, backend):
+def test_save_load_predict_identical(tmp_path, backend, make_compiled):
     fastmlp.utils.set_random_seed(0)
     x, y = _data()
-    model = _compiled()
+    model = make_compiled()
     model.fit(x, y, epochs=1, verbose=0)
     path = tmp_path / "m.fastmlp"
     model.save(path)
@@ -48,14 +42,14 @@ def test_save_load_predict_identical(tmp_path, backend):
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop", "adamw"])
-def test_resumed_training_matches_uninterrupted_bit_for_bit(tmp_path, backend, optimizer):
+def test_resumed_training_matches_uninterrupted_bit_for_bit(tmp_path, backend, optimizer, make_compiled):
     x, y = _data()
     fastmlp.utils.set_random_seed(7)
-    straight = _compiled(optimizer)
+    straight = make_compiled(optimizer)
     straight.fit(x, y, epochs=2, batch_size=16, verbose=0)
 
     fastmlp.utils.set_random_seed(7)
-    first = _compiled(optimizer)
+    first = make_compiled(optimizer)
     first.fit(x, y, epochs=1, batch_size=16, verbose=0)
     first.save(tmp_path / "half.fastmlp")
     fastmlp.utils.set_random_seed(12345)  # the resumed run must not depend on global state
@@ -65,21 +59,21 @@ def test_resumed_training_matches_uninterrupted_bit_for_bit(tmp_path, backend, o
         np.testing.assert_array_equal(a, b)
 
 
-def test_uncompiled_model_and_weights_only(tmp_path):
+def test_uncompiled_model_and_weights_only(tmp_path, make_model):
     fastmlp.utils.set_random_seed(1)
-    model = _model()
+    model = make_model()
     model.save(tmp_path / "plain.fastmlp")
     loaded = fastmlp.models.load_model(tmp_path / "plain.fastmlp")
     assert not loaded.compiled
-    other = _model()
+    other = make_model()
     other.load_weights(tmp_path / "plain.fastmlp")
     for a, b in zip(other.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(a, b)
 
 
-def test_corrupt_truncated_and_foreign_files_give_clear_errors(tmp_path):
+def test_corrupt_truncated_and_foreign_files_give_clear_errors(tmp_path, make_compiled):
     fastmlp.utils.set_random_seed(2)
-    model = _compiled()
+    model = make_compiled()
     path = tmp_path / "good.fastmlp"
     model.save(path)
     data = path.read_bytes()
@@ -116,10 +110,10 @@ def test_corrupt_truncated_and_foreign_files_give_clear_errors(tmp_path):
         fastmlp.models.load_model(tmp_path / "missing.fastmlp")
 
 
-def test_pickled_array_is_refused(tmp_path):
+def test_pickled_array_is_refused(tmp_path, make_model):
     fastmlp.utils.set_random_seed(2)
     path = tmp_path / "good.fastmlp"
-    _model().save(path)
+    make_model().save(path)
     evil = tmp_path / "evil.fastmlp"
     import io
     buf = io.BytesIO()
@@ -132,9 +126,9 @@ def test_pickled_array_is_refused(tmp_path):
         fastmlp.models.load_model(evil)
 
 
-def test_failed_save_leaves_previous_file_intact(tmp_path, monkeypatch):
+def test_failed_save_leaves_previous_file_intact(tmp_path, monkeypatch, make_model):
     fastmlp.utils.set_random_seed(3)
-    model = _model()
+    model = make_model()
     path = tmp_path / "m.fastmlp"
     model.save(path)
     before = path.read_bytes()
@@ -149,19 +143,19 @@ def test_failed_save_leaves_previous_file_intact(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.fastmlp"]
 
 
-def test_saved_file_has_the_usual_permissions(tmp_path):
+def test_saved_file_has_the_usual_permissions(tmp_path, make_model):
     import os
     import stat
     path = tmp_path / "m.fastmlp"
-    _model().save(path)
+    make_model().save(path)
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
 
 
-def test_to_json_round_trip():
+def test_to_json_round_trip(make_model):
     fastmlp.utils.set_random_seed(4)
-    model = _model()
+    model = make_model()
     clone = fastmlp.models.model_from_json(model.to_json())
     assert [type(l).__name__ for l in clone.layers] == [type(l).__name__ for l in model.layers]
     assert [w.shape for w in clone.get_weights()] == [w.shape for w in model.get_weights()]

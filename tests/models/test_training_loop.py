@@ -1,6 +1,5 @@
-"""fit / evaluate / predict, callbacks, progress output and determinism."""
+"""fit / evaluate / predict, the model API, progress output and determinism."""
 
-import csv
 import tracemalloc
 
 import numpy as np
@@ -9,25 +8,10 @@ import pytest
 import fastmlp
 
 
-def _model(inputs=20, hidden=16, classes=3, dropout=0.0):
-    layers = [fastmlp.layers.Dense(hidden, activation="relu", input_shape=(inputs,))]
-    if dropout:
-        layers.append(fastmlp.layers.Dropout(dropout))
-    layers.append(fastmlp.layers.Dense(classes))
-    return fastmlp.Sequential(layers)
-
-
-def _compile(model, optimizer="adam", metrics=("accuracy",)):
-    model.compile(optimizer=optimizer,
-                  loss=fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=list(metrics))
-    return model
-
-
-def test_fit_returns_history_and_learns(backend, small_data):
+def test_fit_returns_history_and_learns(backend, small_data, mlp, compiled):
     x, y = small_data
     fastmlp.utils.set_random_seed(0)
-    model = _compile(_model())
+    model = compiled(mlp())
     history = model.fit(x, y, epochs=8, batch_size=16, validation_split=0.25, verbose=0)
     assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert history.epoch == list(range(8))
@@ -38,36 +22,36 @@ def test_fit_returns_history_and_learns(backend, small_data):
     assert model.metrics_names == ["loss", "accuracy"]
 
 
-def test_validation_split_takes_the_last_samples(small_data):
+def test_validation_split_takes_the_last_samples(small_data, mlp, compiled):
     x, y = small_data
     fastmlp.utils.set_random_seed(0)
-    model = _compile(_model())
+    model = compiled(mlp())
     history = model.fit(x, y, epochs=1, validation_split=0.25, shuffle=False, verbose=0)
     fastmlp.utils.set_random_seed(0)
-    twin = _compile(_model())
+    twin = compiled(mlp())
     twin_history = twin.fit(x[:180], y[:180], epochs=1, validation_data=(x[180:], y[180:]),
                             shuffle=False, verbose=0)
     assert history.history == twin_history.history
 
 
-def test_same_seed_same_training_bit_for_bit(backend, small_data):
+def test_same_seed_same_training_bit_for_bit(backend, small_data, mlp, compiled):
     x, y = small_data
     runs = []
     for _ in range(2):
         fastmlp.utils.set_random_seed(42)
-        model = _compile(_model(dropout=0.3))
+        model = compiled(mlp(dropout=0.3))
         model.fit(x, y, epochs=2, batch_size=10, verbose=0)
         runs.append(model.get_weights())
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
     fastmlp.utils.set_random_seed(43)
-    other = _compile(_model(dropout=0.3))
+    other = compiled(mlp(dropout=0.3))
     assert not np.array_equal(other.get_weights()[0], runs[0][0])
 
 
-def test_progress_bar_format_when_not_a_terminal(capsys, small_data):
+def test_progress_bar_format_when_not_a_terminal(capsys, small_data, mlp, compiled):
     x, y = small_data
-    model = _compile(_model())
+    model = compiled(mlp())
     model.fit(x, y, epochs=2, batch_size=32, verbose=1)
     lines = capsys.readouterr().out.splitlines()
     # Not a terminal: "Epoch i/n" and one finished bar line per epoch.
@@ -77,9 +61,9 @@ def test_progress_bar_format_when_not_a_terminal(capsys, small_data):
     assert "/step - loss: " in bar and " - accuracy: " in bar
 
 
-def test_verbose_two_and_zero(capsys, small_data):
+def test_verbose_two_and_zero(capsys, small_data, mlp, compiled):
     x, y = small_data
-    model = _compile(_model())
+    model = compiled(mlp())
     model.fit(x, y, epochs=1, verbose=2)
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "Epoch 1/1" and out[1].startswith("8/8 - ") and "loss: " in out[1]
@@ -89,12 +73,12 @@ def test_verbose_two_and_zero(capsys, small_data):
     assert capsys.readouterr().out == ""
 
 
-def test_evaluate_predict_and_on_batch_apis(small_data):
+def test_evaluate_predict_and_on_batch_apis(small_data, mlp, compiled):
     x, y = small_data
-    model = _compile(_model())
+    model = compiled(mlp())
     loss, acc = model.evaluate(x, y, batch_size=50, verbose=0)
     assert isinstance(loss, float) and 0 <= acc <= 1
-    no_metrics = _compile(_model(), metrics=())
+    no_metrics = compiled(mlp(), metrics=())
     assert isinstance(no_metrics.evaluate(x, y, verbose=0), float)
     preds = model.predict(x, batch_size=7, verbose=0)
     assert preds.shape == (240, 3) and preds.dtype == np.float32
@@ -111,49 +95,8 @@ def test_evaluate_predict_and_on_batch_apis(small_data):
     assert set(logs) == {"loss", "accuracy"}
 
 
-def test_callbacks(tmp_path, small_data):
-    x, y = small_data
-    fastmlp.utils.set_random_seed(0)
-    model = _compile(_model())
-    seen = []
-    csv_path = tmp_path / "log.csv"
-    ckpt = tmp_path / "best.fastmlp"
-    model.fit(
-        x, y, epochs=3, verbose=0, validation_split=0.2,
-        callbacks=[
-            fastmlp.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append((epoch, logs["loss"]))),
-            fastmlp.callbacks.CSVLogger(csv_path),
-            fastmlp.callbacks.ModelCheckpoint(ckpt, monitor="val_loss", save_best_only=True),
-        ],
-    )
-    assert [e for e, _ in seen] == [0, 1, 2]
-    rows = list(csv.DictReader(open(csv_path)))
-    assert [r["epoch"] for r in rows] == ["0", "1", "2"]
-    assert set(rows[0]) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy"}
-    assert float(rows[2]["loss"]) == pytest.approx(seen[2][1])
-    assert fastmlp.models.load_model(ckpt).count_params() == model.count_params()
-
-
-@pytest.mark.filterwarnings("ignore:overflow encountered")
-def test_early_stopping_restores_best_weights(small_data):
-    x, y = small_data
-    fastmlp.utils.set_random_seed(0)
-    model = _compile(_model(), optimizer=fastmlp.optimizers.SGD(learning_rate=50.0))  # diverges
-    snapshots = []
-    stopper = fastmlp.callbacks.EarlyStopping(monitor="loss", patience=1, restore_best_weights=True)
-    history = model.fit(x, y, epochs=20, verbose=0, callbacks=[
-        fastmlp.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: snapshots.append(model.get_weights())),
-        stopper,
-    ])
-    losses = history.history["loss"]
-    assert len(losses) < 20
-    best = int(np.nanargmin(losses))
-    for a, b in zip(model.get_weights(), snapshots[best]):
-        np.testing.assert_array_equal(a, b)
-
-
-def test_summary_table(capsys):
-    model = _model()
+def test_summary_table(capsys, mlp):
+    model = mlp()
     model.summary()
     out = capsys.readouterr().out
     assert 'Model: "' in out and "Layer (type)" in out and "Output Shape" in out
@@ -173,9 +116,9 @@ def test_functional_model_and_input_layer(small_data):
     assert seq.built and seq.count_params() == 63
 
 
-def test_nested_model_shares_weights(small_data):
+def test_nested_model_shares_weights(small_data, mlp, compiled):
     x, y = small_data
-    model = _compile(_model())
+    model = compiled(mlp())
     probability_model = fastmlp.Sequential([model, fastmlp.layers.Softmax()])
     before = probability_model(x[:4])
     model.fit(x, y, epochs=1, verbose=0)
@@ -184,9 +127,9 @@ def test_nested_model_shares_weights(small_data):
     np.testing.assert_allclose(after, fastmlp.ops.softmax(model(x[:4])), rtol=1e-6)
 
 
-def test_steady_state_training_step_reuses_buffers(backend, small_data):
+def test_steady_state_training_step_reuses_buffers(backend, small_data, mlp, compiled):
     x, y = small_data
-    model = _compile(_model(dropout=0.2))
+    model = compiled(mlp(dropout=0.2))
     model.fit(x, y, epochs=1, batch_size=32, verbose=0)
     xb = np.ascontiguousarray(x[:32])
     yb = np.ascontiguousarray(y[:32], dtype=np.int32)
@@ -220,9 +163,9 @@ def test_steady_state_training_step_reuses_buffers(backend, small_data):
     (lambda m, x, y: m.predict(x[0], verbose=0), "batch"),
     (lambda m, x, y: m(x[:, :7]), "shape"),
 ])
-def test_bad_input_raises_and_leaves_model_unchanged(small_data, case, error):
+def test_bad_input_raises_and_leaves_model_unchanged(small_data, case, error, mlp, compiled):
     x, y = small_data
-    model = _compile(_model())
+    model = compiled(mlp())
     model.fit(x, y, epochs=1, verbose=0)
     weights = model.get_weights()
     iterations = model.optimizer.iterations
@@ -234,21 +177,17 @@ def test_bad_input_raises_and_leaves_model_unchanged(small_data, case, error):
 
 
 @pytest.mark.parametrize("make,error", [
-    (lambda: fastmlp.layers.Dropout(1.0), ValueError),
-    (lambda: fastmlp.layers.Dropout(-0.1), ValueError),
-    (lambda: fastmlp.layers.Dense(0), ValueError),
-    (lambda: fastmlp.layers.Dense(-3), ValueError),
-    (lambda: fastmlp.layers.Dense(2.5), TypeError),
-    (lambda: fastmlp.layers.Dense(4, activation="swishy"), ValueError),
-    (lambda: _model().compile(optimizer="adamax9", loss="mse"), ValueError),
-    (lambda: _model().compile(optimizer="adam", loss="hinge_loss_x"), ValueError),
-    (lambda: _model().compile(optimizer="adam", loss="mse", metrics=["precisionish"]), ValueError),
-    (lambda: _model().fit(np.zeros((4, 20)), np.zeros(4), verbose=0), RuntimeError),
-    (lambda: fastmlp.backend.set_backend("tpu"), ValueError),
+    (lambda model: model.compile(optimizer="adamax9", loss="mse"), ValueError),
+    (lambda model: model.compile(optimizer="adam", loss="hinge_loss_x"), ValueError),
+    (lambda model: model.compile(optimizer="adam", loss="mse", metrics=["precisionish"]), ValueError),
+    (lambda model: model.fit(np.zeros((4, 20)), np.zeros(4), verbose=0), RuntimeError),
+    (lambda model: fastmlp.backend.set_backend("tpu"), ValueError),
 ])
-def test_bad_construction_raises(make, error):
+def test_bad_construction_raises(mlp, make, error):
+    """Unknown names at compile, fit before compile, an unknown backend (the
+    layers' own argument checks are in tests/layers)."""
     with pytest.raises(error):
-        make()
+        make(mlp())
 
 
 def test_uint8_and_float64_inputs_are_cast(backend):
@@ -261,60 +200,12 @@ def test_uint8_and_float64_inputs_are_cast(backend):
     np.testing.assert_array_equal(out_uint8, out_f64)
 
 
-def test_one_hot_targets_with_categorical_loss_and_accuracy(small_data):
-    x, y = small_data
-    model = fastmlp.Sequential([fastmlp.layers.Dense(16, activation="relu", input_shape=(20,)),
-                                fastmlp.layers.Dense(3, activation="softmax")])
-    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    history = model.fit(x, fastmlp.utils.to_categorical(y, 3), epochs=10, verbose=0)
-    assert model.metrics[0].name == "accuracy"
-    assert isinstance(model.metrics[0], fastmlp.metrics.CategoricalAccuracy)
-    assert history.history["accuracy"][-1] > 0.5
-    with pytest.raises(ValueError, match="one-hot"):
-        model.fit(x, y, verbose=0)
-
-
-def test_rescaling_layer_feeds_uint8_images(backend):
-    fastmlp.utils.set_random_seed(0)
-    x = np.random.default_rng(0).integers(0, 256, size=(8, 3, 4), dtype=np.uint8)
-    scaled = fastmlp.Sequential([fastmlp.layers.Flatten(input_shape=(3, 4)),
-                                 fastmlp.layers.Rescaling(1 / 255, offset=-0.5)])
-    np.testing.assert_allclose(scaled(x), x.reshape(8, -1) / 255 - 0.5, rtol=1e-6, atol=1e-7)
-    model = fastmlp.Sequential([fastmlp.layers.Flatten(input_shape=(3, 4)),
-                                fastmlp.layers.Rescaling(1 / 255), fastmlp.layers.Dense(2)])
-    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
-    model.fit(x, np.arange(8) % 2, verbose=0)
-    assert fastmlp.layers.deserialize(fastmlp.layers.serialize(model.layers[1])).scale == 1 / 255
-
-
-@pytest.mark.parametrize("loss", ["mse", "mae"])
-def test_regression_with_mse_or_mae_and_mae_metric(backend, loss):
-    """The Keras regression recipe: linear output, mse/mae loss, mae metric."""
-    fastmlp.utils.set_random_seed(0)
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(400, 8)).astype(np.float32)
-    y = x @ rng.normal(size=8) + 0.5
-    model = fastmlp.Sequential([fastmlp.layers.Dense(16, activation="relu", input_shape=(8,)),
-                                fastmlp.layers.Dense(1)])
-    model.compile(optimizer="rmsprop", loss=loss, metrics=["mae"])
-    history = model.fit(x, y, epochs=20, batch_size=16, verbose=0)
-    assert history.history["mae"][-1] < 0.5 * history.history["mae"][0]
-    _, mae = model.evaluate(x, y, verbose=0)
-    predictions = model.predict(x, verbose=0)[:, 0]
-    assert mae == pytest.approx(np.abs(predictions - y).mean(), rel=1e-4)
-    mse = fastmlp.metrics.MeanSquaredError()
-    mse.update_state(y, predictions)
-    assert mse.result() == pytest.approx(((predictions - y) ** 2).mean(), rel=1e-4)
-
-
-def test_wrapping_a_built_model_keeps_its_backend():
-    previous = fastmlp.backend.backend()
-    try:
-        fastmlp.backend.set_backend("numpy")
-        model = _model()
-        fastmlp.backend.set_backend(previous)
-        probability_model = fastmlp.Sequential([model, fastmlp.layers.Softmax()])
-        assert probability_model.ops.name == "numpy"
-        np.testing.assert_allclose(probability_model(np.ones((2, 20))).sum(axis=1), 1.0, rtol=1e-6)
-    finally:
-        fastmlp.backend.set_backend(previous)
+def test_get_layer_and_clear_session(tiny_model):
+    model = tiny_model()
+    assert model.get_layer("out") is model.layers[1]
+    assert model.get_layer(index=0).name == "hidden"
+    with pytest.raises(ValueError, match="no layer named"):
+        model.get_layer("missing")
+    fastmlp.utils.clear_session()
+    assert fastmlp.layers.Dense(3).name == "dense"
+    assert fastmlp.layers.Dense(3).name == "dense_1"

@@ -8,7 +8,7 @@ the cases it reaches instead of killing the suite. The child reports, per
 case, the exception raised (or none) and whether the model's weights,
 optimizer slots and counters are bit-for-bit what they were before the case.
 
-``python tests/test_bad_input.py`` prints how many cases each entry point has.
+``python tests/hardening/test_bad_input.py`` prints how many cases each entry point has.
 
 Non-finite values, the policy these cases pin down (README, "Hardening"):
 

@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 
 import fastmlp
-from fastmlp.backend import CompiledExtensionMissing
 from fastmlp.models import ModelFileError
 
 # The folder holding the fastmlp under test (site-packages for an installed
@@ -38,33 +37,6 @@ def child_env(**extra):
 def run_child(code, timeout=300, **env):
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=REPO, env=child_env(**env),
                           capture_output=True, text=True, timeout=timeout)
-
-
-@pytest.fixture
-def cython():
-    previous = fastmlp.backend.backend()
-    try:
-        fastmlp.backend.set_backend("cython")
-    except CompiledExtensionMissing as exc:
-        pytest.skip(str(exc))
-    yield
-    fastmlp.backend.set_backend(previous)
-
-
-def seed_model(input_shape=(28, 28), hidden=128, classes=10, dropout=0.2):
-    return fastmlp.Sequential([
-        fastmlp.layers.Flatten(input_shape=input_shape),
-        fastmlp.layers.Dense(hidden, activation="relu"),
-        fastmlp.layers.Dropout(dropout),
-        fastmlp.layers.Dense(classes),
-    ])
-
-
-def compiled(model, optimizer="adam"):
-    model.compile(optimizer=optimizer,
-                  loss=fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    return model
 
 
 # ----------------------------------------------------------------------- memory
@@ -126,7 +98,7 @@ def test_rss_stays_flat_over_20_epochs(backend_name):
     assert growth < 8, f"RSS grew by {growth:.1f} MB between epoch 3 and the end: {rss}"
 
 
-def test_steady_state_training_step_allocates_nothing(cython):
+def test_steady_state_training_step_allocates_nothing(cython_backend, seed_model, compiled):
     """tracemalloc sees NumPy's array buffers: a steady-state step on the
     cython backend (seed model, batch 32) must not allocate one."""
     fastmlp.utils.set_random_seed(0)
@@ -164,7 +136,7 @@ def _thread_data():
     return x, y
 
 
-def _thread_models():
+def _thread_models(seed_model, compiled):
     models = []
     for seed, optimizer in ((11, "adam"), (12, "rmsprop")):
         fastmlp.utils.set_random_seed(seed)
@@ -172,13 +144,13 @@ def _thread_models():
     return models
 
 
-def test_two_models_trained_in_two_threads_match_sequential_training(backend):
+def test_two_models_trained_in_two_threads_match_sequential_training(backend, seed_model, compiled):
     x, y = _thread_data()
-    sequential = _thread_models()
+    sequential = _thread_models(seed_model, compiled)
     for model in sequential:
         model.fit(x, y, epochs=3, batch_size=32, verbose=0)
 
-    concurrent = _thread_models()
+    concurrent = _thread_models(seed_model, compiled)
     barrier = threading.Barrier(2)
     errors = []
 
@@ -246,7 +218,9 @@ def test_sigkill_during_save_leaves_a_loadable_file(tmp_path, delay):
     assert all(name.startswith(".") for name in others), others
 
 
-def _small_saved_model(tmp_path):
+@pytest.fixture
+def small_saved_model(tmp_path, seed_model, compiled):
+    """A trained 6-5-3 seed model and the file it was saved to."""
     fastmlp.utils.set_random_seed(0)
     model = compiled(seed_model(input_shape=(6,), hidden=5, classes=3))
     x = np.random.default_rng(0).normal(size=(20, 6)).astype(np.float32)
@@ -266,8 +240,8 @@ def _rewrite(src, dst, replace):
                 zout.writestr(info.filename, data)
 
 
-def test_newer_format_version_is_a_clear_error(tmp_path):
-    _, path = _small_saved_model(tmp_path)
+def test_newer_format_version_is_a_clear_error(tmp_path, small_saved_model):
+    _, path = small_saved_model
 
     def newer(name, data):
         if name != "fastmlp.json":
@@ -283,8 +257,8 @@ def test_newer_format_version_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.parametrize("fraction", [0.0, 0.1, 0.5, 0.9, 0.999])
-def test_truncated_file_is_a_clear_error(tmp_path, fraction):
-    _, path = _small_saved_model(tmp_path)
+def test_truncated_file_is_a_clear_error(tmp_path, fraction, small_saved_model):
+    _, path = small_saved_model
     data = path.read_bytes()
     cut = tmp_path / "cut.fastmlp"
     cut.write_bytes(data[:int(len(data) * fraction)])
@@ -292,8 +266,8 @@ def test_truncated_file_is_a_clear_error(tmp_path, fraction):
         fastmlp.models.load_model(cut)
 
 
-def test_corrupted_entry_is_a_clear_error(tmp_path):
-    _, path = _small_saved_model(tmp_path)
+def test_corrupted_entry_is_a_clear_error(tmp_path, small_saved_model):
+    _, path = small_saved_model
     data = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as z:
         info = z.getinfo("weights/0000.npy")
@@ -359,8 +333,8 @@ def _make_bomb(good, bomb, lie):
 
 
 @pytest.mark.parametrize("lie", [False, True], ids=["declared-size", "lying-size"])
-def test_zip_bomb_is_refused_in_bounded_memory(tmp_path, lie):
-    _, path = _small_saved_model(tmp_path)
+def test_zip_bomb_is_refused_in_bounded_memory(tmp_path, lie, small_saved_model):
+    _, path = small_saved_model
     bomb = tmp_path / "bomb.fastmlp"
     _make_bomb(path, bomb, lie)
     assert bomb.stat().st_size < BOMB_MB * 2**20 / 100
@@ -374,8 +348,8 @@ def test_zip_bomb_is_refused_in_bounded_memory(tmp_path, lie):
     assert float(stats["seconds"]) < 10, proc.stdout
 
 
-def test_file_with_non_finite_weights_is_refused(tmp_path):
-    _, path = _small_saved_model(tmp_path)
+def test_file_with_non_finite_weights_is_refused(tmp_path, small_saved_model):
+    _, path = small_saved_model
     import io
 
     def poison(name, data):
@@ -402,8 +376,8 @@ class _Marker:
         return (open, (self.path, "w"))
 
 
-def test_pickled_object_array_is_refused_and_never_executed(tmp_path):
-    _, path = _small_saved_model(tmp_path)
+def test_pickled_object_array_is_refused_and_never_executed(tmp_path, small_saved_model, seed_model):
+    _, path = small_saved_model
     marker = tmp_path / "code-ran"
     payload = np.empty(3, dtype=object)
     payload[:] = [_Marker(marker)] * 3
@@ -425,8 +399,8 @@ def test_pickled_object_array_is_refused_and_never_executed(tmp_path):
 
 
 @pytest.mark.parametrize("class_name", ["os.system", "__import__", "eval", "Layer", "Model"])
-def test_manifest_naming_arbitrary_callables_is_refused(tmp_path, class_name):
-    _, path = _small_saved_model(tmp_path)
+def test_manifest_naming_arbitrary_callables_is_refused(tmp_path, class_name, small_saved_model):
+    _, path = small_saved_model
     marker = tmp_path / "code-ran"
 
     def hostile(name, data):
@@ -544,6 +518,6 @@ def test_sigint_cli_exits_130_and_writes_nothing(tmp_path):
 
 if __name__ == "__main__":
     # The full-MNIST RSS figure of the README:
-    #   FASTMLP_DATA=/path/to/datasets nice -n 19 python tests/test_robustness.py
+    #   FASTMLP_DATA=/path/to/datasets nice -n 19 python tests/hardening/test_robustness.py
     env = child_env(FULL="1", EPOCHS=os.environ.get("EPOCHS", "20"))
     sys.exit(subprocess.call([sys.executable, "-c", RSS_SCRIPT], cwd=REPO, env=env))
