@@ -58,11 +58,13 @@ class Dense(Layer):
 
     @property
     def kernel(self):
-        return self._weights.get("kernel")
+        """The kernel as a :class:`~fastmlp.layers.variable.Variable` (None before build)."""
+        return self._variable("kernel")
 
     @property
     def bias(self):
-        return self._weights.get("bias")
+        """The bias as a Variable (None before build or without a bias)."""
+        return self._variable("bias")
 
     def forward(self, x, training=False, logits=False):
         ops = self.ops
@@ -72,11 +74,11 @@ class Dense(Layer):
         self._act = act
         y = self.buffer("y", (n, self.units))
         if act in _FUSED:
-            ops.dense_forward(x, self.kernel, self.bias, act, y)
+            ops.dense_forward(x, self._weights["kernel"], self._weights.get("bias"), act, y)
             self._y = y
             return y
         z = self.buffer("z", (n, self.units))
-        ops.dense_forward(x, self.kernel, self.bias, "linear", z)
+        ops.dense_forward(x, self._weights["kernel"], self._weights.get("bias"), "linear", z)
         getattr(ops, KERNELS[act][0])(z, y)
         self._y = y
         return y
@@ -89,7 +91,7 @@ class Dense(Layer):
             getattr(ops, KERNELS[act][1])(self._y, dy, dz)
             dy, act = dz, "linear"
         dx = self.buffer("dx", self._x.shape) if need_dx else None
-        ops.dense_backward(self._x, self.kernel, self._y, dy, act,
+        ops.dense_backward(self._x, self._weights["kernel"], self._y, dy, act,
                            self._grads["kernel"], self._grads.get("bias"), dx)
         return dx
 

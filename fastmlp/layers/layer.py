@@ -17,7 +17,8 @@ import numpy as np
 from ..backend import get_ops
 from ..utils.naming import to_snake_case, unique_name
 from ..utils.registry import Registry, joins_registry
-from ..utils.validation import check_batch, normalize_shape
+from ..utils.validation import check_batch, check_weight_value, normalize_shape
+from .variable import Variable
 
 #: every layer class by name: fastmlp's own join as they are defined (models
 #: included); saved architectures name only these.
@@ -104,6 +105,7 @@ class Layer:
         self._weights = {}
         self._grads = {}
         self._buffers = {}
+        self._scope = None  # the enclosing models' names, for Variable.path
         self.input_shape_ = None
         self.output_shape_ = None
 
@@ -207,13 +209,31 @@ class Layer:
         return out.reshape((out.shape[0],) + self.output_shape_).copy()
 
     # ---------------------------------------------------------------- weights
+    def state_names(self):
+        """Names of the arrays :meth:`state_arrays` returns, in order."""
+        return [f"state_{i}" for i in range(len(self.state_arrays()))]
+
+    def _variables(self):
+        """``(parameters, state)``: two lists of Variables."""
+        params = [Variable(self, name, lambda name=name: self._weights[name], self.trainable)
+                  for name, _, _ in self.param_specs()]
+        state = [Variable(self, name, lambda i=i: self.state_arrays()[i], False)
+                 for i, name in enumerate(self.state_names())]
+        return params, state
+
+    def _variable(self, name):
+        """The Variable of weight ``name``, or None when the layer has no such weight (yet)."""
+        if name not in self._weights:
+            return None
+        return Variable(self, name, lambda: self._weights[name], self.trainable)
+
     @property
     def trainable_weights(self):
-        """The weights the optimizer updates (views into the model's parameter
-        buffer), or none when the layer is frozen."""
+        """The weights the optimizer updates (Variables over views into the
+        model's parameter buffer), or none when the layer is frozen."""
         if not self.built or not self.trainable:
             return []
-        return [self._weights[name] for name, _, _ in self.param_specs()]
+        return self._variables()[0]
 
     @property
     def non_trainable_weights(self):
@@ -221,10 +241,20 @@ class Layer:
         as batch-normalization statistics."""
         if not self.built:
             return []
-        state = self.state_arrays()
-        if self.trainable:
-            return state
-        return [self._weights[name] for name, _, _ in self.param_specs()] + state
+        params, state = self._variables()
+        return state if self.trainable else params + state
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
+
+    @property
+    def variables(self):
+        return self.weights
 
     def state_arrays(self):
         """Non-trainable arrays the layer updates itself (none by default)."""
@@ -232,14 +262,29 @@ class Layer:
 
     @property
     def weights(self):
-        """Every weight array, in Keras's order: the parameters, then the state."""
+        """Every weight as a :class:`Variable`, in Keras's order: the
+        parameters, then the state."""
+        if not self.built:
+            return []
+        params, state = self._variables()
+        return params + state
+
+    def _weight_arrays(self):
+        """The backend arrays behind :attr:`weights`, in the same order."""
         if not self.built:
             return []
         return [self._weights[name] for name, _, _ in self.param_specs()] + self.state_arrays()
 
+    @property
+    def losses(self):
+        """The current weight penalties, one per regularized weight (float32 scalars)."""
+        if not self.built:
+            return []
+        return [np.float32(reg(self._weights[name])) for name, reg in self.regularizers().items()]
+
     def get_weights(self):
         """Copies of the weights as NumPy arrays, in Keras's order."""
-        return [np.array(self.ops.to_numpy(w), copy=True) for w in self.weights]
+        return [np.array(self.ops.to_numpy(w), copy=True) for w in self._weight_arrays()]
 
     def set_weights(self, weights):
         """Replace the weights with arrays of the same shapes (all checked
@@ -247,32 +292,21 @@ class Layer:
         self._assign_weights(self._check_weights(weights))
 
     def _assign_weights(self, converted):
-        for target, value in zip(self.weights, converted):
+        for target, value in zip(self._weight_arrays(), converted):
             target[...] = self.ops.asarray(value)
 
     def _check_weights(self, weights):
         """The new weights as float32 arrays, or an error naming the problem."""
-        current = self.weights
+        current = self._weight_arrays()
         weights = list(weights)
         if len(weights) != len(current):
             raise ValueError(f"layer {self.name!r} has {len(current)} weight arrays, got {len(weights)}")
-        converted = []
-        for i, (target, value) in enumerate(zip(current, weights)):
-            value = np.asarray(value)
-            if value.dtype.kind not in "fiu":
-                raise TypeError(f"weight {i} of layer {self.name!r} must be numeric, got dtype {value.dtype}")
-            if value.shape != target.shape:
-                raise ValueError(f"weight {i} of layer {self.name!r} has shape {target.shape}, "
-                                 f"got {value.shape}")
-            value = value.astype(np.float32)
-            if not np.all(np.isfinite(value)):
-                raise ValueError(f"weight {i} of layer {self.name!r} holds NaN or infinity")
-            converted.append(value)
-        return converted
+        return [check_weight_value(value, target.shape, f"weight {i} of layer {self.name!r}")
+                for i, (target, value) in enumerate(zip(current, weights))]
 
     def count_params(self):
         self._require_built()
-        return sum(int(w.size) for w in self.weights)
+        return sum(int(w.size) for w in self._weight_arrays())
 
     # ----------------------------------------------------------------- config
     def get_config(self):

@@ -101,6 +101,8 @@ class Model(Trainer, Layer):
                     raise ValueError(f"layer {layer.name!r} lives on the {layer.ops.name!r} backend, "
                                      f"this model on {ops.name!r}")
             else:
+                # Keras 3 names a weight by the models around its layer at build time.
+                layer._scope = self.name if self._scope is None else f"{self._scope}/{self.name}"
                 layer._build(ops, shape)
             shape = layer.output_shape_
         self.input_shape_ = input_shape
@@ -197,6 +199,11 @@ class Model(Trainer, Layer):
     def non_trainable_weights(self):
         return [w for layer in self.leaves() for w in layer.non_trainable_weights]
 
+    @property
+    def losses(self):
+        """The current weight penalties, one per regularized weight, layer by layer."""
+        return [penalty for layer in self.leaves() for penalty in layer.losses]
+
     def get_weights(self):
         """Copies of every weight array, layer by layer, as NumPy arrays."""
         return [w for layer in self.leaves() for w in layer.get_weights()]
@@ -205,12 +212,12 @@ class Model(Trainer, Layer):
         """Replace every weight; all arrays are checked before any is written."""
         weights = list(weights)
         leaves = self.leaves_with_weights()
-        expected = sum(len(layer.weights) for layer in leaves)
+        expected = sum(len(layer._weight_arrays()) for layer in leaves)
         if len(weights) != expected:
             raise ValueError(f"model {self.name!r} has {expected} weight arrays, got {len(weights)}")
         checked, start = [], 0
         for layer in leaves:
-            count = len(layer.weights)
+            count = len(layer._weight_arrays())
             checked.append((layer, layer._check_weights(weights[start:start + count])))
             start += count
         for layer, converted in checked:

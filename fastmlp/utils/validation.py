@@ -128,6 +128,29 @@ def check_predictions(y_pred, allow_empty=False):
     return y_pred.astype(np.float32, copy=False)
 
 
+def check_weight_value(value, shape, what):
+    """A new value for a weight: numbers, exactly ``shape``, finite.
+
+    Args:
+        value: array-like on the host.
+        shape: the weight's shape.
+        what: the weight's name in messages.
+
+    Returns:
+        ``value`` as a float32 NumPy array.
+    """
+    value = as_array(value, what)
+    if not isinstance(value, np.ndarray):
+        value = np.asarray(value)
+    if value.dtype.kind not in "fiu":
+        raise TypeError(f"{what} must be numeric, got dtype {value.dtype}")
+    if value.shape != tuple(shape):
+        raise ValueError(f"{what} must have shape {tuple(shape)}, got {value.shape}")
+    value = value.astype(np.float32)
+    check_finite(value.reshape(-1), what)
+    return value
+
+
 def check_same_length(count, other_count, what, other):
     """Raise a ValueError when ``what`` and ``other`` differ in sample count."""
     if count != other_count:
