@@ -65,6 +65,10 @@ cdef extern from "fm_metrics.h" nogil:
                                    size_t cols) noexcept
     size_t fm_count_correct_dense(const float *scores, const float *targets, size_t rows,
                                   size_t cols) noexcept
+    void fm_confusion_counts(const float *preds, const float *labels, const float *row_weights,
+                             const float *col_weights, size_t rows, size_t cols,
+                             const float *thresholds, size_t count, int per_column,
+                             double *out, double *hist) noexcept
 
 
 # ------------------------------------------------------------------ checks
@@ -436,3 +440,42 @@ def count_correct_dense(scores, targets):
     with nogil:
         hits = fm_count_correct_dense(s_p, t_p, rows, cols)
     return hits
+
+
+def confusion_counts(preds, labels, thresholds, out, row_weights=None, col_weights=None,
+                     bint per_column=False):
+    """Add the weighted tp, fp, tn, fn of ``preds`` against ``labels`` at each
+    threshold to ``out`` (float64, ``(4, thresholds, cols if per_column else 1)``);
+    see NumpyOps.confusion_counts."""
+    cdef cnp.ndarray p = _matrix(preds, "preds", False)
+    cdef cnp.ndarray t = _like(labels, "labels", p, "preds", F32, False)
+    cdef cnp.ndarray th = _array(thresholds, "thresholds", F32, False)
+    if cnp.PyArray_NDIM(th) != 1 or cnp.PyArray_DIM(th, 0) == 0:
+        raise ValueError(f"thresholds must be a non-empty 1-D array, got shape {_shape(th)}")
+    # the kernel's binary search needs them sorted (a NaN fails the test too)
+    if not (np.diff(<object>th) >= 0).all():
+        raise ValueError("thresholds must be sorted ascending and free of NaN")
+    cdef size_t rows = cnp.PyArray_DIM(p, 0), cols = cnp.PyArray_DIM(p, 1)
+    cdef size_t count = cnp.PyArray_DIM(th, 0)
+    cdef size_t groups = cols if per_column else 1
+    cdef cnp.ndarray o = _array(out, "out", cnp.NPY_FLOAT64, True)
+    if _shape(o) != (4, count, groups):
+        raise ValueError(f"out must have shape (4, {count}, {groups}), got {_shape(o)}")
+    cdef cnp.ndarray rw = None, cw = None
+    if row_weights is not None:
+        rw = _array(row_weights, "row_weights", F32, False)
+        if cnp.PyArray_NDIM(rw) != 1 or <size_t>cnp.PyArray_DIM(rw, 0) != rows:
+            raise ValueError(f"row_weights must have shape ({rows},) to match preds {_shape(p)}, "
+                             f"got {_shape(rw)}")
+    if col_weights is not None:
+        cw = _row_vector(col_weights, "col_weights", p, "preds", False)
+    cdef cnp.ndarray hist = np.empty(2 * (count + 1) * groups, dtype=np.float64)
+    cdef float *p_p = _f(p)
+    cdef float *t_p = _f(t)
+    cdef float *th_p = _f(th)
+    cdef float *rw_p = _f_or_null(rw)
+    cdef float *cw_p = _f_or_null(cw)
+    cdef double *o_p = <double *>cnp.PyArray_DATA(o)
+    cdef double *h_p = <double *>cnp.PyArray_DATA(hist)
+    with nogil:
+        fm_confusion_counts(p_p, t_p, rw_p, cw_p, rows, cols, th_p, count, per_column, o_p, h_p)

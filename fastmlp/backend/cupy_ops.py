@@ -280,6 +280,10 @@ class CupyOps(NumpyOps):
         return params
 
     # ------------------------------------------------------------------ metrics
+    # confusion_counts has no CUDA kernel: NumpyOps' reference runs on the device
+    # arrays through ``xp`` (in bounded blocks) and copies only the small
+    # (4, thresholds, groups) counts to the host, once per call.
+
     def _count(self, kernel, scores, other):
         rows, cols = scores.shape
         result = self.xp.zeros(2, dtype=np.uint64)

@@ -162,3 +162,12 @@ class CythonOps(NumpyOps):
     def count_correct_dense(self, scores, targets):
         """See NumpyOps.count_correct_dense."""
         return _kernels.count_correct_dense(_c32(scores), _c32(targets))
+
+    def confusion_counts(self, preds, labels, thresholds, out, row_weights=None, col_weights=None,
+                         per_column=False):
+        """See NumpyOps.confusion_counts: one pass that buckets each prediction by
+        binary search over the thresholds, then a suffix sum per threshold."""
+        _kernels.confusion_counts(_c32(preds), _c32(labels), _c32(thresholds), out,
+                                  None if row_weights is None else _c32(row_weights),
+                                  None if col_weights is None else _c32(col_weights), per_column)
+        return out

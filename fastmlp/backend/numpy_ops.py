@@ -362,3 +362,44 @@ class NumpyOps:
     def count_correct_dense(self, scores, targets):
         """How many rows have ``argmax(scores) == argmax(targets)``."""
         return int((self.xp.argmax(scores, axis=1) == self.xp.argmax(targets, axis=1)).sum())
+
+    #: elements compared with all thresholds at once in confusion_counts (bounds its memory)
+    CONFUSION_BLOCK = 1 << 22
+
+    def confusion_counts(self, preds, labels, thresholds, out, row_weights=None, col_weights=None,
+                         per_column=False):
+        """Add weighted confusion counts per threshold to ``out``, by Keras's rule:
+        an element is predicted positive at threshold ``t`` when ``pred > t``
+        (strictly; NaN never is) and is a true positive when its label is nonzero.
+
+        Args:
+            preds, labels: ``(rows, cols)`` float32 arrays.
+            thresholds: ``(count,)`` float32, sorted ascending.
+            out: host float64 ``(4, count, groups)`` -- the tp, fp, tn, fn
+                planes -- added to; ``groups`` is ``cols`` with ``per_column``
+                (one set of counts per column), else 1 (all elements pooled).
+            row_weights: ``(rows,)`` float32 or None; col_weights: ``(cols,)``
+                float32 or None. An element weighs ``row_weights[i] * col_weights[j]``.
+
+        Returns:
+            ``out``.
+        """
+        xp = self.xp
+        rows, cols = preds.shape
+        weights = xp.ones((rows, cols), dtype=np.float64)
+        if row_weights is not None:
+            weights *= row_weights.astype(np.float64)[:, None]
+        if col_weights is not None:
+            weights *= col_weights.astype(np.float64)[None, :]
+        is_pos = labels != 0
+        th = thresholds[:, None, None]
+        step = max(1, self.CONFUSION_BLOCK // max(1, len(thresholds) * cols))
+        for start in range(0, rows, step):
+            block = slice(start, start + step)
+            above = preds[None, block] > th                      # (count, block rows, cols)
+            pos, w = is_pos[None, block], weights[None, block]
+            planes = [above & pos, above & ~pos, ~above & ~pos, ~above & pos]
+            axes = (1,) if per_column else (1, 2)
+            counts = xp.stack([(plane * w).sum(axis=axes) for plane in planes])
+            out += self.to_numpy(counts).reshape(out.shape)
+        return out

@@ -36,7 +36,7 @@ KERNELS = [
     "dropout_mask", "dropout_forward", "dropout_apply", "dropout_backward",
     "softmax", "log_softmax", "softmax_backward", "softmax_xent_sparse",
     "softmax_xent_dense", "sgd_update", "adam_update", "rmsprop_update",
-    "count_correct_sparse", "count_correct_dense",
+    "count_correct_sparse", "count_correct_dense", "confusion_counts",
 ]
 
 # (batch, in, out): batch 1, odd sizes and the seed model's layers.
