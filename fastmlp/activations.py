@@ -49,6 +49,32 @@ def leaky_relu(x):
     return _ops.leaky_relu(x)
 
 
+def gelu(x, approximate=False):
+    """Gaussian error linear unit: ``x * Phi(x)`` (erf form, Keras's default),
+    or the tanh approximation with ``approximate=True`` (layers run the exact form)."""
+    return _ops.gelu(x, approximate=approximate)
+
+
+def silu(x):
+    """``x * sigmoid(x)``; also registered as ``swish``."""
+    return _ops.silu(x)
+
+
+def relu6(x):
+    """``min(max(x, 0), 6)``."""
+    return _ops.relu6(x)
+
+
+def hard_sigmoid(x):
+    """Keras 3's ``relu6(x + 3) / 6``: 0 for ``x <= -3``, 1 for ``x >= 3``."""
+    return _ops.hard_sigmoid(x)
+
+
+def exponential(x):
+    """``exp(x)``."""
+    return _ops.exponential(x)
+
+
 def softmax(x, axis=-1):
     """Softmax along ``axis``."""
     return _ops.softmax(x, axis=axis)
@@ -57,8 +83,10 @@ def softmax(x, axis=-1):
 #: the activation functions by name; layers hold the name and run the
 #: backend's kernel for it
 ACTIVATIONS = Registry("activation")
-for _fn in (linear, relu, sigmoid, tanh, softmax, elu, selu, softplus, leaky_relu):
+for _fn in (linear, relu, sigmoid, tanh, softmax, elu, selu, softplus, leaky_relu, gelu, silu, relu6,
+            hard_sigmoid, exponential):
     ACTIVATIONS.register(_fn)
+ACTIVATIONS.register(silu, "swish")
 NAMES = tuple(ACTIVATIONS.names())
 
 
@@ -77,5 +105,7 @@ def get(identifier):
     )
 
 
-__all__ = ["elu", "get", "leaky_relu", "linear", "relu", "selu", "sigmoid", "softmax", "softplus",
-           "tanh"]
+__all__ = ["elu", "exponential", "gelu", "get", "hard_sigmoid", "leaky_relu", "linear", "relu", "relu6",
+           "selu", "sigmoid", "silu", "softmax", "softplus", "swish", "tanh"]
+
+swish = silu

@@ -94,6 +94,36 @@ def leaky_relu(x):
     return _elementwise("leaky_relu_forward", x)
 
 
+def gelu(x, approximate=False):
+    """GELU: exact ``x * Phi(x)`` by default, Keras's tanh form with ``approximate``."""
+    if not approximate:
+        return _elementwise("gelu_forward", x)
+    xp = get_ops().xp
+    arr = _float_array(get_ops(), x, "x", min_ndim=0)
+    inner = np.float32(np.sqrt(2 / np.pi)) * (arr + np.float32(0.044715) * arr ** 3)
+    return (np.float32(0.5) * arr * (1 + xp.tanh(inner))).astype(np.float32)
+
+
+def silu(x):
+    """``x * sigmoid(x)`` (Keras's ``silu``, alias ``swish``)."""
+    return _elementwise("silu_forward", x)
+
+
+def relu6(x):
+    """``min(max(x, 0), 6)``."""
+    return _elementwise("relu6_forward", x)
+
+
+def hard_sigmoid(x):
+    """Keras 3's ``relu6(x + 3) / 6``."""
+    return _elementwise("hard_sigmoid_forward", x)
+
+
+def exponential(x):
+    """``exp(x)``."""
+    return _elementwise("exponential_forward", x)
+
+
 def dense(x, kernel, bias=None, activation=None):
     """The fused dense layer ``activation(x @ kernel + bias)`` for a 2-D ``x``;
     ``activation`` is None/``"linear"`` or ``"relu"``."""

@@ -27,6 +27,14 @@ cdef extern from "fm_relu.h" nogil:
     void fm_relu_forward(const float *x, float *out, size_t n) noexcept
     void fm_relu_backward(const float *y, const float *dy, float *out, size_t n) noexcept
 
+cdef extern from "fm_activations.h" nogil:
+    void fm_gelu_forward(const float *x, float *out, size_t n) noexcept
+    void fm_gelu_backward(const float *x, const float *dy, float *out, size_t n) noexcept
+    void fm_silu_forward(const float *x, float *out, size_t n) noexcept
+    void fm_silu_backward(const float *x, const float *dy, float *out, size_t n) noexcept
+    void fm_relu6_forward(const float *x, float *out, size_t n) noexcept
+    void fm_relu6_backward(const float *y, const float *dy, float *out, size_t n) noexcept
+
 cdef extern from "fm_dense.h" nogil:
     void fm_bias_act(float *y, const float *b, size_t rows, size_t cols, int relu) noexcept
     void fm_dense_grad(float *dy, const float *y, float *db, size_t rows, size_t cols,
@@ -248,6 +256,66 @@ def philox_block(counter, key):
 
 
 def dropout_mask(uint32_t seed_lo, uint32_t seed_hi, uint32_t step_lo, uint32_t step_hi,
+# ------------------------------------------------------ gelu, silu, relu6
+ctypedef void (*elementwise_kernel)(const float *, float *, size_t) noexcept nogil
+ctypedef void (*elementwise_grad_kernel)(const float *, const float *, float *,
+                                         size_t) noexcept nogil
+
+
+cdef _elementwise(elementwise_kernel kernel, x, out):
+    """``out = f(x)`` elementwise, any shape."""
+    cdef cnp.ndarray xa = _array(x, "x", F32, False)
+    cdef cnp.ndarray o = _like(out, "out", xa, "x", F32, True)
+    cdef size_t n = cnp.PyArray_SIZE(xa)
+    cdef float *xa_p = _f(xa)
+    cdef float *o_p = _f(o)
+    with nogil:
+        kernel(xa_p, o_p, n)
+
+
+cdef _elementwise_grad(elementwise_grad_kernel kernel, a, str a_name, dy, out):
+    """``out = dy * f'(...)`` elementwise from ``a`` (the input or the output)."""
+    cdef cnp.ndarray aa = _array(a, a_name, F32, False)
+    cdef cnp.ndarray d = _like(dy, "dy", aa, a_name, F32, False)
+    cdef cnp.ndarray o = _like(out, "out", aa, a_name, F32, True)
+    cdef size_t n = cnp.PyArray_SIZE(aa)
+    cdef float *aa_p = _f(aa)
+    cdef float *d_p = _f(d)
+    cdef float *o_p = _f(o)
+    with nogil:
+        kernel(aa_p, d_p, o_p, n)
+
+
+def gelu_forward(x, out):
+    """``out = x * Phi(x)`` (exact GELU), any shape."""
+    _elementwise(fm_gelu_forward, x, out)
+
+
+def gelu_backward(x, dy, out):
+    """``out = dy * (Phi(x) + x * phi(x))`` from the input ``x``."""
+    _elementwise_grad(fm_gelu_backward, x, "x", dy, out)
+
+
+def silu_forward(x, out):
+    """``out = x * sigmoid(x)``, any shape."""
+    _elementwise(fm_silu_forward, x, out)
+
+
+def silu_backward(x, dy, out):
+    """``out = dy * s * (1 + x * (1 - s))``, ``s = sigmoid(x)``, from the input ``x``."""
+    _elementwise_grad(fm_silu_backward, x, "x", dy, out)
+
+
+def relu6_forward(x, out):
+    """``out = min(max(x, 0), 6)``, any shape."""
+    _elementwise(fm_relu6_forward, x, out)
+
+
+def relu6_backward(y, dy, out):
+    """``out = dy * (0 < y < 6)`` from the output ``y``."""
+    _elementwise_grad(fm_relu6_backward, y, "y", dy, out)
+
+
                  uint32_t threshold, mask):
     """Fill the uint8 ``mask`` (any shape) with 1 where the element is kept:
     where its Philox word is >= ``threshold``."""

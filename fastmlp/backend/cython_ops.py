@@ -90,6 +90,37 @@ class CythonOps(NumpyOps):
         """See NumpyOps.dropout_mask (bit-identical masks)."""
         _kernels.dropout_mask(*philox.stream_key(seed, step), philox.drop_threshold(rate), mask)
         return mask
+    # ----------------------------------------------------- gelu, silu, relu6
+    def gelu_forward(self, x, out):
+        """See NumpyOps.gelu_forward (float32 erfcf)."""
+        _kernels.gelu_forward(_c32(x), out)
+        return out
+
+    def gelu_backward(self, x, dy, out):
+        """See NumpyOps.gelu_backward."""
+        _kernels.gelu_backward(_c32(x), _c32(dy), out)
+        return out
+
+    def silu_forward(self, x, out):
+        """See NumpyOps.silu_forward."""
+        _kernels.silu_forward(_c32(x), out)
+        return out
+
+    def silu_backward(self, x, dy, out):
+        """See NumpyOps.silu_backward."""
+        _kernels.silu_backward(_c32(x), _c32(dy), out)
+        return out
+
+    def relu6_forward(self, x, out):
+        """See NumpyOps.relu6_forward."""
+        _kernels.relu6_forward(_c32(x), out)
+        return out
+
+    def relu6_backward(self, y, dy, out):
+        """See NumpyOps.relu6_backward."""
+        _kernels.relu6_backward(_c32(y), _c32(dy), out)
+        return out
+
 
     def dropout_forward(self, x, rate, seed, step, mask, out):
         """See NumpyOps.dropout_forward: mask and output in one pass."""

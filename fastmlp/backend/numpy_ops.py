@@ -181,6 +181,75 @@ class NumpyOps:
         self.xp.multiply(dy, slope, out=out)
         return out
 
+    # Keras 3's gelu, silu, relu6, hard_sigmoid and exponential. GELU's and
+    # SiLU's derivatives are not functions of their output, so their backward
+    # methods take the layer's input ``x``; the others take the output ``y``.
+    def _erfc(self, x):
+        """erfc in float64 with relative error < 1.2e-7 everywhere (Numerical
+        Recipes' erfcc, a Chebyshev fit), on any backend's ``xp``."""
+        xp = self.xp
+        z = xp.abs(x)
+        t = 1.0 / (1.0 + 0.5 * z)
+        poly = -0.82215223 + t * 0.17087277
+        for c in (1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196,
+                  1.00002368, -1.26551223):
+            poly = c + t * poly
+        r = t * xp.exp(-z * z + poly)
+        return xp.where(x >= 0, r, 2.0 - r)
+
+    def gelu_forward(self, x, out):
+        """Exact GELU ``x * Phi(x)``, ``Phi(x) = erfc(-x / sqrt 2) / 2``
+        (Keras's default ``approximate=False``), computed in float64."""
+        x64 = x.astype(np.float64)
+        out[...] = 0.5 * x64 * self._erfc(-x64 * np.sqrt(0.5))
+        return out
+
+    def gelu_backward(self, x, dy, out):
+        """``out = dy * (Phi(x) + x * phi(x))`` from the input ``x``."""
+        x64 = x.astype(np.float64)
+        grad = 0.5 * self._erfc(-x64 * np.sqrt(0.5)) + x64 * self.xp.exp(-0.5 * x64 * x64) / np.sqrt(2 * np.pi)
+        self.xp.multiply(dy, grad.astype(np.float32), out=out)
+        return out
+
+    def silu_forward(self, x, out):
+        """``out = x * sigmoid(x)`` (Keras's ``silu``, alias ``swish``)."""
+        self.sigmoid_forward(x, out)
+        out *= x
+        return out
+
+    def silu_backward(self, x, dy, out):
+        """``out = dy * s * (1 + x * (1 - s))`` with ``s = sigmoid(x)``, from the input ``x``."""
+        s = self.sigmoid_forward(x, self.xp.empty_like(out))
+        self.xp.multiply(dy, s * (1 + x * (1 - s)), out=out)
+        return out
+
+    def relu6_forward(self, x, out):
+        """``out = min(max(x, 0), 6)``."""
+        return self.xp.clip(x, np.float32(0), np.float32(6), out=out)
+
+    def relu6_backward(self, y, dy, out):
+        """``out = dy * (0 < y < 6)`` where ``y`` is the forward output."""
+        return self.xp.multiply(dy, (y > 0) & (y < 6), out=out)
+
+    def hard_sigmoid_forward(self, x, out):
+        """Keras 3's ``relu6(x + 3) / 6``: 0 below -3, 1 above 3, linear between."""
+        self.xp.add(x, np.float32(3), out=out)
+        self.xp.clip(out, np.float32(0), np.float32(6), out=out)
+        out /= np.float32(6)
+        return out
+
+    def hard_sigmoid_backward(self, y, dy, out):
+        """``out = dy / 6`` where ``0 < y < 1``, else 0."""
+        return self.xp.multiply(dy, ((y > 0) & (y < 1)) / np.float32(6), out=out)
+
+    def exponential_forward(self, x, out):
+        """``out = exp(x)``."""
+        return self.xp.exp(x, out=out)
+
+    def exponential_backward(self, y, dy, out):
+        """``out = dy * y`` (exp is its own derivative)."""
+        return self.xp.multiply(dy, y, out=out)
+
     # ----------------------------------------------------- batch normalization
     def batchnorm_forward(self, x, gamma, beta, epsilon, out, xhat, inv_std):
         """Training-mode batch normalization of the rows of ``x`` (n, c):

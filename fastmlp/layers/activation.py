@@ -9,8 +9,14 @@ KERNELS = {
     "sigmoid": ("sigmoid_forward", "sigmoid_backward"),
     "tanh": ("tanh_forward", "tanh_backward"),
     "softmax": ("softmax", "softmax_backward"),
-    **{name: (f"{name}_forward", f"{name}_backward") for name in ("elu", "selu", "softplus", "leaky_relu")},
+    **{name: (f"{name}_forward", f"{name}_backward")
+       for name in ("elu", "selu", "softplus", "leaky_relu", "gelu", "silu", "relu6", "hard_sigmoid",
+                    "exponential")},
 }
+
+# Activations whose backward kernel takes the input, not the output: their
+# derivative is not a function of the output (gelu and silu are not monotonic).
+FROM_INPUT = frozenset({"gelu", "silu"})
 
 
 def activation_forward(layer, name, x):
@@ -20,10 +26,11 @@ def activation_forward(layer, name, x):
     return y
 
 
-def activation_backward(layer, name, y, dy):
-    """The gradient through activation ``name`` whose output was ``y``."""
-    dx = layer.buffer("dx", dy.shape)
-    getattr(layer.ops, KERNELS[name][1])(y, dy, dx)
+def activation_backward(layer, name, x, y, dy, key="dx"):
+    """The gradient through activation ``name`` whose input was ``x`` and
+    output ``y``, into ``layer``'s buffer ``key``."""
+    dx = layer.buffer(key, dy.shape)
+    getattr(layer.ops, KERNELS[name][1])(x if name in FROM_INPUT else y, dy, dx)
     return dx
 
 
@@ -39,6 +46,7 @@ class Activation(Layer):
         self._passthrough = self.activation == "linear" or (logits and self.emits_softmax)
         if self._passthrough:
             return x
+        self._x = x
         self._y = activation_forward(self, self.activation, x)
         return self._y
 
@@ -47,7 +55,7 @@ class Activation(Layer):
             return None
         if self._passthrough:
             return dy
-        return activation_backward(self, self.activation, self._y, dy)
+        return activation_backward(self, self.activation, self._x, self._y, dy)
 
     def get_config(self):
         return {**super().get_config(), "activation": self.activation}

@@ -1,7 +1,7 @@
 """Dense: ``activation(x @ kernel + bias)`` on the fused kernels."""
 
 from .. import activations, initializers, regularizers
-from .activation import KERNELS
+from .activation import KERNELS, activation_backward
 from .layer import Layer
 
 # Activations the dense kernel fuses into its GEMM epilogue.
@@ -80,6 +80,7 @@ class Dense(Layer):
         z = self.buffer("z", (n, self.units))
         ops.dense_forward(x, self._weights["kernel"], self._weights.get("bias"), "linear", z)
         getattr(ops, KERNELS[act][0])(z, y)
+        self._z = z
         self._y = y
         return y
 
@@ -87,9 +88,7 @@ class Dense(Layer):
         ops = self.ops
         act = self._act
         if act not in _FUSED:
-            dz = self.buffer("dz", dy.shape)
-            getattr(ops, KERNELS[act][1])(self._y, dy, dz)
-            dy, act = dz, "linear"
+            dy, act = activation_backward(self, act, self._z, self._y, dy, key="dz"), "linear"
         dx = self.buffer("dx", self._x.shape) if need_dx else None
         ops.dense_backward(self._x, self._weights["kernel"], self._y, dy, act,
                            self._grads["kernel"], self._grads.get("bias"), dx)
