@@ -87,6 +87,77 @@ class RandomNormal(Initializer):
         return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
 
 
+class Constant(Initializer):
+    """Every entry ``value``."""
+
+    def __init__(self, value=0.0):
+        super().__init__(None)
+        value = np.asarray(value)
+        if value.ndim != 0 or value.dtype.kind not in "fiu" or not np.isfinite(value):
+            raise ValueError(f"Constant needs one finite number, got {value!r}")
+        self.value = float(value)
+
+    def __call__(self, shape):
+        return np.full(shape, self.value, dtype=np.float32)
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class Identity(Initializer):
+    """``gain`` times the identity matrix (2-D shapes only, as in Keras)."""
+
+    def __init__(self, gain=1.0):
+        super().__init__(None)
+        self.gain = float(gain)
+
+    def __call__(self, shape):
+        if len(shape) != 2:
+            raise ValueError(f"Identity initializes 2-D weights only, got shape {tuple(shape)}")
+        return (self.gain * np.eye(*shape)).astype(np.float32)
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+class Orthogonal(Initializer):
+    """A random orthogonal matrix (QR of a normal draw, signs fixed by R's
+    diagonal, as Keras does), times ``gain``; higher-rank shapes are flattened
+    to ``(prod(shape[:-1]), shape[-1])``."""
+
+    def __init__(self, gain=1.0, seed=None):
+        super().__init__(seed)
+        self.gain = float(gain)
+
+    def __call__(self, shape):
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal needs a shape of rank >= 2, got {tuple(shape)}")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        a = self._rng().normal(0.0, 1.0, size=(max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q *= np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return (self.gain * q).reshape(shape).astype(np.float32)
+
+    def get_config(self):
+        return {"gain": self.gain, **super().get_config()}
+
+
+class TruncatedNormal(Initializer):
+    """Normal draws redrawn until within two standard deviations of ``mean``."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed)
+        self.mean, self.stddev = float(mean), float(stddev)
+
+    def __call__(self, shape):
+        return (self.mean + _truncated_normal(self._rng(), self.stddev, shape)).astype(np.float32)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+
+
 def _truncated_normal(rng, stddev, shape):
     """Normal draws redrawn until within two standard deviations."""
     values = rng.normal(0.0, stddev, size=shape)
@@ -148,6 +219,7 @@ LecunUniform = _preset("LecunUniform", 1.0, "fan_in", "uniform")
 LecunNormal = _preset("LecunNormal", 1.0, "fan_in", "truncated_normal")
 
 for _cls, _alias in ((RandomUniform, "random_uniform"), (RandomNormal, "random_normal"),
+                     (TruncatedNormal, "truncated_normal"),
                      (VarianceScaling, "variance_scaling"),
                      (GlorotUniform, "glorot_uniform"), (GlorotNormal, "glorot_normal"),
                      (HeUniform, "he_uniform"), (HeNormal, "he_normal"),

@@ -30,8 +30,10 @@ class Dense(Layer):
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        # Keras's add_weight draws a weight whose initializer is None from
+        # glorot_uniform (checked with Keras 3.15: Dense(bias_initializer=None)).
+        self.kernel_initializer = initializers.get(kernel_initializer or "glorot_uniform")
+        self.bias_initializer = initializers.get(bias_initializer or "glorot_uniform")
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.emits_softmax = self.activation == "softmax"
