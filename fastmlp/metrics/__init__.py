@@ -1,0 +1,77 @@
+"""Metrics with Keras's names, as Keras 3's stateful objects.
+
+A metric accumulates over batches (``update_state``), reports the running
+value (``result``) and starts over with ``reset_state``. Inside ``fit`` the
+training loop calls ``update_batch`` with backend arrays: the argmax
+accuracies use the accuracy kernels, the confusion-matrix family (TruePositives
+... Precision, Recall, AUC) the ``confusion_counts`` kernel.
+
+Modules: ``base`` (Metric, Mean, Sum, MeanMetricWrapper), ``accuracy``,
+``regression``, ``probabilistic`` (cross-entropies), ``confusion``, ``auc``,
+``f_score``.
+"""
+
+from ..utils.registry import serialize  # noqa: F401 (public here, as keras.metrics.serialize)
+from .accuracy import (BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+                       SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy)
+from .auc import AUC
+from .base import METRICS, Mean, MeanMetricWrapper, Metric, Sum
+from .confusion import (FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives,
+                        TruePositives)
+from .f_score import F1Score, FBetaScore
+from .probabilistic import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
+from .regression import MeanAbsoluteError, MeanSquaredError, RootMeanSquaredError
+
+# Keras's short names (keras.metrics.get accepts these, in either case)
+METRICS.register(MeanSquaredError, "mse")
+METRICS.register(MeanAbsoluteError, "mae")
+METRICS.register(BinaryCrossentropy, "bce")
+
+__all__ = [
+    "AUC", "BinaryAccuracy", "BinaryCrossentropy", "CategoricalAccuracy", "CategoricalCrossentropy",
+    "F1Score", "FBetaScore", "FalseNegatives", "FalsePositives", "METRICS", "Mean",
+    "MeanAbsoluteError", "MeanMetricWrapper", "MeanSquaredError", "Metric", "Precision", "Recall",
+    "RootMeanSquaredError", "SparseCategoricalAccuracy", "SparseCategoricalCrossentropy",
+    "SparseTopKCategoricalAccuracy", "Sum", "TopKCategoricalAccuracy", "TrueNegatives",
+    "TruePositives", "deserialize", "get", "serialize",
+]
+
+
+def get(identifier, loss=None, num_outputs=None):
+    """A metric from a name, class, instance, config dict or plain function.
+
+    ``"accuracy"``/``"acc"`` resolve as in Keras's ``compile``: binary for one
+    output, sparse for a sparse loss, else categorical. A metric given by name
+    is named as given (``"mse"`` logs as ``mse``); a function
+    ``f(y_true, y_pred)`` is wrapped in :class:`MeanMetricWrapper` named
+    ``f.__name__``.
+
+    Args:
+        identifier: the metric.
+        loss: the compiled loss (for ``"accuracy"``), or None.
+        num_outputs: the model's output size (for ``"accuracy"``), or None.
+
+    Returns:
+        A :class:`Metric`.
+    """
+    if isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc"):
+        if num_outputs == 1:
+            cls = BinaryAccuracy
+        elif loss is not None and loss.target_kind == "sparse":
+            cls = SparseCategoricalAccuracy
+        else:
+            cls = CategoricalAccuracy
+        return cls(name=identifier)
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if callable(identifier) and not isinstance(identifier, (type, Metric)):
+        return MeanMetricWrapper(identifier, name=getattr(identifier, "__name__", None))
+    metric = METRICS.get(identifier, Metric)
+    if isinstance(identifier, str):
+        metric.name = identifier  # compile names a metric given by name as given
+    return metric
+
+
+def deserialize(config):
+    """Rebuild a metric saved by :func:`serialize` (its class taken only from the registry)."""
+    return METRICS.deserialize(config)

@@ -1,0 +1,112 @@
+"""Accuracy metrics: argmax (sparse and categorical), binary and top-k."""
+
+import numpy as np
+
+from ..backend.checks import check_labels
+from ..utils.validation import check_positive_int
+from .base import _MeanOfValues, dense_targets
+
+
+class _ArgmaxAccuracy(_MeanOfValues):
+    """Rows whose argmax (the first maximum) matches the target, given as
+    integer labels ``(n,)`` or as rows ``(n, classes)``, whichever the loss uses.
+    Unweighted batches are counted by the backend's accuracy kernels."""
+
+    argmax_only = True
+
+    def _labels(self, ops, y_true):
+        return y_true if y_true.ndim == 1 else ops.xp.argmax(y_true, axis=1)
+
+    def values(self, ops, y_true, y_pred):
+        return (ops.xp.argmax(y_pred, axis=1) == self._labels(ops, y_true)).astype(np.float32)
+
+    def update_batch(self, ops, y_true, y_pred, sample_weight=None):
+        if sample_weight is not None:
+            return super().update_batch(ops, y_true, y_pred, sample_weight)
+        if y_true.ndim == 1:
+            self.total += ops.count_correct_sparse(y_pred, y_true)
+        else:
+            self.total += ops.count_correct_dense(y_pred, y_true)
+        self.count += y_pred.shape[0]
+
+
+class SparseCategoricalAccuracy(_ArgmaxAccuracy):
+    """How often ``argmax(y_pred)`` equals the integer label."""
+
+    target_kind = "sparse"
+
+    def prepare_targets(self, y_true, num_outputs):
+        return check_labels(y_true, num_outputs)
+
+
+class CategoricalAccuracy(_ArgmaxAccuracy):
+    """How often ``argmax(y_pred)`` equals ``argmax(y_true)``."""
+
+
+class BinaryAccuracy(_MeanOfValues):
+    """How often ``y_true`` equals ``y_pred > threshold`` (strictly: a prediction
+    equal to the threshold is a 0), averaged over the outputs of each sample.
+    As in Keras 3, ``y_true`` itself is not thresholded: a soft label 0.7
+    never matches.
+
+    Args:
+        threshold: the decision threshold (0.5; 0 for logits).
+    """
+
+    def __init__(self, name=None, dtype=None, threshold=0.5):
+        threshold = float(threshold)
+        if not np.isfinite(threshold):
+            raise ValueError(f"threshold must be a finite number, got {threshold}")
+        self.threshold = threshold
+        super().__init__(name=name, dtype=dtype)
+
+    def values(self, ops, y_true, y_pred):
+        y_true = dense_targets(self, y_true, y_pred)
+        hits = y_true == (y_pred > np.float32(self.threshold)).astype(np.float32)
+        return hits.mean(axis=1, dtype=np.float64)
+
+    def get_config(self):
+        return {**super().get_config(), "threshold": self.threshold}
+
+
+class _TopK(_MeanOfValues):
+    """Rows whose target class scores at least the k-th largest prediction
+    (ties count as in the top k, as Keras's ``in_top_k``)."""
+
+    def __init__(self, k=5, name=None, dtype=None):
+        self.k = check_positive_int(k, "k")
+        super().__init__(name=name, dtype=dtype)
+
+    def values(self, ops, y_true, y_pred):
+        xp = ops.xp
+        labels = (y_true if y_true.ndim == 1 else xp.argmax(y_true, axis=1)).astype(np.int64)
+        rows = xp.arange(y_pred.shape[0])
+        target = y_pred[rows, labels]
+        if self.k >= y_pred.shape[1]:
+            return xp.ones(y_pred.shape[0], dtype=np.float32)
+        kth = -xp.partition(-y_pred, self.k - 1, axis=1)[:, self.k - 1]
+        return (target >= kth).astype(np.float32)
+
+    def get_config(self):
+        return {**super().get_config(), "k": self.k}
+
+
+class TopKCategoricalAccuracy(_TopK):
+    """How often the class of the one-hot target is among the ``k`` highest predictions.
+
+    Args:
+        k: how many of the highest predictions count (5).
+    """
+
+
+class SparseTopKCategoricalAccuracy(_TopK):
+    """How often the integer label is among the ``k`` highest predictions.
+
+    Args:
+        k: how many of the highest predictions count (5).
+    """
+
+    target_kind = "sparse"
+
+    def prepare_targets(self, y_true, num_outputs):
+        return check_labels(y_true, num_outputs)
