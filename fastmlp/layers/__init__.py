@@ -6,8 +6,12 @@ from .dense import Dense
 from .dropout import Dropout
 from .input_layer import Input, InputLayer
 from .layer import LAYERS, Layer, SymbolicTensor
+from .layer_normalization import LayerNormalization
+from .noise import GaussianDropout, GaussianNoise
 from .normalization import BatchNormalization
-from .reshaping import Flatten, Rescaling, Reshape
+from .preprocessing import Normalization
+from .reshaping import Flatten, Identity, Rescaling, Reshape
+from .variable import Variable
 
 
 def deserialize(spec):
@@ -23,5 +27,6 @@ def deserialize(spec):
     return LAYERS.deserialize(spec)
 
 
-__all__ = ["Activation", "BatchNormalization", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Layer",
-           "LeakyReLU", "ReLU", "Rescaling", "Reshape", "Softmax", "SymbolicTensor", "deserialize", "serialize"]
+__all__ = ["Activation", "BatchNormalization", "Dense", "Dropout", "Flatten", "GaussianDropout", "GaussianNoise",
+           "Identity", "Input", "InputLayer", "Layer", "LayerNormalization", "LeakyReLU", "Normalization", "ReLU",
+           "Rescaling", "Reshape", "Softmax", "SymbolicTensor", "Variable", "deserialize", "serialize"]

@@ -4,6 +4,7 @@ every backend and every run."""
 import numpy as np
 
 from .. import random as _random
+from ..utils.validation import check_rate, check_seed
 from .layer import Layer
 
 
@@ -17,19 +18,13 @@ class Dropout(Layer):
     """
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
-        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating, np.integer)):
-            raise TypeError(f"Dropout rate must be a number, got {rate!r}")
-        rate = float(rate)
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
+        rate = check_rate(rate, "Dropout")
         if noise_shape is not None:
             raise ValueError("fastmlp's Dropout does not support noise_shape")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
-                                 or not 0 <= seed < 2**64):
-            raise ValueError(f"Dropout seed must be an integer in [0, 2**64), got {seed!r}")
+        seed = check_seed(seed, "Dropout")
         super().__init__(**kwargs)
         self.rate = rate
-        self.seed = int(seed) if seed is not None else _random.draw_seed()
+        self.seed = seed if seed is not None else _random.draw_seed()
         self.step = 0
 
     def forward(self, x, training=False, logits=False):

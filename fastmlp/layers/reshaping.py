@@ -1,4 +1,4 @@
-"""Flatten, Reshape and Rescaling."""
+"""Flatten, Reshape, Rescaling and Identity."""
 
 import math
 
@@ -83,3 +83,13 @@ class Rescaling(Layer):
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale, "offset": self.offset}
+
+
+class Identity(Layer):
+    """Passes its input through unchanged (a placeholder layer)."""
+
+    def forward(self, x, training=False, logits=False):
+        return x
+
+    def backward(self, dy, need_dx=True):
+        return dy if need_dx else None

@@ -184,6 +184,25 @@ def check_sample_weight(sample_weight, count, what="sample_weight"):
     return w
 
 
+def check_seed(seed, what):
+    """``seed`` as an int, or a ValueError unless it is None or an integer in [0, 2**64)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
+        raise ValueError(f"{what} seed must be an integer in [0, 2**64), got {seed!r}")
+    return int(seed)
+
+
+def check_rate(rate, what):
+    """``rate`` as a float, or an error unless it is a number in [0, 1)."""
+    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{what} rate must be a number, got {rate!r}")
+    rate = float(rate)
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"{what} rate must be in [0, 1), got {rate}")
+    return rate
+
+
 def check_same_length(count, other_count, what, other):
     """Raise a ValueError when ``what`` and ``other`` differ in sample count."""
     if count != other_count:

@@ -1,0 +1,109 @@
+"""LayerNormalization over the last axis.
+
+Written as ``xp`` array code rather than a compiled kernel: it is a few
+memory-bound passes over the (batch, features) activations, O(n * c), while
+the Dense GEMM in front of it is O(n * c * k); NumPy's vectorized row
+reductions keep it well below the GEMM's cost, and the same code runs on every
+backend.
+"""
+
+import numpy as np
+
+from .. import initializers
+from .layer import Layer
+
+
+class LayerNormalization(Layer):
+    """Normalizes each sample over its last axis to zero mean and unit
+    (population) variance, then scales by ``gamma`` and shifts by ``beta``.
+
+    Args:
+        axis: -1 only (the last axis).
+        epsilon: added to the variance (Keras's default 1e-3).
+        center: learn ``beta``.
+        scale: learn ``gamma``.
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
+        if axis not in (-1, [-1], (-1,)):
+            raise ValueError(f"fastmlp's LayerNormalization normalizes the last axis only (axis=-1), got {axis}")
+        if rms_scaling:
+            raise ValueError("fastmlp's LayerNormalization does not support rms_scaling")
+        if any(v is not None for v in (beta_regularizer, gamma_regularizer, beta_constraint,
+                                       gamma_constraint)):
+            raise ValueError("fastmlp's LayerNormalization supports no regularizers or constraints")
+        epsilon = float(epsilon)
+        if not epsilon > 0:
+            raise ValueError(f"LayerNormalization needs epsilon > 0, got {epsilon}")
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+
+    def param_specs(self):
+        if not self.built:
+            return []
+        channels = (self.input_shape_[-1],)
+        specs = []
+        if self.scale:
+            specs.append(("gamma", channels, self.gamma_initializer))
+        if self.center:
+            specs.append(("beta", channels, self.beta_initializer))
+        return specs
+
+    def forward(self, x, training=False, logits=False):
+        xp = self.ops.xp
+        rows = x.reshape(-1, self.input_shape_[-1])
+        mean = rows.mean(axis=1, keepdims=True)
+        xhat = self.buffer("xhat", rows.shape)
+        xp.subtract(rows, mean, out=xhat)
+        var = (xhat * xhat).mean(axis=1, keepdims=True)
+        self._inv_std = 1 / xp.sqrt(var + np.float32(self.epsilon))
+        xhat *= self._inv_std
+        self._xhat = xhat
+        out = self.buffer("y", rows.shape)
+        out[...] = xhat
+        gamma, beta = self._weights.get("gamma"), self._weights.get("beta")
+        if gamma is not None:
+            out *= gamma
+        if beta is not None:
+            out += beta
+        return out.reshape(x.shape)
+
+    def backward(self, dy, need_dx=True):
+        rows = dy.reshape(self._xhat.shape)
+        xhat = self._xhat
+        if "gamma" in self._grads:
+            self.ops.xp.sum(rows * xhat, axis=0, out=self._grads["gamma"])
+        if "beta" in self._grads:
+            self.ops.xp.sum(rows, axis=0, out=self._grads["beta"])
+        if not need_dx:
+            return None
+        gamma = self._weights.get("gamma")
+        g = rows * gamma if gamma is not None else rows
+        # d xhat_i / d x_j = inv_std * (delta_ij - 1/c - xhat_i xhat_j / c)
+        dx = self.buffer("dx", rows.shape)
+        dx[...] = g
+        dx -= g.mean(axis=1, keepdims=True)
+        dx -= xhat * (g * xhat).mean(axis=1, keepdims=True)
+        dx *= self._inv_std
+        return dx.reshape(dy.shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(), "axis": [-1], "epsilon": self.epsilon, "center": self.center,
+            "scale": self.scale, "rms_scaling": False,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("beta_initializer", "gamma_initializer"):
+            if isinstance(config.get(key), dict):
+                config[key] = initializers.deserialize(config[key])
+        return cls(**config)
