@@ -76,7 +76,8 @@ def check_finite(x, what):
     """
     if x.dtype.kind not in "fc":
         return
-    rows = x.reshape(x.shape[0], -1) if x.ndim > 1 else x
+    # (an empty array cannot be reshaped with -1, and has nothing to scan)
+    rows = x.reshape(x.shape[0], -1) if x.ndim > 1 and x.size else x
     for start in range(0, len(rows), FINITE_CHECK_ROWS):
         if not np.isfinite(rows[start:start + FINITE_CHECK_ROWS]).all():
             raise ValueError(f"{what} holds NaN or infinity; fastmlp trains and evaluates on "

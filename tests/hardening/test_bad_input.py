@@ -751,11 +751,13 @@ IDS = [_case_id(c, i) for i, c in enumerate(CASES)]
 _results = {}
 
 
-def _group_results(backend, entry):
-    """Run every case of ``entry`` on ``backend`` in one child; cache the result."""
-    key = (backend, entry)
+def _group_results(backend, entry, cases=None, ids=None):
+    """Run every case of ``entry`` (from ``cases``, default this file's) on
+    ``backend`` in one child; cache the result."""
+    cases, ids = (CASES, IDS) if cases is None else (cases, ids)
+    key = (backend, entry, id(cases))
     if key not in _results:
-        items = [{"id": cid, "code": c.code} for cid, c in zip(IDS, CASES)
+        items = [{"id": cid, "code": c.code} for cid, c in zip(ids, cases)
                  if c.entry == entry and backend in c.backends]
         spec = json.dumps({"backend": backend, "prelude": PRELUDE, "cases": items})
         env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""),
@@ -782,12 +784,19 @@ def _params():
 
 @pytest.mark.parametrize("backend,c", _params())
 def test_bad_input(backend, c):
+    check_case(backend, c, CASES, IDS)
+
+
+def check_case(backend, c, cases, ids):
+    """Run ``c`` (one of ``cases``, named by ``ids``) with its entry point's group
+    in a child and check the outcome: the documented error (or none), the
+    message, and the model unchanged. Other bad-input files reuse it."""
     if backend == "cython":
         from fastmlp.backend import _compiled_import_error
         if _compiled_import_error() is not None:
             pytest.skip("compiled kernels not built")
-    proc, found = _group_results(backend, c.entry)
-    cid = IDS[CASES.index(c)]
+    proc, found = _group_results(backend, c.entry, cases, ids)
+    cid = ids[cases.index(c)]
     assert proc.returncode >= 0, (
         f"the child running the {c.entry!r} cases was killed by signal {-proc.returncode} "
         f"(a crash); stderr:\n{proc.stderr[-4000:]}")
