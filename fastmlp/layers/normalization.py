@@ -50,6 +50,9 @@ class BatchNormalization(Layer):
     def state_arrays(self):
         return list(self._state)
 
+    def state_names(self):
+        return ["moving_mean", "moving_variance"]
+
     def forward(self, x, training=False, logits=False):
         channels = self.input_shape_[-1]
         rows = x.reshape(-1, channels)  # each sample holds prod(shape[:-1]) rows of channels

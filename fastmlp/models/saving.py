@@ -37,7 +37,8 @@ def _write_archive(filepath, manifest, arrays):
         archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
         for name, array in arrays.items():
             buf = io.BytesIO()
-            np.lib.format.write_array(buf, np.ascontiguousarray(array), allow_pickle=False)
+            # asarray(order="C"): ascontiguousarray would turn a 0-d state array into shape (1,)
+            np.lib.format.write_array(buf, np.asarray(array, order="C"), allow_pickle=False)
             archive.writestr(f"{name}.npy", buf.getvalue())
 
 
