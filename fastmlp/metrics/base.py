@@ -130,7 +130,7 @@ class Mean(Metric):
         """Args: values: numbers, one (or one row) per sample; sample_weight:
         None, a number or one weight per sample."""
         values = _per_sample(values, "values")
-        self.accumulate(get_ops(), values, check_sample_weight(sample_weight, len(values)))
+        self.accumulate(get_ops(), values, _weights(sample_weight, len(values)))
 
     def accumulate(self, ops, values, weights):
         """Add per-sample ``values`` (n,) with ``weights`` (n,) or None (backend arrays)."""
@@ -160,7 +160,7 @@ class Sum(Metric):
     def update_state(self, values, sample_weight=None):
         """Args: values: numbers; sample_weight: None, a number or one weight per sample."""
         values = _per_sample(values, "values", reduce=np.sum)
-        weights = check_sample_weight(sample_weight, len(values))
+        weights = _weights(sample_weight, len(values))
         self.total += float((values if weights is None else values * weights).sum(dtype=np.float64))
 
     def result(self):
@@ -187,12 +187,17 @@ class MeanMetricWrapper(Mean):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         values = _per_sample(self.fn(y_true, y_pred, **self.fn_kwargs), f"{self.name}'s values")
-        weights = check_sample_weight(sample_weight, len(values))
+        weights = _weights(sample_weight, len(values))
         self.accumulate(get_ops(), values, weights)
 
     def get_config(self):
         return {**super().get_config(), "fn": getattr(self.fn, "__name__", repr(self.fn)),
                 **self.fn_kwargs}
+
+
+def _weights(sample_weight, count):
+    """Checked per-sample weights, or None (every sample weighs 1)."""
+    return None if sample_weight is None else check_sample_weight(sample_weight, count)
 
 
 def _per_sample(values, what, reduce=np.mean):
@@ -218,7 +223,7 @@ class _BatchMetric(Metric):
         y_pred = check_predictions(ops.to_numpy(y_pred), allow_empty=True)
         y_true = self.prepare_targets(ops.to_numpy(y_true), y_pred.shape[1])
         check_same_length(y_true.shape[0], y_pred.shape[0], "y_true", "y_pred")
-        weights = check_sample_weight(sample_weight, y_pred.shape[0])
+        weights = _weights(sample_weight, y_pred.shape[0])
         self.check_batch(y_true, y_pred)
         self.update_batch(ops, ops.asarray(y_true, dtype=y_true.dtype), ops.asarray(y_pred),
                           None if weights is None else ops.asarray(weights))

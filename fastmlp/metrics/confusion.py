@@ -110,7 +110,11 @@ def _keep_top_k(xp, y_pred, k):
 
 
 class _Count(_Confusion):
-    """One confusion count per threshold (a float for one threshold)."""
+    """One confusion count per threshold (a float for one threshold).
+
+    Args:
+        thresholds: a number or a list of numbers in [0, 1] (default 0.5).
+    """
 
     def __init__(self, thresholds=None, name=None, dtype=None):
         self.init_thresholds = thresholds
@@ -135,35 +139,19 @@ class _Count(_Confusion):
 
 
 class TruePositives(_Count):
-    """The weighted count of positives predicted positive.
-
-    Args:
-        thresholds: a number or a list of numbers in [0, 1] (default 0.5).
-    """
+    """The weighted count of positives predicted positive (see :class:`_Count` for the arguments)."""
 
 
 class FalsePositives(_Count):
-    """The weighted count of negatives predicted positive.
-
-    Args:
-        thresholds: a number or a list of numbers in [0, 1] (default 0.5).
-    """
+    """The weighted count of negatives predicted positive (see :class:`_Count` for the arguments)."""
 
 
 class TrueNegatives(_Count):
-    """The weighted count of negatives predicted negative.
-
-    Args:
-        thresholds: a number or a list of numbers in [0, 1] (default 0.5).
-    """
+    """The weighted count of negatives predicted negative (see :class:`_Count` for the arguments)."""
 
 
 class FalseNegatives(_Count):
-    """The weighted count of positives predicted negative.
-
-    Args:
-        thresholds: a number or a list of numbers in [0, 1] (default 0.5).
-    """
+    """The weighted count of positives predicted negative (see :class:`_Count` for the arguments)."""
 
 
 class _PrecisionRecall(_Confusion):
