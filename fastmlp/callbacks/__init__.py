@@ -1,5 +1,6 @@
 """Callbacks with Keras's names."""
 
+from .backup_and_restore import BackupAndRestore
 from .callback import Callback, CallbackList, LambdaCallback
 from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping
@@ -9,6 +10,6 @@ from .model_checkpoint import ModelCheckpoint
 from .monitor_callback import MonitorCallback
 from .progbar_logger import ProgbarLogger
 
-__all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
+__all__ = ["BackupAndRestore", "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
            "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger", "ReduceLROnPlateau",
            "TerminateOnNaN"]

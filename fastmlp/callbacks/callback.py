@@ -46,30 +46,50 @@ class CallbackList:
     """Calls every hook on each callback in order."""
 
     def __init__(self, callbacks, model, params):
+        """Args: callbacks: Callback instances, or any objects with some of
+        the hook methods (as Keras: a missing hook is skipped, and
+        ``set_model``/``set_params`` are called only where they exist);
+        model: the model; params: ``{"epochs", "steps", "verbose"}``."""
         self.callbacks = list(callbacks)
         for callback in self.callbacks:
-            if not isinstance(callback, Callback):
-                raise TypeError(f"callbacks must be fastmlp.callbacks.Callback instances, got {callback!r}")
-            callback.set_model(model)
-            callback.set_params(params)
+            if isinstance(callback, (type, str, bytes, int, float)) or callback is None:
+                raise TypeError(f"callbacks must be Callback instances (or objects with callback "
+                                f"methods such as on_epoch_end), got {callback!r}")
+            for setter, value in (("set_model", model), ("set_params", params)):
+                method = getattr(callback, setter, None)
+                if callable(method):
+                    method(value)
 
     def wants(self, hook):
         """Whether a callback overrides ``hook`` (or its Keras 2 alias), so that
         the logs passed to it must be computed; callbacks with
         ``pulls_logs = True`` fetch what they need themselves."""
         names = {hook, _KERAS2_ALIASES.get(hook, hook)}
-        return any(not getattr(cb, "pulls_logs", False)
-                   and any(getattr(type(cb), n) is not getattr(Callback, n) or n in vars(cb) for n in names)
+        return any(not getattr(cb, "pulls_logs", False) and any(_overrides(cb, n) for n in names)
                    for cb in self.callbacks)
 
     def __getattr__(self, hook):
         if not hook.startswith("on_"):
             raise AttributeError(hook)
 
+        # Keras passes ``logs`` (None when there are none) to every hook; a
+        # duck-typed callback may take it as a required argument.
+        arity = 2 if ("batch" in hook or "epoch" in hook) else 1
+
         def dispatch(*args):
+            args = args + (None,) * (arity - len(args))
             for callback in self.callbacks:
-                getattr(callback, hook)(*args)
+                method = getattr(callback, hook, None)
+                if method is not None:
+                    method(*args)
         return dispatch
+
+
+def _overrides(callback, hook):
+    """Whether ``callback`` has its own ``hook`` (not Callback's no-op)."""
+    if not isinstance(callback, Callback):
+        return callable(getattr(callback, hook, None))
+    return getattr(type(callback), hook) is not getattr(Callback, hook) or hook in vars(callback)
 
 
 class LambdaCallback(Callback):

@@ -1,45 +1,114 @@
 """ModelCheckpoint: save the model (or its weights) during training."""
 
+import os
+import warnings
+
 import numpy as np
 
 from .monitor_callback import MonitorCallback
 
 
+def check_save_freq(save_freq):
+    """``"epoch"`` or a positive number of batches (Keras's rule)."""
+    if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, (int, np.integer))
+                                 or save_freq <= 0):
+        raise ValueError(f"Unrecognized save_freq: {save_freq!r}. Expected save_freq are 'epoch' or "
+                         "positive integer values")
+    return save_freq if save_freq == "epoch" else int(save_freq)
+
+
+class BatchCounter:
+    """Counts training batches across epochs, as Keras's checkpoint callbacks
+    do, and says when ``save_freq`` of them have passed since the last save."""
+
+    def __init__(self, save_freq):
+        self.save_freq = save_freq
+        self.since_last = 0
+        self.last_batch = -1
+
+    def due(self, batch):
+        if self.save_freq == "epoch":
+            return False
+        self.since_last += batch + 1 if batch <= self.last_batch else batch - self.last_batch
+        self.last_batch = batch
+        if self.since_last >= self.save_freq:
+            self.since_last = 0
+            return True
+        return False
+
+
 class ModelCheckpoint(MonitorCallback):
-    """Save after each epoch to ``filepath``, which may name fields of the
-    logs (``"ckpt-{epoch:02d}-{val_loss:.2f}.fastmlp"``). With
-    ``save_best_only`` only when ``monitor`` improves."""
+    """Save to ``filepath`` after each epoch, or every ``save_freq`` batches.
+
+    ``filepath`` may name fields of the logs and ``epoch`` (and ``batch`` with
+    an integer ``save_freq``): ``"ckpt-{epoch:02d}-{val_loss:.2f}.keras"``.
+    Keras's names (``.keras``, ``.weights.h5``, ``cp.ckpt``) are accepted as
+    they are and hold fastmlp's format; missing parent folders are created.
+
+    Args:
+        monitor: the log value ``save_best_only`` follows.
+        save_best_only: save only when ``monitor`` improves on the best so far.
+        save_weights_only: ``save_weights`` instead of ``save``.
+        mode: ``"auto"``, ``"min"`` or ``"max"`` (see MonitorCallback).
+        save_freq: ``"epoch"`` or an integer number of batches.
+        initial_value_threshold: the value ``monitor`` must beat first.
+    """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch", initial_value_threshold=None):
         super().__init__(monitor=monitor, mode=mode)
-        if save_freq != "epoch":
-            raise ValueError("fastmlp's ModelCheckpoint saves once per epoch (save_freq='epoch')")
-        self.filepath = str(filepath)
+        self.filepath = os.fspath(filepath)
         self.verbose = verbose
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
+        self.save_freq = check_save_freq(save_freq)
         self.best = initial_value_threshold
+        self._counter = BatchCounter(self.save_freq)
+        self._current_epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._counter.due(batch):
+            self._save(self._current_epoch, batch, logs if logs is not None else self.model._logs())
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch":
+            self._save(epoch, None, logs)
+
+    def _path(self, epoch, batch, logs):
+        if batch is None or "batch" in logs:
+            return self.filepath.format(epoch=epoch + 1, **logs)
+        return self.filepath.format(epoch=epoch + 1, batch=batch + 1, **logs)
+
+    def _save(self, epoch, batch, logs):
         logs = logs or {}
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+        path = self._path(epoch, batch, logs)
         if self.save_best_only:
             current = logs.get(self.monitor)
-            if current is None or np.isnan(current):
+            if current is None:
+                warnings.warn(f"Can save best model only with {self.monitor} available, skipping "
+                              f"(available: {', '.join(logs)})", RuntimeWarning, stacklevel=3)
+                return
+            if np.isnan(current):
                 return
             if not self._is_improvement(current, self.best):
                 if self.verbose > 0:
-                    print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
+                    best = "inf" if self.best is None else f"{self.best:.5f}"
+                    print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}")
                 return
             if self.verbose > 0:
-                previous = "inf" if self.best is None else f"{self.best:.5f}"
+                previous = ("inf" if self.mode == "min" else "-inf") if self.best is None else f"{self.best:.5f}"
                 print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {previous} to {current:.5f}, "
                       f"saving model to {path}")
             self.best = current
         elif self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: saving model to {path}")
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
         if self.save_weights_only:
-            self.model.save_weights(path)
+            self.model.save_weights(path, overwrite=True)
         else:
-            self.model.save(path)
+            self.model.save(path, overwrite=True)

@@ -6,7 +6,11 @@ from .callback import Callback
 
 class ProgbarLogger(Callback):
     """Prints ``Epoch i/n`` and Keras's progress bar (verbose 1) or one line
-    per epoch (verbose 2)."""
+    per epoch (verbose 2). ``fit`` adds one by itself when ``verbose`` is not 0.
+
+    Args:
+        verbose: 1 (a bar) or 2 (one line per epoch).
+    """
 
     pulls_logs = True  # asks the model for the running values only when it draws
 
@@ -14,16 +18,21 @@ class ProgbarLogger(Callback):
         super().__init__()
         self.verbose = verbose
         self._bar = None
+        self._step = 0
 
     def on_epoch_begin(self, epoch, logs=None):
         print(f"Epoch {epoch + 1}/{self.params['epochs']}", flush=True)
-        self._bar = Progbar(self.params["steps"], verbose=self.verbose)
+        steps = self.params.get("steps")
+        # Steps unknown (a generator's first pass): only the epoch's last line is drawn.
+        self._bar = Progbar(steps, verbose=self.verbose) if steps else None
         self._step = 0
 
     def on_train_batch_end(self, batch, logs=None):
         self._step = batch + 1
-        if self._bar.due():
+        if self._bar is not None and self._bar.due():
             self._bar.update(self._step, logs if logs is not None else self.model._logs(), finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
+        if self._bar is None:
+            self._bar = Progbar(max(self._step, 1), verbose=self.verbose)
         self._bar.update(self._step, logs, finalize=True)

@@ -1,7 +1,12 @@
-"""compile, fit, evaluate and predict: the training loop, apart from the layers."""
+"""compile, fit, evaluate and predict: the training loop, apart from the layers.
 
-import signal
-import threading
+Data comes in through the adapters of :mod:`fastmlp.models.data_adapters`
+(arrays, generators, datasets of batches) as ``(x, y, sample_weight)``
+backend batches; :class:`~fastmlp.models.epoch_iterator.EpochIterator` cuts
+them into epochs.
+"""
+
+import contextlib
 
 import numpy as np
 
@@ -10,48 +15,25 @@ from .. import losses, metrics as metrics_module, optimizers
 from .. import random as _random
 from ..layers.layer import as_input_batch
 from ..utils.progbar import Progbar
-from ..utils.validation import check_batch, check_positive_int, check_same_length
-from .data import ArrayData
+from ..utils.validation import check_positive_int, check_same_length
+from .data_adapters import ArrayData, data_kind, get_data_adapter, model_inputs
+from .data_adapters.inputs import host_array
+from .epoch_iterator import EpochIterator
+from .loop_utils import DeferredInterrupt, validation_epochs, verbosity
 
 DEFAULT_BATCH_SIZE = 32
 
 
-def _verbosity(verbose):
-    if verbose == "auto":
-        return 1
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
-    return verbose
+def _as_list(metrics, what):
+    if isinstance(metrics, dict):
+        raise NotImplementedError(f"fastmlp models have one output: pass {what} as a list")
+    if metrics is not None and not isinstance(metrics, (list, tuple)):
+        metrics = [metrics]
+    return list(metrics or ())
 
 
-def _reject_weights(sample_weight=None, class_weight=None):
-    if sample_weight is not None or class_weight is not None:
-        raise NotImplementedError("fastmlp does not support sample_weight or class_weight yet")
-
-
-class _DeferredInterrupt:
-    """Ctrl-C during ``fit`` lets the current step finish, so the weights and
-    the optimizer state stay consistent; a second Ctrl-C interrupts at once."""
-
-    def __init__(self):
-        self.hit = False
-        self._previous = None
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def _handler(self, signum, frame):
-        if self.hit:
-            signal.signal(signal.SIGINT, self._previous)
-            raise KeyboardInterrupt
-        self.hit = True
-
-    def __exit__(self, *exc_info):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-        return False
+def _optional_steps(value, what):
+    return None if value is None else check_positive_int(value, what)
 
 
 class Trainer:
@@ -64,10 +46,12 @@ class Trainer:
         self.stop_training = False
         self.history = None
         self._metric_specs = []
+        self._weighted_specs = []
         self._metrics = None
         self._plan = None
         self._loss_total = 0.0
         self._loss_count = 0
+        self._initial_epoch = None  # set by BackupAndRestore when it resumes
         # Shuffles are keyed by (shuffle seed, epochs trained), so training
         # resumed from a saved model draws the same orders as uninterrupted training.
         self._shuffle_seed = _random.draw_seed()
@@ -77,20 +61,26 @@ class Trainer:
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
                 auto_scale_loss=True):
-        """Set the optimizer, the loss and the metrics (names or objects)."""
-        if loss_weights is not None or weighted_metrics:
-            raise NotImplementedError("fastmlp does not support loss_weights or weighted_metrics")
+        """Set the optimizer, the loss and the metrics (names or objects).
+
+        Args:
+            weighted_metrics: metrics that take the ``sample_weight`` (or
+                ``class_weight``) of ``fit`` and ``evaluate``; ``metrics`` do
+                not. A weighted metric named like an unweighted one is logged
+                as ``weighted_<name>``, as in Keras.
+        """
+        if loss_weights is not None:
+            raise NotImplementedError("fastmlp models have one output: loss_weights is not supported")
         if loss is None:
             raise ValueError("compile needs a loss, e.g. loss='sparse_categorical_crossentropy'")
-        if isinstance(metrics, dict):
-            raise NotImplementedError("fastmlp models have one output: pass metrics as a list")
-        if metrics is not None and not isinstance(metrics, (list, tuple)):
-            metrics = [metrics]
+        metrics = _as_list(metrics, "metrics")
+        weighted_metrics = _as_list(weighted_metrics, "weighted_metrics")
         self.loss = losses.get(loss)
         self.optimizer = optimizers.get(optimizer)
-        for spec in metrics or ():
+        for spec in metrics + weighted_metrics:
             metrics_module.get(spec, self.loss, num_outputs=2)  # reject unknown names now
-        self._metric_specs = list(metrics or ())
+        self._metric_specs = metrics
+        self._weighted_specs = weighted_metrics
         self._metrics = None
         self._plan = None
         if self.built:
@@ -104,8 +94,16 @@ class Trainer:
     def _compiled_metrics(self):
         if self._metrics is None:
             outputs = int(np.prod(self.output_shape_))
-            self._metrics = [metrics_module.get(spec, self.loss, num_outputs=outputs)
-                             for spec in self._metric_specs]
+            plain = [metrics_module.get(spec, self.loss, num_outputs=outputs) for spec in self._metric_specs]
+            weighted = [metrics_module.get(spec, self.loss, num_outputs=outputs)
+                        for spec in self._weighted_specs]
+            taken = {"loss"} | {m.name for m in plain}
+            for metric in weighted:
+                if metric.name in taken:
+                    metric.name = "weighted_" + metric.name
+                taken.add(metric.name)
+            self._metrics = plain + weighted
+            self._metric_weighted = [False] * len(plain) + [True] * len(weighted)
         return self._metrics
 
     @property
@@ -120,12 +118,13 @@ class Trainer:
         """Start the running loss and metrics over."""
         self._loss_total = 0.0
         self._loss_count = 0
-        for metric in self._compiled_metrics():
-            metric.reset_state()
+        if self.built:
+            for metric in self._compiled_metrics():
+                metric.reset_state()
 
     def _logs(self):
         logs = {"loss": self._loss_total / self._loss_count if self._loss_count else 0.0}
-        for metric in self._metrics:
+        for metric in self._metrics or ():
             logs[metric.name] = float(metric.result())
         return logs
 
@@ -141,23 +140,42 @@ class Trainer:
                            for layer in self.leaves()
                            for name, reg in layer.regularizers().items()]
 
-    def _loss_step(self, xb, yb, training):
-        """Forward pass, loss (and its gradient when training), metric counts."""
+    def _loss_step(self, xb, yb, wb, training):
+        """Forward pass, loss (and its gradient when training), metrics.
+        ``wb``: per-sample weights (backend float32 ``(n,)``) or None."""
         out = self.forward(xb, training=training, logits=self._fused_softmax)
         grad = self.buffer("dloss", out.shape) if training else None
-        loss = self.loss.value_and_grad(self.ops, out, yb, grad, outputs_are_logits=self._fused_softmax)
-        # Weight penalties count in the loss that is trained on and reported (as in Keras).
+        if wb is None:
+            loss = self.loss.value_and_grad(self.ops, out, yb, grad, outputs_are_logits=self._fused_softmax)
+        else:
+            loss = self.loss.value_and_grad(self.ops, out, yb, grad, outputs_are_logits=self._fused_softmax,
+                                            sample_weight=wb)
+        # Weight penalties count in the loss that is trained on and reported
+        # (as in Keras), unweighted by the samples.
         for reg, weights, _ in self._penalties:
             loss += reg(weights)
+        # As Keras: the reported loss is the batch-size-weighted mean of the batch losses.
         n = xb.shape[0]
         self._loss_total += loss * n
         self._loss_count += n
-        for metric in self._metrics:
-            metric.update_counts(self.ops, out, yb)
+        self._update_metrics(out, yb, wb)
         return grad
 
-    def _train_step(self, xb, yb):
-        grad = self._loss_step(xb, yb, training=True)
+    def _update_metrics(self, out, yb, wb):
+        """Metrics take probabilities: when the model emitted logits for the
+        fused loss, one softmax per batch serves every metric that needs it
+        (the argmax accuracies take the logits as they are)."""
+        probs = None
+        for metric, weighted in zip(self._metrics, self._metric_weighted):
+            pred = out
+            if self._fused_softmax and not getattr(metric, "argmax_only", False):
+                if probs is None:
+                    probs = self.ops.softmax(out, self.buffer("metric_probs", out.shape))
+                pred = probs
+            metric.update_batch(self.ops, yb, pred, wb if weighted else None)
+
+    def _train_step(self, xb, yb, wb=None):
+        grad = self._loss_step(xb, yb, wb, training=True)
         self.backward(grad, need_dx=False)
         for reg, weights, weight_grad in self._penalties:
             reg.add_gradient(self.ops, weights, weight_grad)
@@ -175,86 +193,133 @@ class Trainer:
     def _bind_optimizer(self):
         self.optimizer.bind(self._training_plan())
 
+    # ----------------------------------------------------------------- data
+    def _adapter(self, x, y, sample_weight, class_weight, batch_size, what="x"):
+        """The data adapter for ``x``, with the default batch size for arrays."""
+        if data_kind(x) == "arrays":
+            batch_size = check_positive_int(DEFAULT_BATCH_SIZE if batch_size is None else batch_size,
+                                            "batch_size")
+        elif batch_size is not None:
+            check_positive_int(batch_size, "batch_size")
+        return get_data_adapter(self, x, y, sample_weight, class_weight, batch_size, what)
+
+    def _split(self, x, y, sample_weight, validation_split):
+        """``(train, validation)`` tuples: the last ``validation_split`` of the samples validate."""
+        if data_kind(x) != "arrays":
+            raise ValueError("`validation_split` is only supported for Tensors or NumPy arrays, "
+                             f"found {type(x).__name__}")
+        x, y, sample_weight = (host_array(v) for v in (x, y, sample_weight))
+        x = x if isinstance(x, np.ndarray) else np.asarray(x)
+        if y is None:
+            raise ValueError("fit needs targets y")
+        y = y if isinstance(y, np.ndarray) else np.asarray(y)
+        check_same_length(len(x), len(y), "x", "y")
+        split = int(len(x) * (1.0 - float(validation_split)))
+        if split == 0 or split == len(x):
+            raise ValueError(f"validation_split={validation_split} leaves no training or no "
+                             f"validation samples out of {len(x)}")
+        weights = (None, None)
+        if sample_weight is not None and np.ndim(sample_weight) > 0:
+            sample_weight = np.asarray(sample_weight)
+            weights = (sample_weight[:split], sample_weight[split:])
+        elif sample_weight is not None:
+            weights = (sample_weight, sample_weight)
+        return (x[:split], y[:split], weights[0]), (x[split:], y[split:], weights[1])
+
+    def _validation(self, validation_data, batch_size, steps):
+        if validation_data is None:
+            return None
+        if isinstance(validation_data, (tuple, list)):
+            if len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                                 f"val_sample_weight), got {len(validation_data)} items")
+            vx, vy, vw = tuple(validation_data) + (None,) * (3 - len(validation_data))
+        else:
+            vx, vy, vw = validation_data, None, None
+        adapter = self._adapter(vx, vy, vw, None, batch_size, "validation x")
+        return EpochIterator(adapter, steps, "the validation data")
+
     # ------------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
-        """Train for ``epochs`` epochs; returns a :class:`History`."""
+        """Train for ``epochs`` epochs; returns a :class:`History`.
+
+        Args:
+            x: arrays (NumPy, lists, ``np.memmap``, pandas), a generator or
+                iterator of ``(x, y)``/``(x, y, sample_weight)`` batches, or a
+                :class:`fastmlp.utils.PyDataset` (or any object with
+                ``__len__``/``__getitem__`` giving such batches).
+            y, sample_weight: targets and per-sample weights, with array ``x`` only.
+            class_weight: ``{label: weight}``, turned into per-sample weights.
+            steps_per_epoch: batches per epoch (the next epoch goes on where
+                the last stopped), or None for one pass.
+            validation_data: ``(x, y)``, ``(x, y, sample_weight)``, a
+                generator or a dataset; ``validation_freq``: an int (every
+                N-th epoch) or the 1-based epochs to validate after.
+            initial_epoch: the epoch to start from (for resuming).
+        """
         self._require_compiled("fit")
-        _reject_weights(sample_weight, class_weight)
-        if steps_per_epoch is not None or validation_steps is not None:
-            raise NotImplementedError("fastmlp trains on whole arrays: steps_per_epoch is not supported")
-        batch_size = check_positive_int(DEFAULT_BATCH_SIZE if batch_size is None else batch_size, "batch_size")
-        epochs = int(epochs)
-        initial_epoch = int(initial_epoch)
-        verbose = _verbosity(verbose)
-        validation_freq = check_positive_int(validation_freq, "validation_freq")
+        verbose = verbosity(verbose)
+        due = validation_epochs(validation_freq)
+        steps_per_epoch = _optional_steps(steps_per_epoch, "steps_per_epoch")
+        validation_steps = _optional_steps(validation_steps, "validation_steps")
+        epochs, initial_epoch = int(epochs), int(initial_epoch)
         if not 0.0 <= float(validation_split) < 1.0:
             raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
         if x is None:
             raise ValueError("fit needs training inputs x")
-        x = x if isinstance(x, np.ndarray) else np.asarray(x)
-        y = y if y is None or isinstance(y, np.ndarray) else np.asarray(y)
         if validation_data is None and validation_split:
-            if y is None:
-                raise ValueError("fit needs targets y")
-            check_same_length(len(x), len(y), "x", "y")
-            split = int(len(x) * (1.0 - float(validation_split)))
-            if split == 0 or split == len(x):
-                raise ValueError(f"validation_split={validation_split} leaves no training or no "
-                                 f"validation samples out of {len(x)}")
-            validation_data = (x[split:], y[split:])
-            x, y = x[:split], y[:split]
-        train = ArrayData(self, x, y, "x")
-        val = None
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be a tuple (x_val, y_val)")
-            if len(validation_data) == 3 and validation_data[2] is not None:
-                _reject_weights(sample_weight=validation_data[2])
-            val = ArrayData(self, validation_data[0], validation_data[1], "validation x")
-        val_batch = check_positive_int(batch_size if validation_batch_size is None else validation_batch_size,
-                                  "validation_batch_size")
+            (x, y, sample_weight), validation_data = self._split(x, y, sample_weight, validation_split)
+        train = EpochIterator(self._adapter(x, y, sample_weight, class_weight, batch_size),
+                              steps_per_epoch)
+        val_batch = validation_batch_size if validation_batch_size is not None else batch_size
+        val = self._validation(validation_data, val_batch, validation_steps)
 
-        steps = -(-len(train) // batch_size)
         history = callbacks_module.History()
         # As in Keras: the progress bar first (its epoch line comes before the
         # other callbacks' messages), History last.
         cbs = [callbacks_module.ProgbarLogger(verbose)] if verbose else []
         cbs += list(callbacks or []) + [history]
         callback_list = callbacks_module.CallbackList(
-            cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
-
-        self._prepare_run()
-        self._bind_optimizer()
+            cbs, self, {"epochs": epochs, "steps": train.num_batches, "verbose": verbose})
+        ready = self.built
+        if ready:
+            self._prepare_run()
+            self._bind_optimizer()
         self.stop_training = False
         self.history = history
+        self._initial_epoch = None
         callback_list.on_train_begin()
+        initial_epoch = self._initial_epoch or initial_epoch
         logs = {}
         # Batch logs cost a host sync on a GPU: build them only for callbacks
         # that read them (the progress bar asks the model when it draws).
         batch_logs = callback_list.wants("on_train_batch_end")
-        with _DeferredInterrupt() as interrupt, self.ops.training_context(batch_size):
+        with DeferredInterrupt() as interrupt, self._run_context(getattr(train.adapter, "batch_size", None)):
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 callback_list.on_epoch_begin(epoch)
-                order = None
-                if shuffle:
-                    rng = np.random.default_rng([self._shuffle_seed, self._epochs_seen])
-                    order = rng.permutation(len(train))
-                for step, (xb, yb) in enumerate(train.batches(batch_size, order)):
+                rng = np.random.default_rng([self._shuffle_seed, self._epochs_seen]) if shuffle else None
+                steps = 0
+                for step, (xb, yb, wb) in train.epoch(rng):
+                    if not ready:  # a generator's first batch built the model
+                        self._prepare_run()
+                        self._bind_optimizer()
+                        ready = True
                     callback_list.on_train_batch_begin(step)
-                    self._train_step(xb, yb)
+                    self._train_step(xb, yb, wb)
+                    steps += 1
                     callback_list.on_train_batch_end(step, self._logs() if batch_logs else None)
                     if self.stop_training or interrupt.hit:
                         break
-                if interrupt.hit:
+                if interrupt.hit or (steps == 0 and train.exhausted):
                     break
                 self._epochs_seen += 1
                 logs = self._logs()
-                if val is not None and (epoch + 1) % validation_freq == 0:
-                    val_logs = self._evaluate_data(val, val_batch)
+                if val is not None and due(epoch):
+                    val_logs = self._evaluate_data(val)
                     logs.update({f"val_{key}": value for key, value in val_logs.items()})
                 callback_list.on_epoch_end(epoch, logs)
                 if self.stop_training:
@@ -265,37 +330,54 @@ class Trainer:
         callback_list.on_train_end(logs)
         return history
 
+    def _run_context(self, batch_size):
+        """The backend's training context for ``batch_size`` (None: unknown),
+        or a no-op before the model is built."""
+        if not self.built:
+            return contextlib.nullcontext()
+        return self.ops.training_context(batch_size or DEFAULT_BATCH_SIZE)
+
     # ------------------------------------------------------------- evaluate
-    def _evaluate_data(self, data, batch_size, callback_list=None, bar=None):
+    def _evaluate_data(self, data, callback_list=None, bar=None):
+        """Loss and metrics over one epoch of ``data`` (an EpochIterator)."""
         self.reset_metrics()
-        for step, (xb, yb) in enumerate(data.batches(batch_size)):
+        ready = self.built
+        if ready:
+            self._prepare_run()
+        for step, (xb, yb, wb) in data.epoch():
+            if not ready:
+                self._prepare_run()
+                self.reset_metrics()
+                ready = True
             if callback_list is not None:
                 callback_list.on_test_batch_begin(step)
-            self._loss_step(xb, yb, training=False)
+            self._loss_step(xb, yb, wb, training=False)
             if callback_list is not None:
                 callback_list.on_test_batch_end(step, self._logs())
             if bar is not None:
                 bar.update(step + 1, self._logs(), finalize=False)
+        if not ready:
+            raise ValueError(f"{data.what} gave no batches to evaluate")
         return self._logs()
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
-        """Loss and metrics on ``(x, y)``: a float when there are no metrics,
+        """Loss and metrics on ``(x, y)`` (or a generator or dataset of
+        batches, as ``fit`` takes them): a float when there are no metrics,
         else ``[loss, *metrics]``, or a dict with ``return_dict=True``."""
         self._require_compiled("evaluate")
-        _reject_weights(sample_weight)
-        batch_size = check_positive_int(DEFAULT_BATCH_SIZE if batch_size is None else batch_size, "batch_size")
-        verbose = _verbosity(verbose)
-        data = ArrayData(self, x, y, "x")
-        self._prepare_run()
-        steps = -(-len(data) // batch_size)
+        verbose = verbosity(verbose)
+        steps = _optional_steps(steps, "steps")
+        data = EpochIterator(self._adapter(x, y, sample_weight, None, batch_size), steps,
+                             "the evaluation data")
+        total = data.num_batches
         callback_list = callbacks_module.CallbackList(callbacks or [], self,
-                                                      {"steps": steps, "verbose": verbose})
-        bar = Progbar(steps, verbose=verbose) if verbose else None
+                                                      {"steps": total, "verbose": verbose})
+        bar = Progbar(total, verbose=verbose) if verbose and total else None
         callback_list.on_test_begin()
-        logs = self._evaluate_data(data, batch_size, callback_list, bar)
+        logs = self._evaluate_data(data, callback_list, bar)
         if bar is not None:
-            bar.update(steps, logs, finalize=True)
+            bar.update(total, logs, finalize=True)
         callback_list.on_test_end(logs)
         if return_dict:
             return logs
@@ -304,52 +386,65 @@ class Trainer:
 
     # -------------------------------------------------------------- predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Outputs for ``x`` in batches, as one array (NumPy on the CPU backends)."""
+        """Outputs for ``x`` in batches, as one array (NumPy on the CPU
+        backends). ``x``: arrays, or a generator or dataset of ``(x,)`` or
+        ``(x, y)`` batches (the targets are ignored)."""
         batch_size = check_positive_int(DEFAULT_BATCH_SIZE if batch_size is None else batch_size, "batch_size")
-        verbose = _verbosity(verbose)
-        x = check_batch(x, "predict's x")
-        self._ensure_built(x.shape[1:])
+        verbose = verbosity(verbose)
+        steps = _optional_steps(steps, "steps")
+        if data_kind(x) != "arrays":
+            adapter = get_data_adapter(self, x, what="predict's x", targets=False)
+            batches = EpochIterator(adapter, steps, "predict's data").epoch()
+            return self._predict_batches(((step, xb) for step, (xb, _, _) in batches),
+                                         adapter.num_batches, verbose, callbacks)
+        x = model_inputs(self, x, "predict's x")
         n = x.shape[0]
-        result = self.ops.xp.empty((n,) + self.output_shape_, dtype=np.float32)
-        flat_result = result.reshape(n, -1)
-        total = -(-n // batch_size)
+        total = -(-n // batch_size) if steps is None else min(steps, -(-n // batch_size))
+        batches = ((step, as_input_batch(self.ops, x[start:start + batch_size], self.input_shape_,
+                                         "predict")[0])
+                   for step, start in enumerate(range(0, min(n, total * batch_size), batch_size)))
+        return self._predict_batches(batches, total, verbose, callbacks)
+
+    def _predict_batches(self, batches, total, verbose, callbacks):
         callback_list = callbacks_module.CallbackList(callbacks or [], self,
                                                       {"steps": total, "verbose": verbose})
-        bar = Progbar(total, verbose=verbose) if verbose else None
+        bar = Progbar(total, verbose=verbose) if verbose and total else None
         callback_list.on_predict_begin()
-        for step, start in enumerate(range(0, n, batch_size)):
+        outputs = []
+        for step, xb in batches:
             callback_list.on_predict_batch_begin(step)
-            xb, _ = as_input_batch(self.ops, x[start:start + batch_size], self.input_shape_, "predict")
-            flat_result[start:start + batch_size] = self.forward(xb)
+            outputs.append(self.forward(xb).copy())
             callback_list.on_predict_batch_end(step, {})
             if bar is not None:
                 bar.update(step + 1, finalize=False)
         if bar is not None:
             bar.update(total, finalize=True)
         callback_list.on_predict_end()
-        return result
+        if not outputs:
+            raise ValueError("predict's data gave no batches")
+        result = outputs[0] if len(outputs) == 1 else self.ops.xp.concatenate(outputs)
+        return result.reshape((result.shape[0],) + self.output_shape_)
 
     # ------------------------------------------------------------ on batch
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One optimizer step on one batch. Like Keras 3, the loss and metrics
-        returned are running values since the last ``reset_metrics``."""
+        """One optimizer step on one batch, weighted by ``sample_weight`` or
+        ``class_weight``. Like Keras 3, the loss and metrics returned are
+        running values since the last ``reset_metrics``."""
         self._require_compiled("train_on_batch")
-        _reject_weights(sample_weight, class_weight)
-        data = ArrayData(self, x, y, "x")
+        data = ArrayData(self, x, y, "x", sample_weight, class_weight)
         self._prepare_run()
         self._bind_optimizer()
-        for xb, yb in data.batches(len(data)):
-            self._train_step(xb, yb)
+        for xb, yb, wb in data.batches(len(data)):
+            self._train_step(xb, yb, wb)
         return self._batch_result(return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss and metrics on one batch, without training."""
         self._require_compiled("test_on_batch")
-        _reject_weights(sample_weight)
-        data = ArrayData(self, x, y, "x")
+        data = ArrayData(self, x, y, "x", sample_weight)
         self._prepare_run()
-        for xb, yb in data.batches(len(data)):
-            self._loss_step(xb, yb, training=False)
+        for xb, yb, wb in data.batches(len(data)):
+            self._loss_step(xb, yb, wb, training=False)
         return self._batch_result(return_dict)
 
     def predict_on_batch(self, x):

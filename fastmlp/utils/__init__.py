@@ -6,6 +6,10 @@ import numpy as np
 
 from .. import random as _random
 from . import naming
+from .py_dataset import PyDataset
+
+# Keras 3 keeps Keras 2's name for the same class.
+Sequence = PyDataset
 
 
 def set_random_seed(seed):
@@ -68,4 +72,4 @@ def clear_session():
     naming.reset_names()
 
 
-__all__ = ["clear_session", "normalize", "set_random_seed", "to_categorical"]
+__all__ = ["PyDataset", "Sequence", "clear_session", "normalize", "set_random_seed", "to_categorical"]

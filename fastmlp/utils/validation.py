@@ -234,3 +234,15 @@ def normalize_shape(shape, what="input_shape"):
                             for d in shape):
         raise ValueError(f"{what} must be a non-empty tuple of positive integers, got {shape!r}")
     return tuple(int(d) for d in shape)
+
+
+def check_nonnegative(x, what):
+    """Raise a ValueError when the host array ``x`` holds a negative value
+    (e.g. sample weights in ``fit``: a negative weight turns the loss around).
+
+    Args:
+        x: a NumPy array of real numbers.
+        what: its name in the message.
+    """
+    if x.size and x.min() < 0:
+        raise ValueError(f"{what} must not be negative, got a minimum of {float(x.min())}")
