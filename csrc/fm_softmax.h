@@ -62,10 +62,11 @@ FM_FN void fm_softmax_backward_row(const float *y, const float *dy, float *out, 
 }
 
 /* The loss -log_softmax(x)[label] of one row; when d is not NULL also
- * d = (exp(log_softmax(x)) - onehot(label)) / batch, the reference's order of
- * operations. The caller has checked 0 <= label < n. */
+ * d = (exp(log_softmax(x)) - onehot(label)) * coef, coef being the row's
+ * share of the reduced loss (its weight times the reduction's scale). The
+ * caller has checked 0 <= label < n. */
 FM_FN double fm_xent_sparse_row(const float *x, int32_t label, float *d, size_t n,
-                                float batch)
+                                float coef)
 {
     float mx = fm_row_max(x, n);
     float lse = fm_row_shifted_lse(x, mx, n);
@@ -75,16 +76,16 @@ FM_FN double fm_xent_sparse_row(const float *x, int32_t label, float *d, size_t 
             float p = expf((x[j] - mx) - lse);
             if (j == (size_t)label)
                 p -= 1.0f;
-            d[j] = p / batch;
+            d[j] = p * coef;
         }
     }
     return loss;
 }
 
 /* The loss -sum(t * log_softmax(x)) of one row; when d is not NULL also
- * d = (exp(log_softmax(x)) * sum(t) - t) / batch. */
+ * d = (exp(log_softmax(x)) * sum(t) - t) * coef. */
 FM_FN double fm_xent_dense_row(const float *x, const float *t, float *d, size_t n,
-                               float batch)
+                               float coef)
 {
     float mx = fm_row_max(x, n);
     float lse = fm_row_shifted_lse(x, mx, n);
@@ -96,9 +97,16 @@ FM_FN double fm_xent_dense_row(const float *x, const float *t, float *d, size_t 
     if (d != NULL) {
         float ts = (float)tsum;
         for (size_t j = 0; j < n; ++j)
-            d[j] = (expf((x[j] - mx) - lse) * ts - t[j]) / batch;
+            d[j] = (expf((x[j] - mx) - lse) * ts - t[j]) * coef;
     }
     return loss;
+}
+
+/* Row i's coefficient in the reduced loss: scale * w[i] (w NULL: every
+ * weight 1), rounded once to float as the reference does. */
+FM_FN float fm_xent_coef(const float *w, size_t i, double scale)
+{
+    return (float)(w != NULL ? scale * (double)w[i] : scale);
 }
 
 #ifndef __CUDACC__
@@ -125,29 +133,34 @@ fm_softmax_backward(const float *y, const float *dy, float *out, size_t rows,
         fm_softmax_backward_row(y + i * cols, dy + i * cols, out + i * cols, cols);
 }
 
-/* Mean loss over rows (NaN for zero rows, like the reference); d may be NULL. */
+/* The reduced loss scale * sum_i w[i] * loss_i (w NULL: every weight 1) and,
+ * when d is not NULL, its gradient: row i of d is scaled by scale * w[i].
+ * The unweighted mean is scale = 1 / rows (NaN for zero rows, like the
+ * reference). */
 static inline double
-fm_xent_sparse(const float *x, const int32_t *labels, float *d, size_t rows,
-               size_t cols)
+fm_xent_sparse(const float *x, const int32_t *labels, const float *w, double scale,
+               float *d, size_t rows, size_t cols)
 {
     double total = 0.0;
-    float batch = (float)rows;
-    for (size_t i = 0; i < rows; ++i)
-        total += fm_xent_sparse_row(x + i * cols, labels[i], d ? d + i * cols : NULL, cols,
-                                    batch);
-    return total / (double)rows;
+    for (size_t i = 0; i < rows; ++i) {
+        double loss = fm_xent_sparse_row(x + i * cols, labels[i], d ? d + i * cols : NULL,
+                                         cols, fm_xent_coef(w, i, scale));
+        total += w != NULL ? (double)w[i] * loss : loss;
+    }
+    return total * scale;
 }
 
 static inline double
-fm_xent_dense(const float *x, const float *t, float *d, size_t rows,
-              size_t cols)
+fm_xent_dense(const float *x, const float *t, const float *w, double scale, float *d,
+              size_t rows, size_t cols)
 {
     double total = 0.0;
-    float batch = (float)rows;
-    for (size_t i = 0; i < rows; ++i)
-        total += fm_xent_dense_row(x + i * cols, t + i * cols, d ? d + i * cols : NULL, cols,
-                                   batch);
-    return total / (double)rows;
+    for (size_t i = 0; i < rows; ++i) {
+        double loss = fm_xent_dense_row(x + i * cols, t + i * cols, d ? d + i * cols : NULL,
+                                        cols, fm_xent_coef(w, i, scale));
+        total += w != NULL ? (double)w[i] * loss : loss;
+    }
+    return total * scale;
 }
 #endif
 

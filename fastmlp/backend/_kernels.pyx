@@ -55,10 +55,10 @@ cdef extern from "fm_softmax.h" nogil:
     void fm_log_softmax(const float *x, float *out, size_t rows, size_t cols) noexcept
     void fm_softmax_backward(const float *y, const float *dy, float *out, size_t rows,
                              size_t cols) noexcept
-    double fm_xent_sparse(const float *x, const int32_t *labels, float *d, size_t rows,
-                          size_t cols) noexcept
-    double fm_xent_dense(const float *x, const float *t, float *d, size_t rows,
-                         size_t cols) noexcept
+    double fm_xent_sparse(const float *x, const int32_t *labels, const float *w, double scale,
+                          float *d, size_t rows, size_t cols) noexcept
+    double fm_xent_dense(const float *x, const float *t, const float *w, double scale, float *d,
+                         size_t rows, size_t cols) noexcept
 
 cdef extern from "fm_optim.h" nogil:
     void fm_sgd(float *p, const float *g, float *v, size_t n, float lr, float mu,
@@ -145,6 +145,29 @@ cdef cnp.ndarray _row_vector(object a, str name, cnp.ndarray ref, str ref_name, 
     return v
 
 
+cdef cnp.ndarray _col_vector(object a, str name, cnp.ndarray ref, str ref_name):
+    """``a`` as a float32 vector with one entry per row of ``ref``."""
+    cdef cnp.ndarray v = _array(a, name, F32, False)
+    if cnp.PyArray_NDIM(v) != 1 or cnp.PyArray_DIM(v, 0) != cnp.PyArray_DIM(ref, 0):
+        raise ValueError(f"{name} must have shape ({_shape(ref)[0]},) to match {ref_name} "
+                         f"{_shape(ref)}, got {_shape(v)}")
+    return v
+
+
+cdef tuple _xent_outputs(cnp.ndarray x, object dlogits, object weights):
+    """The cross-entropy's checked gradient buffer and row weights (None where not given)."""
+    d = None if dlogits is None else _like(dlogits, "dlogits", x, "logits", F32, True)
+    w = None if weights is None else _col_vector(weights, "weights", x, "logits")
+    return d, w
+
+
+cdef double _xent_scale(object scale, size_t rows):
+    """The reduction's scale; None is the mean's 1 / rows (NaN for no rows)."""
+    if scale is None:
+        return 1.0 / rows if rows else float("nan")
+    return scale
+
+
 cdef cnp.ndarray _labels(object labels, cnp.ndarray scores, str scores_name):
     """int32 labels ``(rows,)`` of ``scores``, each in ``[0, cols)``."""
     cdef cnp.ndarray arr = _array(labels, "labels", I32, False)
@@ -215,7 +238,48 @@ def dense_grad(dy, y, db, bint relu):
         fm_dense_grad(d_p, ya_p, dba_p, rows, cols, relu)
 
 
-# ------------------------------------------- elementwise activations
+# -------------------------------------------------------------------- relu
+def relu_forward(x, out):
+    """``out = max(x, 0)``, any shape."""
+    cdef cnp.ndarray xa = _array(x, "x", F32, False)
+    cdef cnp.ndarray o = _like(out, "out", xa, "x", F32, True)
+    cdef size_t n = cnp.PyArray_SIZE(xa)
+    cdef float *xa_p = _f(xa)
+    cdef float *o_p = _f(o)
+    with nogil:
+        fm_relu_forward(xa_p, o_p, n)
+
+
+def relu_backward(y, dy, out):
+    """``out = dy * (y > 0)``, any shape."""
+    cdef cnp.ndarray ya = _array(y, "y", F32, False)
+    cdef cnp.ndarray d = _like(dy, "dy", ya, "y", F32, False)
+    cdef cnp.ndarray o = _like(out, "out", ya, "y", F32, True)
+    cdef size_t n = cnp.PyArray_SIZE(ya)
+    cdef float *ya_p = _f(ya)
+    cdef float *d_p = _f(d)
+    cdef float *o_p = _f(o)
+    with nogil:
+        fm_relu_backward(ya_p, d_p, o_p, n)
+
+
+# ----------------------------------------------------------------- dropout
+def philox_block(counter, key):
+    """Philox4x32-10 of one block: 4 uint32 counter words and 2 key words in,
+    the 4 output words out (a tuple of ints). For tests and debugging."""
+    cdef uint32_t c[4]
+    cdef int k
+    if len(counter) != 4 or len(key) != 2:
+        raise ValueError(f"need 4 counter words and 2 key words, got {len(counter)} "
+                         f"and {len(key)}")
+    for k in range(4):
+        c[k] = counter[k]
+    fm_philox4x32_10(c, key[0], key[1])
+    return c[0], c[1], c[2], c[3]
+
+
+def dropout_mask(uint32_t seed_lo, uint32_t seed_hi, uint32_t step_lo, uint32_t step_hi,
+# ------------------------------------------------------ gelu, silu, relu6
 ctypedef void (*elementwise_kernel)(const float *, float *, size_t) noexcept nogil
 ctypedef void (*elementwise_grad_kernel)(const float *, const float *, float *,
                                          size_t) noexcept nogil
@@ -268,16 +332,6 @@ def silu_backward(x, dy, out):
 def relu6_forward(x, out):
     """``out = min(max(x, 0), 6)``, any shape."""
     _elementwise(fm_relu6_forward, x, out)
-def relu_forward(x, out):
-    """``out = max(x, 0)``, any shape."""
-    _elementwise(fm_relu_forward, x, out)
-
-
-def relu_backward(y, dy, out):
-    """``out = dy * (y > 0)``, any shape."""
-    _elementwise_grad(fm_relu_backward, y, "y", dy, out)
-
-
 
 
 def relu6_backward(y, dy, out):
@@ -308,22 +362,6 @@ def dropout_forward(x, uint32_t seed_lo, uint32_t seed_hi, uint32_t step_lo,
     cdef float *xa_p = _f(xa)
     cdef float *o_p = _f(o)
     cdef uint8_t *m_p = <uint8_t *>cnp.PyArray_DATA(m)
-# ----------------------------------------------------------------- dropout
-def philox_block(counter, key):
-    """Philox4x32-10 of one block: 4 uint32 counter words and 2 key words in,
-    the 4 output words out (a tuple of ints). For tests and debugging."""
-    cdef uint32_t c[4]
-    cdef int k
-    if len(counter) != 4 or len(key) != 2:
-        raise ValueError(f"need 4 counter words and 2 key words, got {len(counter)} "
-                         f"and {len(key)}")
-    for k in range(4):
-        c[k] = counter[k]
-    fm_philox4x32_10(c, key[0], key[1])
-    return c[0], c[1], c[2], c[3]
-
-
-def dropout_mask(uint32_t seed_lo, uint32_t seed_hi, uint32_t step_lo, uint32_t step_hi,
     with nogil:
         fm_dropout(s, threshold, scale, xa_p, m_p, o_p, n)
 
@@ -374,44 +412,48 @@ def softmax_backward(y, dy, out):
     cdef size_t rows = cnp.PyArray_DIM(ya, 0), cols = cnp.PyArray_DIM(ya, 1)
     cdef float *ya_p = _f(ya)
     cdef float *d_p = _f(d)
+    cdef double s = _xent_scale(scale, rows)
     cdef float *o_p = _f(o)
+    cdef const float *w_p = _f_or_null(w)
     with nogil:
         fm_softmax_backward(ya_p, d_p, o_p, rows, cols)
 
 
-def softmax_xent_sparse(logits, labels, dlogits):
-    """Mean softmax cross-entropy of int32 ``labels``; writes its gradient into
-    ``dlogits`` unless None. A label outside [0, classes) is a ValueError."""
+def softmax_xent_sparse(logits, labels, dlogits, weights=None, scale=None):
+    """Softmax cross-entropy of int32 ``labels`` reduced as ``scale * sum_i
+    weights[i] * loss_i`` (weights None: all 1; scale None: 1 / rows, the
+    mean); writes its gradient into ``dlogits`` unless None. A label outside
+    [0, classes) is a ValueError."""
     cdef cnp.ndarray x = _matrix(logits, "logits", False, True)
     cdef cnp.ndarray lab = _labels(labels, x, "logits")
-    cdef cnp.ndarray d = None
-    if dlogits is not None:
-        d = _like(dlogits, "dlogits", x, "logits", F32, True)
+    cdef cnp.ndarray d, w
+    d, w = _xent_outputs(x, dlogits, weights)
     cdef size_t rows = cnp.PyArray_DIM(x, 0), cols = cnp.PyArray_DIM(x, 1)
     cdef float *d_p = _f_or_null(d)
     cdef double loss
+    cdef double s = _xent_scale(scale, rows)
     cdef float *x_p = _f(x)
+    cdef const float *w_p = _f_or_null(w)
     cdef const int32_t *lab_p = <const int32_t *>cnp.PyArray_DATA(lab)
     with nogil:
-        loss = fm_xent_sparse(x_p, lab_p, d_p, rows, cols)
+        loss = fm_xent_sparse(x_p, lab_p, w_p, s, d_p, rows, cols)
     return loss
 
 
-def softmax_xent_dense(logits, targets, dlogits):
-    """Mean softmax cross-entropy of one-hot or probability ``targets``; writes
-    its gradient into ``dlogits`` unless None."""
+def softmax_xent_dense(logits, targets, dlogits, weights=None, scale=None):
+    """Softmax cross-entropy of one-hot or probability ``targets``, reduced as
+    :func:`softmax_xent_sparse`; writes its gradient into ``dlogits`` unless None."""
     cdef cnp.ndarray x = _matrix(logits, "logits", False, True)
     cdef cnp.ndarray t = _like(targets, "targets", x, "logits", F32, False)
-    cdef cnp.ndarray d = None
-    if dlogits is not None:
-        d = _like(dlogits, "dlogits", x, "logits", F32, True)
+    cdef cnp.ndarray d, w
+    d, w = _xent_outputs(x, dlogits, weights)
     cdef size_t rows = cnp.PyArray_DIM(x, 0), cols = cnp.PyArray_DIM(x, 1)
     cdef float *d_p = _f_or_null(d)
     cdef double loss
     cdef float *x_p = _f(x)
     cdef float *t_p = _f(t)
     with nogil:
-        loss = fm_xent_dense(x_p, t_p, d_p, rows, cols)
+        loss = fm_xent_dense(x_p, t_p, w_p, s, d_p, rows, cols)
     return loss
 
 

@@ -175,7 +175,7 @@ class CupyOps(NumpyOps):
         y = self._dev.matrix(y, "y")
         return self._rowwise("fm_k_softmax_backward", out, y, self._dev.like(dy, y, "dy", "y"))
 
-    def loss_device(self, logits, y, dlogits, sparse):
+    def loss_device(self, logits, y, dlogits, sparse, weights=None, scale=None):
         """The fused softmax cross-entropy without waiting for it.
 
         Queues the kernels and returns ``(result, labels)``: ``result`` is a
@@ -192,10 +192,13 @@ class CupyOps(NumpyOps):
             y: int labels (``sparse``) or targets of logits' shape.
             dlogits: the gradient's output buffer, or None for the loss alone.
             sparse: whether ``y`` holds labels.
+            weights: per-row weights (rows,), or None for all ones.
+            scale: the reduction's scale, None for ``1 / rows`` (the mean).
 
         Returns:
-            ``(result, labels)`` as above (``labels`` is None for targets), or
-            ``(None, None)`` for an empty batch.
+            ``(result, labels)`` as above (``labels`` is None for targets;
+            ``result[0]`` is the weighted sum before ``scale``), or ``(None,
+            None)`` for an empty batch.
         """
         cp, dev = self.xp, self._dev
         logits = dev.matrix(logits, "logits")
@@ -207,36 +210,42 @@ class CupyOps(NumpyOps):
             labels = y = dev.labels(y, rows, cols)
         else:
             labels, y = None, dev.like(y, logits, "targets", "logits")
+        if weights is not None:
+            weights = dev.input(weights)
+            if weights.shape != (rows,):
+                raise ValueError(f"weights must have shape ({rows},) to match logits "
+                                 f"{tuple(logits.shape)}, got {tuple(weights.shape)}")
         if rows == 0:
             return None, None
         row_loss = cp.empty(rows, dtype=np.float64)
         result = cp.empty(2, dtype=np.float64)
         dev.launch("fm_k_xent_sparse_rows" if sparse else "fm_k_xent_dense_rows", rows,
-                   logits, y, d, np.int32(dlogits is not None), row_loss, np.uint64(rows),
-                   np.uint64(cols), np.float32(rows))
+                   logits, y, dev.dummy() if weights is None else weights, np.int32(weights is not None),
+                   d, np.int32(dlogits is not None), row_loss, np.uint64(rows), np.uint64(cols),
+                   np.float64(1.0 / rows if scale is None else scale))
         dev.launch_block("fm_k_loss_finish", row_loss,
                          dev.dummy(np.int32) if labels is None else labels,
                          np.int32(labels is not None), np.uint64(rows), np.uint64(cols), result)
         return result, labels
 
-    def _loss_value(self, logits, y, dlogits, sparse):
-        result, labels = self.loss_device(logits, y, dlogits, sparse)
+    def _loss_value(self, logits, y, dlogits, sparse, weights, scale):
+        result, labels = self.loss_device(logits, y, dlogits, sparse, weights, scale)
         if result is None:
             return float("nan")  # the mean over zero rows, as in the reference
         total, bad = self.xp.asnumpy(result)  # the one host synchronisation of the call
         if bad >= 0:
             row = int(bad)
             raise label_error(int(labels[row]), row, logits.shape[1])
-        return float(total / logits.shape[0])
+        return float(total * (1.0 / logits.shape[0] if scale is None else scale))
 
-    def softmax_xent_sparse(self, logits, labels, dlogits):
+    def softmax_xent_sparse(self, logits, labels, dlogits, weights=None, scale=None):
         """See NumpyOps.softmax_xent_sparse; a label outside [0, classes) is a
         ValueError naming it and its row. Waits for the GPU once (the float)."""
-        return self._loss_value(logits, labels, dlogits, sparse=True)
+        return self._loss_value(logits, labels, dlogits, True, weights, scale)
 
-    def softmax_xent_dense(self, logits, targets, dlogits):
+    def softmax_xent_dense(self, logits, targets, dlogits, weights=None, scale=None):
         """See NumpyOps.softmax_xent_dense. Waits for the GPU once (the float)."""
-        return self._loss_value(logits, targets, dlogits, sparse=False)
+        return self._loss_value(logits, targets, dlogits, False, weights, scale)
 
     # ---------------------------------------------------------------- optimizers
     def _params_grads(self, params, grads):

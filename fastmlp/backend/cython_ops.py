@@ -19,6 +19,11 @@ def _c32(a):
     return np.ascontiguousarray(a, dtype=np.float32)
 
 
+def _c32_or_none(a):
+    """:func:`_c32` of an optional input."""
+    return None if a is None else _c32(a)
+
+
 def _blas_ready(a):
     """``a`` unchanged when BLAS can read it in place (C or Fortran order),
     else a C-contiguous copy: matmul would take its slow non-BLAS loop."""
@@ -151,16 +156,17 @@ class CythonOps(NumpyOps):
         _kernels.softmax_backward(_c32(y), _c32(dy), out)
         return out
 
-    def softmax_xent_sparse(self, logits, labels, dlogits):
+    def softmax_xent_sparse(self, logits, labels, dlogits, weights=None, scale=None):
         """See NumpyOps.softmax_xent_sparse; a label outside [0, classes) is a
         ValueError naming it and its row."""
         logits = _c32(logits)
         labels = _int32_labels(labels, logits)
-        return _kernels.softmax_xent_sparse(logits, labels, dlogits)
+        return _kernels.softmax_xent_sparse(logits, labels, dlogits, _c32_or_none(weights), scale)
 
-    def softmax_xent_dense(self, logits, targets, dlogits):
+    def softmax_xent_dense(self, logits, targets, dlogits, weights=None, scale=None):
         """See NumpyOps.softmax_xent_dense."""
-        return _kernels.softmax_xent_dense(_c32(logits), _c32(targets), dlogits)
+        return _kernels.softmax_xent_dense(_c32(logits), _c32(targets), dlogits,
+                                           _c32_or_none(weights), scale)
 
     # ---------------------------------------------------------------- optimizers
     def sgd_update(self, params, grads, velocity, lr, momentum=0.0, nesterov=False):

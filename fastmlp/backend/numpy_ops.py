@@ -339,38 +339,57 @@ class NumpyOps:
         out *= y
         return out
 
-    def softmax_xent_sparse(self, logits, labels, dlogits):
+    def softmax_xent_sparse(self, logits, labels, dlogits, weights=None, scale=None):
         """Fused softmax cross-entropy for integer labels (int32).
 
-        Returns the mean loss as a Python float and writes
-        ``dlogits = (softmax(logits) - onehot(labels)) / batch``.
-        ``dlogits`` may be None when only the loss is wanted.
+        Returns the reduced loss ``scale * sum_i weights[i] * loss_i`` as a
+        Python float, ``loss_i = -log_softmax(logits)[i, labels[i]]``, and
+        writes its gradient ``dlogits[i] = (softmax(logits[i]) -
+        onehot(labels[i])) * c_i`` with ``c_i = float32(scale * weights[i])``.
+        ``weights`` None means all ones; ``scale`` None means ``1 / batch``
+        (the mean). ``dlogits`` may be None when only the loss is wanted.
         """
         n = logits.shape[0]
         logp = self.log_softmax(logits, self.xp.empty_like(logits))
         rows = self.xp.arange(n)
-        loss = -logp[rows, labels].astype(np.float64).sum() / n
+        row_loss = -logp[rows, labels].astype(np.float64)
         if dlogits is not None:
             self.xp.exp(logp, out=dlogits)
             dlogits[rows, labels] -= 1
-            dlogits /= np.float32(n)
-        return float(loss)
+        return self._reduce_xent(row_loss, dlogits, weights, scale)
 
-    def softmax_xent_dense(self, logits, targets, dlogits):
+    def softmax_xent_dense(self, logits, targets, dlogits, weights=None, scale=None):
         """Fused softmax cross-entropy for one-hot or probability targets.
 
-        Returns the mean of ``-sum(targets * log_softmax(logits))`` and writes
-        its gradient ``(softmax(logits) * sum(targets) - targets) / batch``.
+        Returns the reduced ``scale * sum_i weights[i] * loss_i`` of
+        ``loss_i = -sum(targets[i] * log_softmax(logits[i]))`` and writes its
+        gradient ``(softmax(logits) * sum(targets) - targets) * c_i``, reduced
+        and weighted as in :meth:`softmax_xent_sparse`.
         """
-        n = logits.shape[0]
         logp = self.log_softmax(logits, self.xp.empty_like(logits))
-        loss = -(targets * logp).astype(np.float64).sum() / n
+        row_loss = -(targets * logp).astype(np.float64).sum(axis=1)
         if dlogits is not None:
             self.xp.exp(logp, out=dlogits)
             dlogits *= targets.sum(axis=1, keepdims=True)
             dlogits -= targets
-            dlogits /= np.float32(n)
-        return float(loss)
+        return self._reduce_xent(row_loss, dlogits, weights, scale)
+
+    def _reduce_xent(self, row_loss, dlogits, weights, scale):
+        """``scale * sum(weights * row_loss)`` as a float, scaling the rows of
+        ``dlogits`` (unless None) by ``float32(scale * weights)``."""
+        n = row_loss.shape[0]
+        if scale is None:
+            scale = 1.0 / n if n else float("nan")  # the mean (NaN over no rows)
+        if weights is None:
+            total = row_loss.sum()
+            coef = np.float32(scale)
+        else:
+            w64 = weights.astype(np.float64)
+            total = (w64 * row_loss).sum()
+            coef = (scale * w64).astype(np.float32)[:, None]
+        if dlogits is not None:
+            dlogits *= coef
+        return float(total * scale)
 
     # ---------------------------------------------------------------- optimizers
     # Each update is one pass over a flat float32 parameter buffer and its

@@ -204,6 +204,56 @@ def check_rate(rate, what):
     return rate
 
 
+def check_sample_weight(sample_weight, n, what="sample_weight"):
+    """Per-sample weights for a batch of ``n`` samples, as Keras takes them: a
+    scalar or shape ``(1,)`` (the same weight for every sample), ``(n,)`` or
+    ``(n, 1)``. Negative weights pass (Keras accepts them); NaN and infinity
+    do not.
+
+    Args:
+        sample_weight: array-like of real numbers (bools count as 0 and 1).
+        n: the batch size.
+        what: the argument's name in messages.
+
+    Returns:
+        A C-contiguous float32 array of shape ``(n,)``.
+    """
+    w = np.asarray(as_array(sample_weight, what))
+    if w.dtype.kind not in "fiub":
+        raise TypeError(f"{what} must hold real numbers, got dtype {w.dtype}")
+    if w.ndim == 2 and w.shape[1] == 1:
+        w = w[:, 0]
+    if w.ndim > 1 or (w.ndim == 1 and w.shape[0] not in (1, n)):
+        raise ValueError(f"{what} must be a scalar or have shape ({n},) or ({n}, 1), one weight "
+                         f"per sample, got shape {w.shape}")
+    w = np.ascontiguousarray(np.broadcast_to(w.astype(np.float32), (n,)))
+    check_finite(w, what)
+    return w
+
+
+def check_number(value, what, low=None, high=None, low_open=False):
+    """A real-number argument within bounds (e.g. a label smoothing in [0, 1]).
+
+    Args:
+        value: the argument (bools refused).
+        what: its name in messages.
+        low, high: inclusive bounds, None for unbounded.
+        low_open: whether ``low`` itself is excluded (``delta > 0``).
+
+    Returns:
+        ``value`` as a float.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{what} must be a number, got {value!r}")
+    value = float(value)
+    below = low is not None and (value <= low if low_open else value < low)
+    if value != value or below or (high is not None and value > high):
+        bounds = ("(" if low_open else "[") + ("-inf" if low is None else f"{low:g}") + ", " + (
+            "inf)" if high is None else f"{high:g}]")
+        raise ValueError(f"{what} must be in {bounds}, got {value!r}")
+    return value
+
+
 def check_same_length(count, other_count, what, other):
     """Raise a ValueError when ``what`` and ``other`` differ in sample count."""
     if count != other_count:

@@ -278,16 +278,17 @@ def _emulations(kernels):
     """The kernels of kernels.cu as calls of the CPU extension (same FM_FN bodies)."""
 
     def xent_rows(fn):
-        def run(x, y, d, has_d, row_loss, rows, cols, batch, sparse):
+        def run(x, y, w, has_w, d, has_d, row_loss, rows, cols, scale, sparse):
             for i in range(int(rows)):
                 if sparse and not 0 <= y[i] < cols:
                     row_loss[i] = np.nan
                     continue
                 di = d[i:i + 1] if has_d else None
-                row_loss[i] = fn(x[i:i + 1], y[i:i + 1], di)  # the row's loss (batch of 1)
+                weight = np.float64(w[i]) if has_w else 1.0
+                # the row's loss (a batch of 1 with scale 1: its gradient times 1.0f, exact)
+                row_loss[i] = weight * fn(x[i:i + 1], y[i:i + 1], di, None, 1.0)
                 if has_d:
-                    di *= np.float32(1.0)  # fm_xent_*_row divided by 1: now by the batch
-                    di /= batch
+                    di *= np.float32(scale * weight)  # fm_xent_coef: the row's share
         return run
 
     def count_sparse(scores, labels, rows, cols, result):

@@ -140,12 +140,14 @@ __global__ void fm_k_softmax_backward(const float *y, const float *dy, float *ou
         fm_softmax_backward_row(y + i * cols, dy + i * cols, out + i * cols, cols);
 }
 
-/* Per-row loss of the sparse cross-entropy into row_loss (double), and when
- * has_d its gradient into d. A row whose label lies outside [0, cols) is
- * skipped (loss NaN, d untouched): fm_k_loss_finish reports it. */
-__global__ void fm_k_xent_sparse_rows(const float *x, const int32_t *labels, float *d,
-                                      int has_d, double *row_loss, uint64_t rows,
-                                      uint64_t cols, float batch)
+/* Per-row weighted loss w[i] * loss_i of the sparse cross-entropy into
+ * row_loss (double; w[i] is 1 unless has_w), and when has_d its gradient into
+ * d, row i scaled by scale * w[i] (the host multiplies the summed row_loss by
+ * scale). A row whose label lies outside [0, cols) is skipped (loss NaN, d
+ * untouched): fm_k_loss_finish reports it. */
+__global__ void fm_k_xent_sparse_rows(const float *x, const int32_t *labels, const float *w,
+                                      int has_w, float *d, int has_d, double *row_loss,
+                                      uint64_t rows, uint64_t cols, double scale)
 {
     FM_FOR(i, rows) {
         int32_t label = labels[i];
@@ -153,18 +155,22 @@ __global__ void fm_k_xent_sparse_rows(const float *x, const int32_t *labels, flo
             row_loss[i] = __longlong_as_double(0x7ff8000000000000LL); /* NaN */
             continue;
         }
-        row_loss[i] = fm_xent_sparse_row(x + i * cols, label, has_d ? d + i * cols : NULL,
-                                         cols, batch);
+        double loss = fm_xent_sparse_row(x + i * cols, label, has_d ? d + i * cols : NULL,
+                                         cols, fm_xent_coef(has_w ? w : NULL, i, scale));
+        row_loss[i] = has_w ? (double)w[i] * loss : loss;
     }
 }
 
-__global__ void fm_k_xent_dense_rows(const float *x, const float *t, float *d, int has_d,
-                                     double *row_loss, uint64_t rows, uint64_t cols,
-                                     float batch)
+__global__ void fm_k_xent_dense_rows(const float *x, const float *t, const float *w, int has_w,
+                                     float *d, int has_d, double *row_loss, uint64_t rows,
+                                     uint64_t cols, double scale)
 {
-    FM_FOR(i, rows)
-        row_loss[i] = fm_xent_dense_row(x + i * cols, t + i * cols,
-                                        has_d ? d + i * cols : NULL, cols, batch);
+    FM_FOR(i, rows) {
+        double loss = fm_xent_dense_row(x + i * cols, t + i * cols,
+                                        has_d ? d + i * cols : NULL, cols,
+                                        fm_xent_coef(has_w ? w : NULL, i, scale));
+        row_loss[i] = has_w ? (double)w[i] * loss : loss;
+    }
 }
 
 #define FM_FINISH_THREADS 256
