@@ -238,48 +238,7 @@ def dense_grad(dy, y, db, bint relu):
         fm_dense_grad(d_p, ya_p, dba_p, rows, cols, relu)
 
 
-# -------------------------------------------------------------------- relu
-def relu_forward(x, out):
-    """``out = max(x, 0)``, any shape."""
-    cdef cnp.ndarray xa = _array(x, "x", F32, False)
-    cdef cnp.ndarray o = _like(out, "out", xa, "x", F32, True)
-    cdef size_t n = cnp.PyArray_SIZE(xa)
-    cdef float *xa_p = _f(xa)
-    cdef float *o_p = _f(o)
-    with nogil:
-        fm_relu_forward(xa_p, o_p, n)
-
-
-def relu_backward(y, dy, out):
-    """``out = dy * (y > 0)``, any shape."""
-    cdef cnp.ndarray ya = _array(y, "y", F32, False)
-    cdef cnp.ndarray d = _like(dy, "dy", ya, "y", F32, False)
-    cdef cnp.ndarray o = _like(out, "out", ya, "y", F32, True)
-    cdef size_t n = cnp.PyArray_SIZE(ya)
-    cdef float *ya_p = _f(ya)
-    cdef float *d_p = _f(d)
-    cdef float *o_p = _f(o)
-    with nogil:
-        fm_relu_backward(ya_p, d_p, o_p, n)
-
-
-# ----------------------------------------------------------------- dropout
-def philox_block(counter, key):
-    """Philox4x32-10 of one block: 4 uint32 counter words and 2 key words in,
-    the 4 output words out (a tuple of ints). For tests and debugging."""
-    cdef uint32_t c[4]
-    cdef int k
-    if len(counter) != 4 or len(key) != 2:
-        raise ValueError(f"need 4 counter words and 2 key words, got {len(counter)} "
-                         f"and {len(key)}")
-    for k in range(4):
-        c[k] = counter[k]
-    fm_philox4x32_10(c, key[0], key[1])
-    return c[0], c[1], c[2], c[3]
-
-
-def dropout_mask(uint32_t seed_lo, uint32_t seed_hi, uint32_t step_lo, uint32_t step_hi,
-# ------------------------------------------------------ gelu, silu, relu6
+# ------------------------------------------- elementwise activations
 ctypedef void (*elementwise_kernel)(const float *, float *, size_t) noexcept nogil
 ctypedef void (*elementwise_grad_kernel)(const float *, const float *, float *,
                                          size_t) noexcept nogil
@@ -307,6 +266,16 @@ cdef _elementwise_grad(elementwise_grad_kernel kernel, a, str a_name, dy, out):
     cdef float *o_p = _f(o)
     with nogil:
         kernel(aa_p, d_p, o_p, n)
+
+
+def relu_forward(x, out):
+    """``out = max(x, 0)``, any shape."""
+    _elementwise(fm_relu_forward, x, out)
+
+
+def relu_backward(y, dy, out):
+    """``out = dy * (y > 0)``, any shape."""
+    _elementwise_grad(fm_relu_backward, y, "y", dy, out)
 
 
 def gelu_forward(x, out):
@@ -339,6 +308,22 @@ def relu6_backward(y, dy, out):
     _elementwise_grad(fm_relu6_backward, y, "y", dy, out)
 
 
+# ----------------------------------------------------------------- dropout
+def philox_block(counter, key):
+    """Philox4x32-10 of one block: 4 uint32 counter words and 2 key words in,
+    the 4 output words out (a tuple of ints). For tests and debugging."""
+    cdef uint32_t c[4]
+    cdef int k
+    if len(counter) != 4 or len(key) != 2:
+        raise ValueError(f"need 4 counter words and 2 key words, got {len(counter)} "
+                         f"and {len(key)}")
+    for k in range(4):
+        c[k] = counter[k]
+    fm_philox4x32_10(c, key[0], key[1])
+    return c[0], c[1], c[2], c[3]
+
+
+def dropout_mask(uint32_t seed_lo, uint32_t seed_hi, uint32_t step_lo, uint32_t step_hi,
                  uint32_t threshold, mask):
     """Fill the uint8 ``mask`` (any shape) with 1 where the element is kept:
     where its Philox word is >= ``threshold``."""
@@ -412,9 +397,7 @@ def softmax_backward(y, dy, out):
     cdef size_t rows = cnp.PyArray_DIM(ya, 0), cols = cnp.PyArray_DIM(ya, 1)
     cdef float *ya_p = _f(ya)
     cdef float *d_p = _f(d)
-    cdef double s = _xent_scale(scale, rows)
     cdef float *o_p = _f(o)
-    cdef const float *w_p = _f_or_null(w)
     with nogil:
         fm_softmax_backward(ya_p, d_p, o_p, rows, cols)
 
@@ -429,11 +412,11 @@ def softmax_xent_sparse(logits, labels, dlogits, weights=None, scale=None):
     cdef cnp.ndarray d, w
     d, w = _xent_outputs(x, dlogits, weights)
     cdef size_t rows = cnp.PyArray_DIM(x, 0), cols = cnp.PyArray_DIM(x, 1)
-    cdef float *d_p = _f_or_null(d)
-    cdef double loss
     cdef double s = _xent_scale(scale, rows)
-    cdef float *x_p = _f(x)
+    cdef float *d_p = _f_or_null(d)
     cdef const float *w_p = _f_or_null(w)
+    cdef double loss
+    cdef float *x_p = _f(x)
     cdef const int32_t *lab_p = <const int32_t *>cnp.PyArray_DATA(lab)
     with nogil:
         loss = fm_xent_sparse(x_p, lab_p, w_p, s, d_p, rows, cols)
@@ -448,7 +431,9 @@ def softmax_xent_dense(logits, targets, dlogits, weights=None, scale=None):
     cdef cnp.ndarray d, w
     d, w = _xent_outputs(x, dlogits, weights)
     cdef size_t rows = cnp.PyArray_DIM(x, 0), cols = cnp.PyArray_DIM(x, 1)
+    cdef double s = _xent_scale(scale, rows)
     cdef float *d_p = _f_or_null(d)
+    cdef const float *w_p = _f_or_null(w)
     cdef double loss
     cdef float *x_p = _f(x)
     cdef float *t_p = _f(t)
