@@ -7,6 +7,7 @@ to the kernel as they are used, so the process's memory stays bounded.
 """
 
 import mmap
+import os
 
 import numpy as np
 
@@ -19,14 +20,36 @@ RELEASE_BYTES = 64 << 20
 
 
 def _shared_mapping(x):
-    """The ``mmap`` behind ``x`` when its pages can be dropped safely (a
-    shared mapping: the data stays in the file), else None."""
-    base = x
+    """``(mmap, memmap)`` behind ``x`` when its pages can be dropped safely
+    (a shared mapping: the data stays in the file), else ``(None, None)``."""
+    base, memmap = x, None
     while base is not None and not isinstance(base, mmap.mmap):
-        if isinstance(base, np.memmap) and base.mode == "c":
-            return None  # copy-on-write: dropping pages would lose the caller's edits
+        if isinstance(base, np.memmap):
+            if base.mode == "c":
+                return None, None  # copy-on-write: dropping pages would lose the caller's edits
+            memmap = base
         base = getattr(base, "base", None)
-    return base
+    return (base, memmap) if base is not None and memmap is not None else (None, None)
+
+
+class _RowReader:
+    """Reads rows of a memory-mapped ``x`` from its file with ``pread``:
+    shuffled batches touch scattered rows, and each page fault would map
+    (and keep resident) the cached pages around the row as well, up to
+    megabytes with large folios."""
+
+    def __init__(self, x, mapping, memmap):
+        start = np.frombuffer(mapping, dtype=np.uint8).__array_interface__["data"][0]
+        mapped_from = memmap.offset - memmap.offset % mmap.ALLOCATIONGRANULARITY
+        self.first = x.__array_interface__["data"][0] - start + mapped_from
+        self.stride = x.strides[0]
+        self.file = open(memmap.filename, "rb", buffering=0)  # noqa: SIM115 - lives with the adapter
+
+    def take(self, idx, out):
+        fd = self.file.fileno()
+        for row, i in zip(out, idx.tolist()):
+            os.preadv(fd, [memoryview(row).cast("B")], self.first + i * self.stride)
+        return out
 
 
 class ArrayData:
@@ -52,7 +75,10 @@ class ArrayData:
         self.y = model.loss.prepare_targets(host_array(y), outputs)
         check_same_length(len(self.x), len(self.y), what, "y")
         self.w = sample_weights(self.y, sample_weight, class_weight, outputs)
-        self._mapping = _shared_mapping(x)
+        self._mapping, memmap = _shared_mapping(x)
+        self._reader = None
+        if self._mapping is not None and self.x.flags.c_contiguous and hasattr(os, "preadv"):
+            self._reader = _RowReader(self.x, self._mapping, memmap)
         self._scan_finite(what)
         self.ops = model.ops
         self._buffers = {}
@@ -117,7 +143,11 @@ class ArrayData:
                     wb = self.w[start:stop]
             else:
                 idx = order[start:stop]
-                xb, yb = self._take("xs", self.x, idx), self._take("y", self.y, idx)
+                if self._reader is not None:
+                    xb = self._reader.take(idx, self._buffer("xs", (rows, features), self.x.dtype))
+                else:
+                    xb = self._take("xs", self.x, idx)
+                yb = self._take("y", self.y, idx)
                 if self.w is not None:
                     wb = self._take("w", self.w, idx)
             if xb.dtype != np.float32 or not xb.flags.c_contiguous or self._mapping is not None:
