@@ -268,6 +268,16 @@ cdef _elementwise_grad(elementwise_grad_kernel kernel, a, str a_name, dy, out):
         kernel(aa_p, d_p, o_p, n)
 
 
+def relu_forward(x, out):
+    """``out = max(x, 0)``, any shape."""
+    _elementwise(fm_relu_forward, x, out)
+
+
+def relu_backward(y, dy, out):
+    """``out = dy * (y > 0)``, any shape."""
+    _elementwise_grad(fm_relu_backward, y, "y", dy, out)
+
+
 def gelu_forward(x, out):
     """``out = x * Phi(x)`` (exact GELU), any shape."""
     _elementwise(fm_gelu_forward, x, out)
@@ -291,16 +301,6 @@ def silu_backward(x, dy, out):
 def relu6_forward(x, out):
     """``out = min(max(x, 0), 6)``, any shape."""
     _elementwise(fm_relu6_forward, x, out)
-def relu_forward(x, out):
-    """``out = max(x, 0)``, any shape."""
-    _elementwise(fm_relu_forward, x, out)
-
-
-def relu_backward(y, dy, out):
-    """``out = dy * (y > 0)``, any shape."""
-    _elementwise_grad(fm_relu_backward, y, "y", dy, out)
-
-
 
 
 def relu6_backward(y, dy, out):
@@ -308,6 +308,22 @@ def relu6_backward(y, dy, out):
     _elementwise_grad(fm_relu6_backward, y, "y", dy, out)
 
 
+# ----------------------------------------------------------------- dropout
+def philox_block(counter, key):
+    """Philox4x32-10 of one block: 4 uint32 counter words and 2 key words in,
+    the 4 output words out (a tuple of ints). For tests and debugging."""
+    cdef uint32_t c[4]
+    cdef int k
+    if len(counter) != 4 or len(key) != 2:
+        raise ValueError(f"need 4 counter words and 2 key words, got {len(counter)} "
+                         f"and {len(key)}")
+    for k in range(4):
+        c[k] = counter[k]
+    fm_philox4x32_10(c, key[0], key[1])
+    return c[0], c[1], c[2], c[3]
+
+
+def dropout_mask(uint32_t seed_lo, uint32_t seed_hi, uint32_t step_lo, uint32_t step_hi,
                  uint32_t threshold, mask):
     """Fill the uint8 ``mask`` (any shape) with 1 where the element is kept:
     where its Philox word is >= ``threshold``."""
@@ -331,22 +347,6 @@ def dropout_forward(x, uint32_t seed_lo, uint32_t seed_hi, uint32_t step_lo,
     cdef float *xa_p = _f(xa)
     cdef float *o_p = _f(o)
     cdef uint8_t *m_p = <uint8_t *>cnp.PyArray_DATA(m)
-# ----------------------------------------------------------------- dropout
-def philox_block(counter, key):
-    """Philox4x32-10 of one block: 4 uint32 counter words and 2 key words in,
-    the 4 output words out (a tuple of ints). For tests and debugging."""
-    cdef uint32_t c[4]
-    cdef int k
-    if len(counter) != 4 or len(key) != 2:
-        raise ValueError(f"need 4 counter words and 2 key words, got {len(counter)} "
-                         f"and {len(key)}")
-    for k in range(4):
-        c[k] = counter[k]
-    fm_philox4x32_10(c, key[0], key[1])
-    return c[0], c[1], c[2], c[3]
-
-
-def dropout_mask(uint32_t seed_lo, uint32_t seed_hi, uint32_t step_lo, uint32_t step_hi,
     with nogil:
         fm_dropout(s, threshold, scale, xa_p, m_p, o_p, n)
 
