@@ -90,11 +90,6 @@ class CythonOps(NumpyOps):
         _kernels.relu_backward(_c32(y), _c32(dy), out)
         return out
 
-    # ----------------------------------------------------------------- dropout
-    def dropout_mask(self, seed, step, rate, mask):
-        """See NumpyOps.dropout_mask (bit-identical masks)."""
-        _kernels.dropout_mask(*philox.stream_key(seed, step), philox.drop_threshold(rate), mask)
-        return mask
     # ----------------------------------------------------- gelu, silu, relu6
     def gelu_forward(self, x, out):
         """See NumpyOps.gelu_forward (float32 erfcf)."""
@@ -126,6 +121,11 @@ class CythonOps(NumpyOps):
         _kernels.relu6_backward(_c32(y), _c32(dy), out)
         return out
 
+    # ----------------------------------------------------------------- dropout
+    def dropout_mask(self, seed, step, rate, mask):
+        """See NumpyOps.dropout_mask (bit-identical masks)."""
+        _kernels.dropout_mask(*philox.stream_key(seed, step), philox.drop_threshold(rate), mask)
+        return mask
 
     def dropout_forward(self, x, rate, seed, step, mask, out):
         """See NumpyOps.dropout_forward: mask and output in one pass."""

@@ -2,7 +2,7 @@
 
 from .. import activations, initializers, regularizers
 from .activation import KERNELS, activation_backward
-from .layer import Layer
+from .layer import Layer, deserialize_entries
 
 # Activations the dense kernel fuses into its GEMM epilogue.
 _FUSED = ("linear", "relu")
@@ -110,11 +110,7 @@ class Dense(Layer):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for key in ("kernel_initializer", "bias_initializer"):
-            if isinstance(config.get(key), dict):
-                config[key] = initializers.deserialize(config[key])
-        for key in ("kernel_regularizer", "bias_regularizer"):
-            if isinstance(config.get(key), dict):
-                config[key] = regularizers.deserialize(config[key])
-        return cls(**config)
+        config = deserialize_entries(config, ("kernel_initializer", "bias_initializer"),
+                                     initializers.deserialize)
+        return cls(**deserialize_entries(config, ("kernel_regularizer", "bias_regularizer"),
+                                         regularizers.deserialize))

@@ -323,6 +323,16 @@ class Layer:
         return f"<{type(self).__name__} name={self.name!r}, built={self.built}>"
 
 
+def deserialize_entries(config, keys, deserialize):
+    """A copy of a layer's ``config`` with the saved objects under ``keys``
+    (mappings such as initializers) rebuilt by ``deserialize``."""
+    config = dict(config)
+    for key in keys:
+        if isinstance(config.get(key), dict):
+            config[key] = deserialize(config[key])
+    return config
+
+
 def as_input_batch(ops, x, expected_shape, what):
     """``x`` as a 2-D C-contiguous float32 batch on the backend of ``ops``,
     with its per-sample shape, after :func:`fastmlp.utils.validation.check_batch`.

@@ -10,7 +10,8 @@ backend.
 import numpy as np
 
 from .. import initializers
-from .layer import Layer
+from .layer import Layer, deserialize_entries
+from .normalization import gamma_beta_specs, scale_and_shift
 
 
 class LayerNormalization(Layer):
@@ -44,15 +45,7 @@ class LayerNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
 
     def param_specs(self):
-        if not self.built:
-            return []
-        channels = (self.input_shape_[-1],)
-        specs = []
-        if self.scale:
-            specs.append(("gamma", channels, self.gamma_initializer))
-        if self.center:
-            specs.append(("beta", channels, self.beta_initializer))
-        return specs
+        return gamma_beta_specs(self)
 
     def forward(self, x, training=False, logits=False):
         xp = self.ops.xp
@@ -66,12 +59,7 @@ class LayerNormalization(Layer):
         self._xhat = xhat
         out = self.buffer("y", rows.shape)
         out[...] = xhat
-        gamma, beta = self._weights.get("gamma"), self._weights.get("beta")
-        if gamma is not None:
-            out *= gamma
-        if beta is not None:
-            out += beta
-        return out.reshape(x.shape)
+        return scale_and_shift(self, out).reshape(x.shape)
 
     def backward(self, dy, need_dx=True):
         rows = dy.reshape(self._xhat.shape)
@@ -102,8 +90,5 @@ class LayerNormalization(Layer):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for key in ("beta_initializer", "gamma_initializer"):
-            if isinstance(config.get(key), dict):
-                config[key] = initializers.deserialize(config[key])
-        return cls(**config)
+        return cls(**deserialize_entries(config, ("beta_initializer", "gamma_initializer"),
+                                         initializers.deserialize))

@@ -3,7 +3,31 @@
 import numpy as np
 
 from .. import initializers
-from .layer import Layer
+from .layer import Layer, deserialize_entries
+
+
+def gamma_beta_specs(layer):
+    """The ``gamma`` (with ``layer.scale``) and ``beta`` (with ``layer.center``)
+    parameter specs of a normalization layer over its last axis."""
+    if not layer.built:
+        return []
+    channels = (layer.input_shape_[-1],)
+    specs = []
+    if layer.scale:
+        specs.append(("gamma", channels, layer.gamma_initializer))
+    if layer.center:
+        specs.append(("beta", channels, layer.beta_initializer))
+    return specs
+
+
+def scale_and_shift(layer, out):
+    """``out *= gamma; out += beta`` in place, for the ones ``layer`` has."""
+    gamma, beta = layer._weights.get("gamma"), layer._weights.get("beta")
+    if gamma is not None:
+        out *= gamma
+    if beta is not None:
+        out += beta
+    return out
 
 
 class BatchNormalization(Layer):
@@ -31,15 +55,7 @@ class BatchNormalization(Layer):
         self._state = []
 
     def param_specs(self):
-        if not self.built:
-            return []
-        channels = (self.input_shape_[-1],)
-        specs = []
-        if self.scale:
-            specs.append(("gamma", channels, self.gamma_initializer))
-        if self.center:
-            specs.append(("beta", channels, self.beta_initializer))
-        return specs
+        return gamma_beta_specs(self)
 
     def _build(self, ops, input_shape):
         super()._build(ops, input_shape)
@@ -73,10 +89,7 @@ class BatchNormalization(Layer):
             xp = self.ops.xp
             xp.subtract(rows, moving_mean, out=out)
             out /= xp.sqrt(moving_var + np.float32(self.epsilon))
-            if gamma is not None:
-                out *= gamma
-            if beta is not None:
-                out += beta
+            scale_and_shift(self, out)
         return out.reshape(x.shape)
 
     def backward(self, dy, need_dx=True):
@@ -98,9 +111,6 @@ class BatchNormalization(Layer):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for key in ("beta_initializer", "gamma_initializer", "moving_mean_initializer",
-                    "moving_variance_initializer"):
-            if isinstance(config.get(key), dict):
-                config[key] = initializers.deserialize(config[key])
-        return cls(**config)
+        return cls(**deserialize_entries(config, ("beta_initializer", "gamma_initializer",
+                                                  "moving_mean_initializer", "moving_variance_initializer"),
+                                         initializers.deserialize))
