@@ -451,8 +451,9 @@ add(
     case("losses", "zero-stride", f"assert {SCCE}(bcast_y, bcast[:, :3]) == "
                                   f"{SCCE}(bcast_y.copy(), np.ascontiguousarray(bcast[:, :3]))"),
     case("losses", "bad arguments", "fastmlp.losses.get('nope')", "ValueError"),
-    case("losses", "bad arguments", f"{SCCE}(y, np.ones((40, 3)), sample_weight=np.ones(40))",
-         "NotImplementedError"),
+    # sample weights are supported now; their bad input: test_bad_input_losses.py
+    case("losses", "bad arguments", f"{SCCE}(y, np.ones((40, 3)), sample_weight=np.ones(39))",
+         "ValueError", "sample_weight"),
 )
 
 # metrics -----------------------------------------------------------------------------

@@ -1,0 +1,100 @@
+"""Regression losses, each the mean over the outputs of an elementwise
+function of ``y_pred`` and ``y_true``; the value and its gradient in one pass."""
+
+import numpy as np
+
+from ..utils.validation import check_number
+from .base import EPSILON, Loss
+
+
+class _Elementwise(Loss):
+    """A loss ``mean_j f(y_pred[:, j], y_true[:, j])``: subclasses give
+    ``elements`` (f and df/dy_pred, elementwise)."""
+
+    def elements(self, ops, y_pred, y_true, want_grad):
+        raise NotImplementedError
+
+    def per_sample(self, ops, y_pred, y_true, grad, outputs_are_logits=False):
+        values, d = self.elements(ops, y_pred, y_true, grad is not None)
+        if grad is not None:
+            ops.xp.divide(d, np.float32(y_pred.shape[1]), out=grad)
+        return values.mean(axis=1, dtype=np.float64)
+
+
+class MeanSquaredError(_Elementwise):
+    """Mean of ``(y_true - y_pred) ** 2`` over the outputs."""
+
+    def elements(self, ops, y_pred, y_true, want_grad):
+        diff = y_pred - y_true
+        return diff * diff, (2 * diff if want_grad else None)
+
+
+class MeanAbsoluteError(_Elementwise):
+    """Mean of ``|y_true - y_pred|`` over the outputs."""
+
+    def elements(self, ops, y_pred, y_true, want_grad):
+        diff = y_pred - y_true
+        return abs(diff), (ops.xp.sign(diff) if want_grad else None)
+
+
+class MeanAbsolutePercentageError(_Elementwise):
+    """``100 * mean(|y_true - y_pred| / max(|y_true|, EPSILON))`` over the outputs."""
+
+    def elements(self, ops, y_pred, y_true, want_grad):
+        denom = ops.xp.maximum(abs(y_true), np.float32(EPSILON))
+        diff = y_pred - y_true
+        values = np.float32(100) * abs(diff / denom)
+        return values, (np.float32(100) * ops.xp.sign(diff) / denom if want_grad else None)
+
+
+class MeanSquaredLogarithmicError(_Elementwise):
+    """Mean of ``(log(max(y_pred, EPSILON) + 1) - log(max(y_true, EPSILON) + 1)) ** 2``."""
+
+    def elements(self, ops, y_pred, y_true, want_grad):
+        xp = ops.xp
+        p1 = xp.maximum(y_pred, np.float32(EPSILON)) + 1
+        diff = xp.log(p1) - xp.log(xp.maximum(y_true, np.float32(EPSILON)) + 1)
+        if not want_grad:
+            return diff * diff, None
+        return diff * diff, xp.where(y_pred > EPSILON, 2 * diff / p1, 0).astype(np.float32)
+
+
+class Huber(_Elementwise):
+    """Quadratic for errors up to ``delta``, linear beyond:
+    ``0.5 * e ** 2`` if ``|e| <= delta`` else ``delta * |e| - 0.5 * delta ** 2``.
+
+    Args:
+        delta: where the loss turns linear, > 0.
+        reduction, name, dtype: see :class:`Loss`.
+    """
+
+    default_name = "huber_loss"  # Keras's default name (its function is ``huber``)
+
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.delta = check_number(delta, "delta", 0.0, low_open=True)
+
+    def elements(self, ops, y_pred, y_true, want_grad):
+        xp = ops.xp
+        delta = np.float32(self.delta)
+        err = y_pred - y_true
+        abs_err = abs(err)
+        half = np.float32(0.5)
+        values = xp.where(abs_err <= delta, half * err * err, delta * abs_err - half * delta * delta)
+        return values, (xp.clip(err, -delta, delta) if want_grad else None)
+
+    def get_config(self):
+        # Keras 3.15 leaves delta out of Huber's config (so its round trip
+        # forgets it); fastmlp keeps it.
+        return {**super().get_config(), "delta": self.delta}
+
+
+class LogCosh(_Elementwise):
+    """Mean of ``log(cosh(y_pred - y_true))``, as Keras computes it:
+    ``x + softplus(-2x) - log(2)``."""
+
+    def elements(self, ops, y_pred, y_true, want_grad):
+        xp = ops.xp
+        x = y_pred - y_true
+        values = x + xp.logaddexp(np.float32(0), np.float32(-2) * x) - np.float32(np.log(2.0))
+        return values, (xp.tanh(x) if want_grad else None)
