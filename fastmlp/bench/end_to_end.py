@@ -1,6 +1,7 @@
 """End to end: one epoch of the first seed model (Flatten, Dense 128 relu,
 Dropout 0.2, Dense 10; Adam; sparse cross-entropy from logits; accuracy)
-through ``fit`` on each fastmlp backend and, from the torch worker, an
+through ``fit`` on each fastmlp backend (and on ``cython`` with
+``sample_weight``, for the cost of weighting) and, from the torch worker, an
 idiomatic PyTorch loop for the same model; the contenders take turns
 (A B C A B C ...) so that machine drift cancels, and the ratios to the
 ``cython`` backend are the headline."""
@@ -13,6 +14,7 @@ from .timing import median_iqr, settle, timed
 
 EPOCH_SAMPLES = 60000
 WARMUP_BATCHES = 20  # untimed steps before the first timed epoch
+WEIGHTED = "fastmlp weighted"
 
 
 def load_data(samples):
@@ -54,20 +56,26 @@ def seed_model(backend):
     return model
 
 
-def fastmlp_epoch(backend, x, y, batch):
+def fastmlp_epoch(backend, x, y, batch, sample_weight=None):
     """A callable running one ``fit`` epoch of a warmed-up seed model on
-    ``backend`` over ``x, y``."""
+    ``backend`` over ``x, y`` (weighted by ``sample_weight`` when given)."""
     import fastmlp
 
     fastmlp.utils.set_random_seed(0)
     model = seed_model(backend)
     # warm-up: buffers, the optimizer's state, BLAS threads
     warm = batch * WARMUP_BATCHES
-    model.fit(x[:warm], y[:warm], batch_size=batch, epochs=1, verbose=0)
+    model.fit(x[:warm], y[:warm], batch_size=batch, epochs=1, verbose=0,
+              sample_weight=None if sample_weight is None else sample_weight[:warm])
 
     def epoch():
-        model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+        model.fit(x, y, batch_size=batch, epochs=1, verbose=0, sample_weight=sample_weight)
     return epoch
+
+
+def sample_weights(samples):
+    """Per-sample weights for the weighted contender: positive, not all equal."""
+    return np.random.default_rng(1).uniform(0.5, 1.5, samples).astype(np.float32)
 
 
 def _contenders(backends, x, y, batch, samples, worker):
@@ -79,6 +87,9 @@ def _contenders(backends, x, y, batch, samples, worker):
             contenders[f"fastmlp {backend}"] = timed(fastmlp_epoch(backend, x, y, batch))
         except ImportError:
             pass
+    if "fastmlp cython" in contenders:
+        # the same epoch with sample_weight: what weighting costs over the unweighted epoch
+        contenders[WEIGHTED] = timed(fastmlp_epoch("cython", x, y, batch, sample_weights(len(x))))
     if worker is not None:
         worker.prepare_epoch(batch, samples)
         contenders["pytorch loop"] = lambda: worker.epoch(batch)
