@@ -93,3 +93,37 @@ def to_backend(ops, x, y, w):
     """A checked host batch ``(x, y, w)`` as backend arrays (None stays None)."""
     return (ops.asarray(x), None if y is None else ops.asarray(y, dtype=y.dtype),
             None if w is None else ops.asarray(w))
+
+
+class BatchSource:
+    """The base of the adapters whose data makes its own batches (generators,
+    datasets): each batch goes through :func:`checked_batch`, and the data's
+    own ``on_epoch_begin``/``on_epoch_end`` are called where it has them.
+
+    Args:
+        model: the model; source: the data; what: its name in messages.
+        class_weight: a dict, its table or None; targets: False for ``predict``.
+    """
+
+    def __init__(self, model, source, what, class_weight=None, targets=True):
+        self.model = model
+        self.source = source
+        self.what = what
+        self.class_weight = class_weight
+        self.targets = targets
+
+    def on_epoch_begin(self):
+        hook = getattr(self.source, "on_epoch_begin", None)
+        if callable(hook):
+            hook()
+
+    def on_epoch_end(self):
+        hook = getattr(self.source, "on_epoch_end", None)
+        if callable(hook):
+            hook()
+
+    def converted(self, batches):
+        """``(x, y, w)`` backend arrays for each raw batch, checked."""
+        for step, batch in enumerate(batches):
+            x, y, w = checked_batch(self.model, batch, self.what, step, self.class_weight, self.targets)
+            yield to_backend(self.model.ops, x, y, w)

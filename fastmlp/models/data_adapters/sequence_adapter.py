@@ -5,36 +5,23 @@
 from concurrent.futures import ThreadPoolExecutor
 
 from ...utils.validation import check_positive_int
-from .inputs import checked_batch, to_backend
+from .inputs import BatchSource
 
 
-class SequenceAdapter:
+class SequenceAdapter(BatchSource):
     """Batches ``dataset[0] ... dataset[len(dataset) - 1]``, in a shuffled
     order when ``iterate`` gets an ``rng`` (Keras shuffles the batch order)."""
 
     one_shot = False
 
     def __init__(self, model, dataset, what, class_weight=None, targets=True):
-        self.model = model
+        super().__init__(model, dataset, what, class_weight, targets)
         self.dataset = dataset
-        self.what = what
-        self.class_weight = class_weight
-        self.targets = targets
         self.num_batches = len(dataset)
         if self.num_batches is None or int(self.num_batches) < 1:
             raise ValueError(f"{what} has no batches (len() is {self.num_batches})")
         self.workers = check_positive_int(getattr(dataset, "workers", 1), f"{what}'s workers")
         self.queue = check_positive_int(getattr(dataset, "max_queue_size", 10), f"{what}'s max_queue_size")
-
-    def on_epoch_begin(self):
-        hook = getattr(self.dataset, "on_epoch_begin", None)
-        if callable(hook):
-            hook()
-
-    def on_epoch_end(self):
-        hook = getattr(self.dataset, "on_epoch_end", None)
-        if callable(hook):
-            hook()
 
     def _fetched(self, indices):
         """``self.dataset[i]`` for each index, in order; fetched ahead on
@@ -62,6 +49,4 @@ class SequenceAdapter:
         indices = list(range(self.num_batches))
         if rng is not None:
             indices = [int(i) for i in rng.permutation(self.num_batches)]
-        for step, batch in enumerate(self._fetched(indices)):
-            x, y, w = checked_batch(self.model, batch, self.what, step, self.class_weight, self.targets)
-            yield to_backend(self.model.ops, x, y, w)
+        return self.converted(self._fetched(indices))
