@@ -88,20 +88,25 @@ class RandomNormal(Initializer):
 
 
 class Constant(Initializer):
-    """Every entry ``value``."""
+    """Every entry ``value``: a number, or an array broadcast to the shape
+    drawn (Keras's ``Constant(np.log([pos / neg]))`` for an output bias)."""
 
     def __init__(self, value=0.0):
         super().__init__(None)
-        value = np.asarray(value)
-        if value.ndim != 0 or value.dtype.kind not in "fiu" or not np.isfinite(value):
-            raise ValueError(f"Constant needs one finite number, got {value!r}")
-        self.value = float(value)
+        array = np.asarray(value)
+        if array.dtype.kind not in "fiub" or not np.all(np.isfinite(array)):
+            raise ValueError(f"Constant needs finite numbers, got {value!r}")
+        self.value = float(array) if array.ndim == 0 else array.astype(np.float64)
 
     def __call__(self, shape):
-        return np.full(shape, self.value, dtype=np.float32)
+        try:
+            return np.broadcast_to(np.asarray(self.value, dtype=np.float32), shape).copy()
+        except ValueError:
+            raise ValueError(f"Constant value of shape {np.shape(self.value)} cannot fill a weight of "
+                             f"shape {tuple(shape)}") from None
 
     def get_config(self):
-        return {"value": self.value}
+        return {"value": self.value if np.ndim(self.value) == 0 else self.value.tolist()}
 
 
 class Identity(Initializer):

@@ -89,3 +89,19 @@ def test_new_initializers_values_and_configs():
         np.testing.assert_array_equal(again((3, 3)), init((3, 3)))
     with pytest.raises(ValueError, match="2-D"):
         I.Identity()((3,))
+
+
+def test_constant_broadcasts_an_array_value_as_keras_does():
+    # From Keras 3.15 (torch backend): Constant(np.array([-6.4]))((3,)) gives [-6.4, -6.4, -6.4],
+    # Constant([1., 2., 3.])((2, 3)) repeats the row, and Constant([1., 2.])((3,)) fails.
+    I = fastmlp.initializers
+    np.testing.assert_allclose(I.Constant(np.array([-6.4]))((3,)), np.full(3, -6.4, np.float32))
+    np.testing.assert_array_equal(I.Constant([1.0, 2.0, 3.0])((2, 3)), [[1, 2, 3], [1, 2, 3]])
+    with pytest.raises(ValueError, match=r"shape \(2,\) cannot fill a weight of shape \(3,\)"):
+        I.Constant([1.0, 2.0])((3,))
+    again = I.deserialize(I.serialize(I.Constant(np.array([-6.4]))))
+    np.testing.assert_allclose(again((2,)), [-6.4, -6.4])
+    # The imbalanced-data tutorial's output bias: Dense(1, bias_initializer=Constant(np.log([pos / neg])))
+    layer = fastmlp.layers.Dense(1, bias_initializer=I.Constant(np.log([1 / 99])))
+    layer.build((None, 4))
+    np.testing.assert_allclose(layer.bias.numpy(), np.log([1 / 99]), rtol=1e-6)
