@@ -398,14 +398,18 @@ class Trainer:
             return self._predict_batches(((step, xb) for step, (xb, _, _) in batches),
                                          adapter.num_batches, verbose, callbacks)
         x = model_inputs(self, x, "predict's x")
-        n = x.shape[0]
-        total = -(-n // batch_size) if steps is None else min(steps, -(-n // batch_size))
+        total = -(-x.shape[0] // batch_size) if steps is None else min(steps, -(-x.shape[0] // batch_size))
+        n = min(x.shape[0], total * batch_size)
+        # Allocated first: an input too large for memory fails at once, not after hours.
+        result = self.ops.xp.empty((n,) + self.output_shape_, dtype=np.float32)
         batches = ((step, as_input_batch(self.ops, x[start:start + batch_size], self.input_shape_,
                                          "predict")[0])
-                   for step, start in enumerate(range(0, min(n, total * batch_size), batch_size)))
-        return self._predict_batches(batches, total, verbose, callbacks)
+                   for step, start in enumerate(range(0, n, batch_size)))
+        return self._predict_batches(batches, total, verbose, callbacks, result.reshape(n, -1), batch_size)
 
-    def _predict_batches(self, batches, total, verbose, callbacks):
+    def _predict_batches(self, batches, total, verbose, callbacks, into=None, batch_size=None):
+        """Outputs of ``(step, x_batch)`` pairs: written into ``into`` (rows
+        of ``batch_size``) when given, else gathered and joined."""
         callback_list = callbacks_module.CallbackList(callbacks or [], self,
                                                       {"steps": total, "verbose": verbose})
         bar = Progbar(total, verbose=verbose) if verbose and total else None
@@ -413,13 +417,18 @@ class Trainer:
         outputs = []
         for step, xb in batches:
             callback_list.on_predict_batch_begin(step)
-            outputs.append(self.forward(xb).copy())
+            if into is not None:
+                into[step * batch_size:step * batch_size + xb.shape[0]] = self.forward(xb)
+            else:
+                outputs.append(self.forward(xb).copy())
             callback_list.on_predict_batch_end(step, {})
             if bar is not None:
                 bar.update(step + 1, finalize=False)
         if bar is not None:
             bar.update(total, finalize=True)
         callback_list.on_predict_end()
+        if into is not None:
+            return into.reshape((into.shape[0],) + self.output_shape_)
         if not outputs:
             raise ValueError("predict's data gave no batches")
         result = outputs[0] if len(outputs) == 1 else self.ops.xp.concatenate(outputs)
