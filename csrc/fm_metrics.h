@@ -25,6 +25,22 @@ FM_FN size_t fm_argmax_row(const float *x, size_t n)
     return best;
 }
 
+/* Number of thresholds strictly below p (thresholds sorted ascending): p is a
+ * positive at exactly the first that many thresholds. A NaN compares false,
+ * so it is a negative everywhere, as in Keras's `y_pred > threshold`. */
+FM_FN size_t fm_thresholds_below(const float *thresholds, size_t count, float p)
+{
+    size_t lo = 0, hi = count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (thresholds[mid] < p)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 #ifndef __CUDACC__
 /* scores (rows, cols), labels (rows,) checked to lie in [0, cols). */
 static inline size_t
@@ -46,22 +62,6 @@ fm_count_correct_dense(const float *scores, const float *targets, size_t rows,
         hits += fm_argmax_row(scores + i * cols, cols) ==
                 fm_argmax_row(targets + i * cols, cols);
     return hits;
-}
-
-/* Number of thresholds strictly below p (thresholds sorted ascending): p is a
- * positive at exactly the first that many thresholds. A NaN compares false,
- * so it is a negative everywhere, as in Keras's `y_pred > threshold`. */
-static inline size_t fm_thresholds_below(const float *thresholds, size_t count, float p)
-{
-    size_t lo = 0, hi = count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (thresholds[mid] < p)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 /* Weighted confusion counts per threshold, added to `out`.

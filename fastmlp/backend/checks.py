@@ -15,6 +15,18 @@ def label_error(label, row, num_classes):
     return ValueError(f"label {label} at row {row} is outside [0, {num_classes})")
 
 
+def check_thresholds(thresholds):
+    """``thresholds`` as a C-contiguous float32 host array, non-empty, 1-D and
+    sorted ascending without NaN (the confusion kernels' binary search needs
+    that order); a ValueError otherwise."""
+    thresholds = np.ascontiguousarray(thresholds, dtype=np.float32)
+    if thresholds.ndim != 1 or thresholds.size == 0:
+        raise ValueError(f"thresholds must be a non-empty 1-D array, got shape {thresholds.shape}")
+    if not (np.diff(thresholds) >= 0).all() or np.isnan(thresholds).any():
+        raise ValueError("thresholds must be sorted ascending and free of NaN")
+    return thresholds
+
+
 def check_labels(labels, num_classes):
     """``labels`` as a C-contiguous int32 array of shape ``(n,)``.
 

@@ -34,7 +34,7 @@ for what a training loop needs to avoid even that.
 import numpy as np
 
 from . import philox
-from .checks import label_error
+from .checks import check_thresholds, label_error
 from .cuda import Device
 from .numpy_ops import NumpyOps, adam_step_size
 
@@ -289,9 +289,42 @@ class CupyOps(NumpyOps):
         return params
 
     # ------------------------------------------------------------------ metrics
-    # confusion_counts has no CUDA kernel: NumpyOps' reference runs on the device
-    # arrays through ``xp`` (in bounded blocks) and copies only the small
-    # (4, thresholds, groups) counts to the host, once per call.
+    def confusion_counts(self, preds, labels, thresholds, out, row_weights=None, col_weights=None,
+                         per_column=False):
+        """See NumpyOps.confusion_counts: one thread per element adds its weight
+        to a histogram bucket (binary search over the thresholds), one thread
+        per group turns the buckets into counts by suffix sums; the
+        ``(4, thresholds, groups)`` counts are copied to the host ``out`` once."""
+        cp = self.xp
+        preds = self._dev.matrix(preds, "preds")
+        rows, cols = preds.shape
+        labels = self._dev.like(labels, preds, "labels", "preds")
+        host_thresholds = check_thresholds(self.to_numpy(thresholds))
+        groups = cols if per_column else 1
+        if not isinstance(out, np.ndarray) or out.dtype != np.float64 or out.shape != (
+                4, len(host_thresholds), groups):
+            raise ValueError(f"out must be a float64 host array of shape (4, {len(host_thresholds)}, "
+                             f"{groups})")
+        weights = []
+        for w, name, size in ((row_weights, "row_weights", rows), (col_weights, "col_weights", cols)):
+            if w is None:
+                weights += [self._dev.dummy(), np.int32(0)]
+                continue
+            w = self._dev.input(w)
+            if w.shape != (size,):
+                raise ValueError(f"{name} must have shape ({size},) to match preds {tuple(preds.shape)}, "
+                                 f"got {tuple(w.shape)}")
+            weights += [w, np.int32(1)]
+        count = len(host_thresholds)
+        hist = cp.zeros(2 * (count + 1) * groups, dtype=np.float64)
+        counts = cp.zeros((4, count, groups), dtype=np.float64)
+        self._dev.launch("fm_k_confusion_hist", rows * cols, preds, labels, *weights, np.uint64(rows),
+                         np.uint64(cols), cp.asarray(host_thresholds), np.uint64(count),
+                         np.int32(bool(per_column)), hist)
+        self._dev.launch("fm_k_confusion_finish", groups, hist, np.uint64(count), np.uint64(groups),
+                         counts)
+        out += cp.asnumpy(counts)  # the one synchronisation of the call
+        return out
 
     def _count(self, kernel, scores, other):
         rows, cols = scores.shape

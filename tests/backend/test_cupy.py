@@ -304,6 +304,28 @@ def _emulations(kernels):
         bad = ((labels < 0) | (labels >= cols)) if has_labels else np.zeros(1, bool)
         result[1] = np.argmax(bad) if bad.any() else -1
 
+    def confusion_hist(preds, labels, rw, has_rw, cw, has_cw, rows, cols, thresholds, count, per_column,
+                       hist):
+        rows, cols, count = int(rows), int(cols), int(count)
+        groups = cols if per_column else 1
+        # fm_thresholds_below: thresholds strictly below p; a NaN is below none
+        bucket = np.searchsorted(thresholds, preds, side="left")
+        bucket[np.isnan(preds)] = 0
+        weight = np.broadcast_to(rw[:, None].astype(np.float64) if has_rw else 1.0, (rows, cols))
+        if has_cw:
+            weight = weight * cw[None, :].astype(np.float64)
+        group = np.broadcast_to(np.arange(cols) if per_column else 0, (rows, cols))
+        plane = np.where(labels != 0, 0, (count + 1) * groups)
+        np.add.at(hist, plane + bucket * groups + group, weight)
+
+    def confusion_finish(hist, count, groups, out):
+        count, groups = int(count), int(groups)
+        pos, neg = hist.reshape(2, count + 1, groups)
+        above_pos = np.cumsum(pos[::-1], axis=0)[::-1][1:]  # buckets above each threshold
+        above_neg = np.cumsum(neg[::-1], axis=0)[::-1][1:]
+        out += np.stack([above_pos, above_neg, neg.sum(axis=0) - above_neg,
+                         pos.sum(axis=0) - above_pos]).reshape(out.shape)
+
     sparse, dense = xent_rows(kernels.softmax_xent_sparse), xent_rows(kernels.softmax_xent_dense)
     return {
         "fm_k_bias_act": lambda y, b, has_b, rows, cols, relu:
@@ -324,6 +346,8 @@ def _emulations(kernels):
         "fm_k_xent_sparse_rows": lambda *a: sparse(*a, sparse=True),
         "fm_k_xent_dense_rows": lambda *a: dense(*a, sparse=False),
         "fm_k_loss_finish": finish,
+        "fm_k_confusion_hist": confusion_hist,
+        "fm_k_confusion_finish": confusion_finish,
         "fm_k_sgd": lambda p, g, v, n, lr, mu, nesterov:
             kernels.sgd_update(p, g, v if mu else None, lr, mu, nesterov),
         "fm_k_adam": lambda p, g, m, v, n, alpha, c1, c2, eps, wd_lr:
@@ -424,7 +448,44 @@ def test_emulated_device_launches_every_kernel():
     ops.sgd_update(p, p.copy(), None, 0.1)
     ops.adam_update(p, p.copy(), np.zeros_like(p), np.zeros_like(p), 0.1, 0.9, 0.99, 1e-7, 1)
     ops.rmsprop_update(p, p.copy(), np.zeros_like(p), None, 0.1, 0.9, 0.0, 1e-7)
+    ops.confusion_counts(y, (y > 0).astype(F32), np.array([0.0, 0.5], F32), np.zeros((4, 2, 1)))
     assert set(launched) == _global_kernels()
+
+
+@pytest.mark.parametrize("per_column", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_confusion_counts_match_the_reference(gpu, per_column, weighted):
+    """Histogram + suffix-sum kernels against NumpyOps: thresholds at exact
+    prediction values (strict), NaN predictions, row and column weights; the
+    device sums in another order, so float64 rounding may differ slightly."""
+    rng = np.random.default_rng(3)
+    for rows, cols in [(1, 1), (7, 3), (65, 5)]:
+        preds = rng.random((rows, cols)).astype(F32)
+        preds[0, 0] = np.nan
+        labels = (rng.random((rows, cols)) < 0.4).astype(F32)
+        thresholds = np.sort(np.concatenate([[0.0, 0.5, 1.0], preds.ravel()[1:4]])).astype(F32)
+        row_w = rng.random(rows).astype(F32) if weighted else None
+        col_w = rng.random(cols).astype(F32) if weighted else None
+        groups = cols if per_column else 1
+        expected = K.REF.confusion_counts(preds, labels, thresholds, np.zeros((4, len(thresholds), groups)),
+                                          row_w, col_w, per_column)
+        got = gpu.confusion_counts(gpu.asarray(preds), gpu.asarray(labels), thresholds,
+                                   np.ones((4, len(thresholds), groups)), None if row_w is None else
+                                   gpu.asarray(row_w), None if col_w is None else gpu.asarray(col_w),
+                                   per_column)
+        np.testing.assert_allclose(got, expected + 1.0, rtol=1e-12, atol=1e-12)  # added to out
+
+
+def test_confusion_counts_check_their_arguments(gpu):
+    preds = np.zeros((3, 2), F32)
+    with pytest.raises(ValueError, match="sorted ascending"):
+        gpu.confusion_counts(preds, preds, np.array([0.5, 0.1], F32), np.zeros((4, 2, 1)))
+    with pytest.raises(ValueError, match=r"out must be a float64 host array of shape \(4, 1, 1\)"):
+        gpu.confusion_counts(preds, preds, np.array([0.5], F32), np.zeros((4, 1, 2)))
+    with pytest.raises(ValueError, match=r"row_weights must have shape \(3,\)"):
+        gpu.confusion_counts(preds, preds, np.array([0.5], F32), np.zeros((4, 1, 1)), np.ones(2, F32))
+    with pytest.raises(ValueError, match="labels must have"):
+        gpu.confusion_counts(preds, np.zeros((2, 2), F32), np.array([0.5], F32), np.zeros((4, 1, 1)))
 
 
 def test_emulated_device_trains_a_model(monkeypatch):

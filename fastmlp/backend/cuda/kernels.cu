@@ -263,4 +263,52 @@ __global__ void fm_k_count_dense(const float *scores, const float *targets, uint
     }
 }
 
+/* Confusion counts, pass 1 (one thread per element): the element's weight goes
+ * to the histogram bucket of the thresholds below its prediction, in the
+ * positive plane or the negative one (hist: 2 * (count + 1) * groups doubles,
+ * zeroed by the caller). Same bucketing as fm_confusion_counts; the sums are
+ * in another order, so they may differ from the CPU's in the last bits. */
+__global__ void fm_k_confusion_hist(const float *preds, const float *labels, const float *row_w,
+                                    int has_rw, const float *col_w, int has_cw, uint64_t rows,
+                                    uint64_t cols, const float *thresholds, uint64_t count,
+                                    int per_column, double *hist)
+{
+    size_t groups = per_column ? cols : 1;
+    double *neg = hist + (count + 1) * groups;
+    FM_FOR(k, rows * cols) {
+        size_t i = k / cols, j = k % cols;
+        double wi = has_rw ? (double)row_w[i] : 1.0;
+        double w = has_cw ? wi * (double)col_w[j] : wi;
+        size_t b = fm_thresholds_below(thresholds, count, preds[k]);
+        double *plane = labels[k] != 0.0f ? hist : neg;
+        atomicAdd(plane + b * groups + (per_column ? j : 0), w);
+    }
+}
+
+/* Pass 2 (one thread per group): suffix sums over the buckets give each
+ * threshold's tp, fp, tn, fn, added to out (4, count, groups). */
+__global__ void fm_k_confusion_finish(const double *hist, uint64_t count, uint64_t groups,
+                                      double *out)
+{
+    const double *pos = hist, *neg = hist + (count + 1) * groups;
+    double *tp = out, *fp = out + count * groups;
+    double *tn = out + 2 * count * groups, *fn = out + 3 * count * groups;
+    FM_FOR(g, groups) {
+        double all_pos = 0.0, all_neg = 0.0;
+        for (size_t b = 0; b <= count; ++b) {
+            all_pos += pos[b * groups + g];
+            all_neg += neg[b * groups + g];
+        }
+        double pos_above = 0.0, neg_above = 0.0;
+        for (size_t t = count; t-- > 0;) {
+            pos_above += pos[(t + 1) * groups + g];
+            neg_above += neg[(t + 1) * groups + g];
+            tp[t * groups + g] += pos_above;
+            fp[t * groups + g] += neg_above;
+            tn[t * groups + g] += all_neg - neg_above;
+            fn[t * groups + g] += all_pos - pos_above;
+        }
+    }
+}
+
 } /* extern "C" */
