@@ -112,7 +112,13 @@ class Trainer:
 
     @property
     def metrics_names(self):
-        return ["loss"] + [m.name for m in self.metrics]
+        """As Keras 3 gives them: ``[]`` before ``compile``, ``["loss"]``
+        without metrics, else ``["loss", "compile_metrics"]`` (one name for
+        all compiled metrics; ``evaluate(..., return_dict=True)`` names each
+        value)."""
+        if not self.compiled:
+            return []
+        return ["loss"] + (["compile_metrics"] if self._metric_specs or self._weighted_specs else [])
 
     def reset_metrics(self):
         """Start the running loss and metrics over."""

@@ -19,7 +19,22 @@ def test_fit_returns_history_and_learns(backend, small_data, mlp, compiled):
     assert history.history["loss"][-1] < history.history["loss"][0]
     logs = model.evaluate(x, y, verbose=0, return_dict=True)
     assert set(logs) == {"loss", "accuracy"} and logs["accuracy"] > 0.9
-    assert model.metrics_names == ["loss", "accuracy"]
+    # Keras 3.15 (torch backend) gives ["loss", "compile_metrics"] here; [] before compile and
+    # ["loss"] without metrics (checked in test_metrics_names_as_keras_3_gives_them).
+    assert model.metrics_names == ["loss", "compile_metrics"]
+
+
+def test_metrics_names_as_keras_3_gives_them(mlp):
+    # From Keras 3.15 (torch backend): metrics_names before compile, compiled without
+    # metrics, with metrics, and with weighted_metrics only, before and after training.
+    model = mlp()
+    assert model.metrics_names == []
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    assert model.metrics_names == ["loss"]
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    assert model.metrics_names == ["loss", "compile_metrics"]
+    model.compile("sgd", "sparse_categorical_crossentropy", weighted_metrics=["accuracy"])
+    assert model.metrics_names == ["loss", "compile_metrics"]
 
 
 def test_validation_split_takes_the_last_samples(small_data, mlp, compiled):
