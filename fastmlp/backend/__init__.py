@@ -17,20 +17,13 @@ import platform
 import sys
 import warnings
 
+from .errors import BackendUnavailable, CompiledExtensionMissing
+
 BACKENDS = ("cython", "numpy", "cupy")
 DEFAULT_BACKEND = "cython"
 
 _instances = {}
 _current = None
-
-
-class CompiledExtensionMissing(ImportError):
-    """The compiled kernels could not be imported."""
-
-
-class BackendUnavailable(ImportError):
-    """A backend cannot run here: its optional package (CuPy) or hardware (an
-    NVIDIA GPU) is missing; the message says which."""
 
 
 def _compiled_import_error():

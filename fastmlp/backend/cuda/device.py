@@ -8,7 +8,7 @@ it is constructed, so importing this module needs no CuPy.
 
 import numpy as np
 
-from .. import BackendUnavailable
+from ..errors import BackendUnavailable
 from ..checks import check_labels, label_error
 from .module import compile_module, include_dir
 

@@ -14,7 +14,7 @@ CuPy then caches the binary on disk).
 import hashlib
 from pathlib import Path
 
-from .. import BackendUnavailable
+from ..errors import BackendUnavailable
 
 CUDA_DIR = Path(__file__).resolve().parent
 KERNELS_CU = CUDA_DIR / "kernels.cu"
