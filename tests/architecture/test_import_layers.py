@@ -135,3 +135,58 @@ def test_a_sideways_import_is_named(tmp_path):
 @pytest.mark.parametrize("module", ["fastmlp.utils.naming", "fastmlp.backend.numpy_ops", "fastmlp.train.cli"])
 def test_every_module_has_a_layer(module):
     assert unit_of(module) is not None
+
+
+def import_cycles(package_dir):
+    """The strongly connected components (more than one module) of the module
+    import graph, function-level imports included."""
+    found = modules(package_dir)
+
+    def owner(name):  # the module a dotted import name lands in
+        while name not in found and "." in name:
+            name = name.rpartition(".")[0]
+        return name if name in found else None
+
+    graph = {module: {owner(name) for _, name in imported_names(module, path)} - {None, module}
+             for module, path in found.items()}
+    index, low, stack, on_stack, components = {}, {}, [], set(), []
+
+    def visit(node):  # Tarjan's algorithm
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                components.append(sorted(component))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return components
+
+
+def test_no_import_cycle_spans_packages_or_holds_the_root():
+    for component in import_cycles(PACKAGE_DIR):
+        packages = {module.rpartition(".")[0] for module in component}
+        assert len(packages) == 1 and "fastmlp" not in component, component
+
+
+def test_a_planted_cycle_is_found(tmp_path):
+    copy = tmp_path / "fastmlp"
+    shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__"))
+    target = copy / "backend" / "philox.py"
+    target.write_text(target.read_text() + "\n\ndef _later():\n    from . import numpy_ops\n")
+    assert ["fastmlp.backend.numpy_ops", "fastmlp.backend.philox"] in import_cycles(str(copy))
