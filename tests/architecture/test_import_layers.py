@@ -141,8 +141,13 @@ def import_cycles(package_dir):
     """The strongly connected components (more than one module) of the module
     import graph, function-level imports included."""
     found = modules(package_dir)
+    root = os.path.dirname(package_dir)
+    compiled = {os.path.relpath(os.path.join(folder, name), root)[:-4].replace(os.sep, ".")
+                for folder, _, files in os.walk(package_dir) for name in files if name.endswith(".pyx")}
 
-    def owner(name):  # the module a dotted import name lands in
+    def owner(name):  # the module a dotted import name lands in (None: a compiled extension)
+        if name in compiled:
+            return None
         while name not in found and "." in name:
             name = name.rpartition(".")[0]
         return name if name in found else None
