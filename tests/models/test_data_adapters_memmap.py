@@ -10,6 +10,11 @@ import textwrap
 
 import numpy as np
 
+import fastmlp
+
+# The child imports the fastmlp under test (installed, or built in place), not
+# a source tree that happens to be its working directory.
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(fastmlp.__file__)))
 ROWS, FEATURES = 100_000, 784  # 314 MB of float32
 
 CHILD = textwrap.dedent("""
@@ -48,7 +53,8 @@ def test_memmap_larger_than_the_budget_trains_with_bounded_memory(tmp_path):
         for _ in range(ROWS // 10_000):
             f.write(block)
     out = subprocess.run([sys.executable, "-c", CHILD, str(path), str(ROWS), str(FEATURES)],
-                         capture_output=True, text=True, timeout=120, env={**os.environ})
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": REPO})
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
     file_kb = ROWS * FEATURES * 4 // 1024

@@ -38,6 +38,9 @@ def run_program(name, tmp_path, **settings):
     script = tmp_path / f"{name}.py"
     script.write_text(renamed, encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=REPO, **{k: str(v) for k, v in settings.items()})
+    if env.get("FASTMLP_DATA"):  # the programs run elsewhere (and may chdir): absolute roots
+        env["FASTMLP_DATA"] = os.pathsep.join(os.path.abspath(root)
+                                              for root in env["FASTMLP_DATA"].split(os.pathsep))
     proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
