@@ -83,16 +83,18 @@ def _end_to_end(rows):
              + f"; data: {first['source']}")
     names = [k for k in first if isinstance(first[k], dict)]
     ratio_names = [k for k in first if k.endswith(" / cython")]
+    # each ratio column is as wide as its name (plus a gap), so long names never run together
+    widths = [max(24, len(n) + 2) for n in ratio_names]
     head = f"{'batch':>6}" + "".join(f"{n:>20}" for n in names)
-    head += "".join(f"{n:>24}" for n in ratio_names)
+    head += "".join(f"{n:>{w}}" for n, w in zip(ratio_names, widths))
     lines = ["", title, head, "-" * len(head)]
     for r in rows:
         line = f"{r['batch']:>6}"
         for n in names:
             v = r[n]
             line += f"{v['median']:>12.3f} ±{100 * v['iqr'] / v['median']:4.0f}%  "
-        for n in ratio_names:
-            line += f"{r[n]:>23.2f}x"
+        for n, w in zip(ratio_names, widths):
+            line += f"{r[n]:>{w - 1}.2f}x"
         lines.append(line)
     return lines
 
