@@ -41,6 +41,32 @@ FM_FN size_t fm_thresholds_below(const float *thresholds, size_t count, float p)
     return lo;
 }
 
+/* Group g's counts from its histogram: the weights of positives (pos) and
+ * negatives (neg) per bucket, (count + 1) buckets strided by groups. A
+ * threshold's predicted positives are the buckets above it, summed from the
+ * top; its tp, fp, tn, fn are added to out (4, count, groups). Shared by the
+ * CPU kernel and the CUDA one (one thread per group). */
+FM_FN void fm_confusion_from_buckets(const double *pos, const double *neg, size_t count,
+                                     size_t groups, size_t g, double *out)
+{
+    double *tp = out, *fp = out + count * groups;
+    double *tn = out + 2 * count * groups, *fn = out + 3 * count * groups;
+    double all_pos = 0.0, all_neg = 0.0;
+    for (size_t b = 0; b <= count; ++b) {
+        all_pos += pos[b * groups + g];
+        all_neg += neg[b * groups + g];
+    }
+    double pos_above = 0.0, neg_above = 0.0;
+    for (size_t t = count; t-- > 0;) {
+        pos_above += pos[(t + 1) * groups + g];
+        neg_above += neg[(t + 1) * groups + g];
+        tp[t * groups + g] += pos_above;
+        fp[t * groups + g] += neg_above;
+        tn[t * groups + g] += all_neg - neg_above;
+        fn[t * groups + g] += all_pos - pos_above;
+    }
+}
+
 #ifndef __CUDACC__
 /* scores (rows, cols), labels (rows,) checked to lie in [0, cols). */
 static inline size_t
@@ -101,25 +127,8 @@ fm_confusion_counts(const float *preds, const float *labels, const float *row_we
                 neg[b * groups + g] += w;
         }
     }
-    double *tp = out, *fp = out + count * groups;
-    double *tn = out + 2 * count * groups, *fn = out + 3 * count * groups;
-    for (size_t g = 0; g < groups; ++g) {
-        double all_pos = 0.0, all_neg = 0.0;
-        for (size_t b = 0; b < buckets; ++b) {
-            all_pos += pos[b * groups + g];
-            all_neg += neg[b * groups + g];
-        }
-        /* positives at threshold t: the buckets above t, summed from the top */
-        double pos_above = 0.0, neg_above = 0.0;
-        for (size_t t = count; t-- > 0;) {
-            pos_above += pos[(t + 1) * groups + g];
-            neg_above += neg[(t + 1) * groups + g];
-            tp[t * groups + g] += pos_above;
-            fp[t * groups + g] += neg_above;
-            tn[t * groups + g] += all_neg - neg_above;
-            fn[t * groups + g] += all_pos - pos_above;
-        }
-    }
+    for (size_t g = 0; g < groups; ++g)
+        fm_confusion_from_buckets(pos, neg, count, groups, g, out);
 }
 #endif
 

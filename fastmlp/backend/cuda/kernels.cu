@@ -290,25 +290,8 @@ __global__ void fm_k_confusion_hist(const float *preds, const float *labels, con
 __global__ void fm_k_confusion_finish(const double *hist, uint64_t count, uint64_t groups,
                                       double *out)
 {
-    const double *pos = hist, *neg = hist + (count + 1) * groups;
-    double *tp = out, *fp = out + count * groups;
-    double *tn = out + 2 * count * groups, *fn = out + 3 * count * groups;
-    FM_FOR(g, groups) {
-        double all_pos = 0.0, all_neg = 0.0;
-        for (size_t b = 0; b <= count; ++b) {
-            all_pos += pos[b * groups + g];
-            all_neg += neg[b * groups + g];
-        }
-        double pos_above = 0.0, neg_above = 0.0;
-        for (size_t t = count; t-- > 0;) {
-            pos_above += pos[(t + 1) * groups + g];
-            neg_above += neg[(t + 1) * groups + g];
-            tp[t * groups + g] += pos_above;
-            fp[t * groups + g] += neg_above;
-            tn[t * groups + g] += all_neg - neg_above;
-            fn[t * groups + g] += all_pos - pos_above;
-        }
-    }
+    FM_FOR(g, groups)
+        fm_confusion_from_buckets(hist, hist + (count + 1) * groups, count, groups, g, out);
 }
 
 } /* extern "C" */
