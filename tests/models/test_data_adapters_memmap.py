@@ -9,6 +9,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 import fastmlp
 
@@ -46,6 +47,8 @@ CHILD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.skipif("asan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="AddressSanitizer's shadow memory and quarantine inflate the resident set")
 def test_memmap_larger_than_the_budget_trains_with_bounded_memory(tmp_path):
     path = tmp_path / "x.f32"
     block = np.random.default_rng(0).random((10_000, FEATURES), dtype=np.float32).tobytes()
