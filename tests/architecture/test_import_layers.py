@@ -22,6 +22,7 @@ PACKAGE_DIR = os.path.dirname(os.path.abspath(fastmlp.__file__))
 LAYERS = [
     ("commands", ["fastmlp.train", "fastmlp.bench"]),
     ("package root", ["fastmlp"]),
+    ("integrations", ["fastmlp.wrappers"]),  # scikit-learn estimators around models
     ("saving facade", ["fastmlp.saving"]),
     ("models", ["fastmlp.models"]),
     ("building blocks", ["fastmlp.layers", "fastmlp.metrics", "fastmlp.optimizers", "fastmlp.callbacks",
