@@ -279,6 +279,21 @@ class Model(Trainer, Layer):
         self._require_built()
         load_weights(self, filepath)
 
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
+        """Write the inference graph to ``filepath`` (Keras 3's signature).
+
+        Args:
+            filepath: the file to write; its folder must exist.
+            format: ``"onnx"``, the format fastmlp writes; Keras's default
+                ``"tf_saved_model"`` and its other formats raise NotImplementedError.
+            verbose: print the path written (default: yes, as Keras).
+            input_signature: None (dynamic batch) or a spec of shape
+                ``(batch, *input_shape)`` fixing the batch size.
+            **kwargs: ``opset_version`` (ONNX, default 17).
+        """
+        from .export import export_model
+        export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
+
     # --------------------------------------------------------------- config
     def to_json(self, **kwargs):
         """The architecture (no weights) as JSON; see :func:`model_from_json`."""
