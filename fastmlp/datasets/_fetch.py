@@ -57,10 +57,7 @@ import hashlib
 import http.client
 import os
 import re
-import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,7 +65,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ._download import DOWNLOAD_TIMEOUT, DownloadError, download_file, reason as _reason, url_join as _url_join
+from ..utils.download import DOWNLOAD_TIMEOUT, DownloadError, cache_root, download_file
+from ..utils.download import offline as _offline, reason as _reason, url_join as _url_join
 from ._idx import ChecksumError, IDXFormatError, decompressed_sha256, file_sha256, idx_bytes, read_idx
 
 __all__ = [
@@ -194,21 +192,6 @@ class DatasetNotFoundError(FileNotFoundError):
 # --------------------------------------------------------------------------- locations
 
 
-def cache_root() -> Path:
-    """The fastmlp cache root (datasets live in ``cache_root()/"datasets"``)."""
-    env = os.environ.get("FASTMLP_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(base) / "fastmlp" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "fastmlp"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
-    return base / "fastmlp"
-
-
 def cache_dir(name: str) -> Path:
     """The per-dataset cache directory, ``cache_root()/"datasets"/name``."""
     return cache_root() / "datasets" / name
@@ -220,10 +203,6 @@ def get_mirrors(name: str) -> List[str]:
     if env is not None and env.strip():
         return [u.replace("{name}", name) for u in re.split(r"[\s,]+", env.strip()) if u]
     return list(MIRRORS.get(name, []))
-
-
-def _offline() -> bool:
-    return os.environ.get("FASTMLP_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 # --------------------------------------------------------------------------- probing

@@ -28,6 +28,8 @@ from typing import Optional, Tuple, Union
 
 import numpy as np
 
+from ..utils.download import ChecksumError
+
 __all__ = [
     "IDXFormatError",
     "ChecksumError",
@@ -49,22 +51,6 @@ MAGIC_IMAGES = 0x00000803
 
 class IDXFormatError(ValueError):
     """An IDX file is malformed, truncated, or not an IDX file at all."""
-
-
-class ChecksumError(ValueError):
-    """A data file's SHA-256 digest is not the one published for it."""
-
-    def __init__(self, path, expected: str, actual: str, what: str = "decompressed payload"):
-        self.path = os.fspath(path)
-        self.expected = expected
-        self.actual = actual
-        super().__init__(
-            f"SHA-256 mismatch for {self.path} ({what}):\n"
-            f"  expected {expected}\n"
-            f"  actual   {actual}\n"
-            "The file is corrupt, truncated, or not the published dataset file. "
-            "Delete it (or point fastmlp at a good copy) and try again."
-        )
 
 
 def _is_gzip(path: PathLike) -> bool:

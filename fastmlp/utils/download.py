@@ -1,6 +1,11 @@
-"""Downloading one file atomically, with a progress display: the transport
-half of the dataset loaders (:mod:`fastmlp.datasets._fetch` decides what to
-fetch from where, and verifies it)."""
+"""Downloading one file atomically, with a progress display, and where
+downloads go: the transport under :func:`fastmlp.utils.get_file` and the
+dataset loaders (which decide what to fetch from where, and verify it).
+
+Environment variables read: ``FASTMLP_CACHE_DIR`` (the cache root),
+``XDG_CACHE_HOME`` / ``LOCALAPPDATA`` (platform cache locations) and
+``FASTMLP_OFFLINE`` (a true value -- ``1``, ``true``, ``yes``, ``on`` -- forbids
+downloads)."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import urllib.request
 from pathlib import Path
 from typing import Callable, Optional, Union
 
-from ..utils.files import atomic_output
+from .files import atomic_output
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -21,6 +26,46 @@ PathLike = Union[str, "os.PathLike[str]"]
 DOWNLOAD_TIMEOUT: float = 30.0
 
 _CHUNK = 1 << 16
+
+
+class ChecksumError(ValueError):
+    """A data file's digest is not the one published for it."""
+
+    def __init__(self, path, expected: str, actual: str, what: str = "decompressed payload",
+                 algorithm: str = "SHA-256"):
+        self.path = os.fspath(path)
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"{algorithm} mismatch for {self.path} ({what}):\n"
+            f"  expected {expected}\n"
+            f"  actual   {actual}\n"
+            "The file is corrupt, truncated, or not the published dataset file. "
+            "Delete it (or point fastmlp at a good copy) and try again."
+        )
+
+
+def cache_root() -> Path:
+    """The fastmlp cache root (datasets live in ``cache_root()/"datasets"``):
+    ``$FASTMLP_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/fastmlp`` or
+    ``~/.cache/fastmlp`` (Linux), ``~/Library/Caches/fastmlp`` (macOS),
+    ``%LOCALAPPDATA%\\fastmlp\\Cache`` (Windows)."""
+    env = os.environ.get("FASTMLP_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / "fastmlp" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "fastmlp"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+    return base / "fastmlp"
+
+
+def offline() -> bool:
+    """Whether ``$FASTMLP_OFFLINE`` forbids downloads."""
+    return os.environ.get("FASTMLP_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 class DownloadError(OSError):
