@@ -30,7 +30,7 @@ def export_model(model, filepath, format="tf_saved_model", verbose=None, input_s
         ImportError: the ``onnx`` package is missing.
     """
     if format not in KERAS_FORMATS:
-        raise ValueError(f"Unrecognized format={format!r}. Supported formats are: {list(SUPPORTED_FORMATS)} "
+        raise ValueError(f"Unrecognized format={format}. Supported formats are: {list(SUPPORTED_FORMATS)} "
                          f"(Keras also knows {[f for f in KERAS_FORMATS if f not in SUPPORTED_FORMATS]}, "
                          f"which fastmlp does not write).")
     if format not in SUPPORTED_FORMATS:
