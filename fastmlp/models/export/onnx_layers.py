@@ -81,6 +81,16 @@ def _per_feature(layer, vector):
     return np.tile(vector, math.prod(layer.input_shape_[:-1]))
 
 
+def _scale_and_shift(g, weights, y, expand):
+    """``y * gamma + beta`` for the ones a normalization layer has, each
+    vector passed through ``expand`` to the shape ``y`` broadcasts it to."""
+    if "gamma" in weights:
+        y = g.node("Mul", y, g.const(expand(weights["gamma"]), "gamma"))
+    if "beta" in weights:
+        y = g.node("Add", y, g.const(expand(weights["beta"]), "beta"))
+    return y
+
+
 def _batch_norm(g, layer, x):
     weights = {w.name: w.numpy() for w in layer.weights}
     mean, var = _f32(weights["moving_mean"], weights["moving_variance"])
@@ -88,11 +98,7 @@ def _batch_norm(g, layer, x):
     std = np.sqrt(var + np.float32(layer.epsilon))
     y = g.node("Div", g.node("Sub", x, g.const(_per_feature(layer, mean), "mean")),
                g.const(_per_feature(layer, std), "std"))
-    if "gamma" in weights:
-        y = g.node("Mul", y, g.const(_per_feature(layer, weights["gamma"]), "gamma"))
-    if "beta" in weights:
-        y = g.node("Add", y, g.const(_per_feature(layer, weights["beta"]), "beta"))
-    return y
+    return _scale_and_shift(g, weights, y, lambda v: _per_feature(layer, v))
 
 
 def _layer_norm(g, layer, x):
@@ -104,10 +110,7 @@ def _layer_norm(g, layer, x):
     var = g.mean_last_axis(g.node("Mul", xhat, xhat))
     inv_std = g.node("Reciprocal", g.node("Sqrt", g.node("Add", var, g.const(layer.epsilon, "epsilon"))))
     y = g.node("Mul", xhat, inv_std)
-    if "gamma" in weights:
-        y = g.node("Mul", y, g.const(weights["gamma"], "gamma"))
-    if "beta" in weights:
-        y = g.node("Add", y, g.const(weights["beta"], "beta"))
+    y = _scale_and_shift(g, weights, y, lambda v: v)
     features = math.prod(layer.input_shape_)
     return g.node("Reshape", y, g.const(np.array([-1, features], dtype=np.int64), "flat"))
 
