@@ -86,12 +86,22 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     model._require_built()
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists and overwrite=False")
+    from .keras_files import keras_v3
+    if keras_v3.is_keras_name(filepath):  # Keras's own format under Keras's name
+        return keras_v3.save_keras(model, filepath, include_optimizer)
     manifest, arrays = _state_arrays_and_manifest(model, include_optimizer)
     _write_archive(filepath, manifest, arrays)
 
 
 def save_weights(model, filepath, overwrite=True):
-    """Write only the weights (and the architecture, for checking on load)."""
+    """Write only the weights (and the architecture, for checking on load);
+    a ``.weights.h5`` name gets Keras 3's weights file."""
+    from .keras_files import keras_v3
+    if keras_v3.is_weights_name(filepath):
+        model._require_built()
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"{filepath} exists and overwrite=False")
+        return keras_v3.save_weights_h5(model, filepath)
     save_model(model, filepath, overwrite=overwrite, include_optimizer=False)
 
 
@@ -165,7 +175,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     it was compiled, the optimizer with its state."""
     from .. import losses, metrics, optimizers
     from ..layers import deserialize
+    from .keras_files import keras_v3
 
+    if keras_v3.is_keras_name(filepath) or keras_v3.sniff(filepath) == "keras":
+        return keras_v3.load_keras(filepath, custom_objects=custom_objects, compile=compile)
+    if keras_v3.sniff(filepath) == "hdf5":
+        raise ModelFileError(f"{filepath} is an HDF5 file, not a fastmlp or .keras model: a "
+                             f".weights.h5 file holds weights only; build the model and call load_weights")
     archive = _Archive(filepath)
     try:
         manifest = archive.manifest()
@@ -198,7 +214,11 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
 
 def load_weights(model, filepath):
-    """Load weights saved by ``save``/``save_weights`` into a model of the same architecture."""
+    """Load weights saved by ``save``/``save_weights`` into a model of the same
+    architecture; Keras 3's ``.weights.h5`` and ``.keras`` files load too."""
+    from .keras_files import keras_v3
+    if keras_v3.is_weights_name(filepath) or keras_v3.sniff(filepath) in ("hdf5", "keras"):
+        return keras_v3.load_weights_any(model, filepath)
     archive = _Archive(filepath)
     try:
         manifest = archive.manifest()

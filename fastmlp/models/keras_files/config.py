@@ -126,7 +126,9 @@ def resolve(kind, spec, custom_objects=None):
         if isinstance(key, str) and key in custom:
             return custom[key]
     module = spec.get("module")
-    if isinstance(module, str) and module.split(".")[0] != "keras" and module != "builtins":
+    # Keras's built-ins name a keras.* module; a user's object names its own
+    # module, or none with a registered name "package>Name"
+    if not (isinstance(module, str) and module.split(".")[0] == "keras") or ">" in str(registered or ""):
         raise KerasFileError(f"the file uses the custom {kind} {registered or name!r} (module {module!r}); "
                              f"pass its fastmlp implementation in custom_objects={{{name!r}: ...}}")
     registry = _registry(kind)
