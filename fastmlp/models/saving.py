@@ -19,16 +19,13 @@ import zlib
 import numpy as np
 
 from ..utils.files import atomic_output
+from .errors import ModelFileError  # noqa: F401 (public here, as before)
 
 FORMAT = "fastmlp-model"
 FORMAT_VERSION = 1
 MANIFEST = "fastmlp.json"
 _MANIFEST_LIMIT = 16 * 2**20
 _NPY_HEADER_LIMIT = 4096
-
-
-class ModelFileError(ValueError):
-    """A model file that is not a readable fastmlp model."""
 
 
 def _write_archive(filepath, manifest, arrays):

@@ -13,9 +13,7 @@ Public API (also used by the legacy ``.h5`` reader): :func:`to_keras_config`,
 :func:`from_keras_config`, :func:`compile_to_keras`, :func:`compile_from_keras`.
 """
 
-from .. import saving as _fastmlp_saving
-
-KerasFileError = _fastmlp_saving.ModelFileError
+from ..errors import ModelFileError as KerasFileError
 
 # Keras's option -> the values that mean "off" (fastmlp drops them on load;
 # ANY: the option only matters when another one, rejected elsewhere, is on).
@@ -57,8 +55,15 @@ _KERAS_CLASS_ALIASES = {"Functional": "Model"}
 
 
 # --------------------------------------------------------------- registries
+def model_classes():
+    """``(Model, Sequential)``, taken from the layer registry: the model
+    modules sit beside this package and import it, so it does not import them."""
+    registry = _registry("layer")
+    return registry.lookup("Model"), registry.lookup("Sequential")
+
+
 def _registry(kind):
-    """The fastmlp registry of ``kind`` (imported here: they live above this module's helpers)."""
+    """The fastmlp registry of ``kind`` (a layer below this one; imported on use)."""
     if kind == "layer":
         from ...layers import LAYERS
         return LAYERS
@@ -218,7 +223,7 @@ def _nested_from_keras(key, value, custom_objects):
 # ------------------------------------------------------------------- layers
 def layer_to_keras(layer):
     """Keras's serialized form of one fastmlp layer (a model included)."""
-    from ..engine import Model
+    Model, _ = model_classes()
     if isinstance(layer, Model):
         return _model_to_keras(layer)
     name = type(layer).__name__
@@ -245,7 +250,7 @@ def _keras_seed(seed):
 def layer_from_keras(spec, custom_objects=None):
     """A new fastmlp layer (or model) from Keras's serialized form."""
     cls = resolve("layer", spec, custom_objects)
-    from ..engine import Model
+    Model, _ = model_classes()
     if isinstance(cls, type) and issubclass(cls, Model) and spec.get("class_name") in ("Sequential",
                                                                                       "Functional", "Model"):
         return _model_from_keras(spec, custom_objects)
@@ -265,7 +270,7 @@ def _input_spec(name, shape):
 
 
 def _model_to_keras(model):
-    from ..sequential import Sequential
+    _, Sequential = model_classes()
     shape = model.input_shape_ if model.built else model._declared_sample_shape()
     input_name = model._input_layer.name if model._input_layer is not None else f"{model.name}_input"
     layers = [layer_to_keras(layer) for layer in model.layers]
@@ -338,8 +343,7 @@ def _chain(entries):
 
 def _model_from_keras(spec, custom_objects):
     from ...layers import Input
-    from ..engine import Model
-    from ..sequential import Sequential
+    Model, Sequential = model_classes()
     config = spec.get("config") or {}
     entries = config.get("layers")
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):

@@ -24,7 +24,7 @@ import warnings
 import h5py
 import numpy as np
 
-from .config import KerasFileError
+from .config import KerasFileError, model_classes
 
 # fastmlp slot names in Keras's order: each tuple is one add_optimizer_variables
 # call (its names interleaved per variable), the tuples one after the other.
@@ -43,8 +43,7 @@ def keras_snake_case(name):
 
 
 def _keras_class_name(layer):
-    from ..engine import Model
-    from ..sequential import Sequential
+    Model, Sequential = model_classes()
     if isinstance(layer, Model) and not isinstance(layer, Sequential):
         return "Functional"
     return type(layer).__name__
@@ -60,8 +59,7 @@ def layer_groups(model, prefix=""):
     Returns:
         One entry per model (nested ones included) and per leaf layer.
     """
-    from ..engine import Model
-    from ..sequential import Sequential
+    Model, Sequential = model_classes()
     entries = [(prefix, model)]
     layers = list(model.layers)
     if not isinstance(model, Sequential) and model._input_layer is not None:
@@ -94,7 +92,7 @@ def _vars_group(h5, path, create=False, name=None):
 
 def _state_dtypes(layer):
     """The dtype Keras keeps each of ``layer``'s weights in."""
-    from ..engine import Model
+    Model, _ = model_classes()
     if isinstance(layer, Model) or not layer.built:
         return []
     params = [np.float32] * len(layer.param_specs())
@@ -107,7 +105,7 @@ def write_model_weights(model, h5, include_optimizer=True):
     """Write ``model``'s weights (and its optimizer's state) into the open file ``h5``."""
     for path, layer in layer_groups(model):
         group = _vars_group(h5, path, create=True, name=layer.name)
-        from ..engine import Model
+        Model, _ = model_classes()
         if isinstance(layer, Model):
             continue
         for i, (value, dtype) in enumerate(zip(layer.get_weights(), _state_dtypes(layer))):
@@ -142,7 +140,7 @@ def read_model_weights(model, h5, include_optimizer=True):
     """Load ``model``'s weights (and, when compiled and present, its
     optimizer's state) from the open file ``h5``; nothing is changed unless
     every array is valid."""
-    from ..engine import Model
+    Model, _ = model_classes()
     weights = []
     for path, layer in layer_groups(model):
         if isinstance(layer, Model):
