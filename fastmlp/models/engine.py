@@ -294,6 +294,14 @@ class Model(Trainer, Layer):
         from .export import export_model
         export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
 
+    # ------------------------------------------------------------- pickling
+    def __reduce_ex__(self, protocol):
+        # Default pickling and deepcopy copy each weight view apart from the
+        # one parameter buffer, so the copy would train nothing: a built model
+        # travels as its model file's bytes instead (fastmlp/models/pickling.py).
+        from .pickling import reduce_model
+        return reduce_model(self, protocol)
+
     # --------------------------------------------------------------- config
     def to_json(self, **kwargs):
         """The architecture (no weights) as JSON; see :func:`model_from_json`."""
