@@ -28,7 +28,7 @@ __all__ = [
 
 def __getattr__(name):
     # The dataset loaders are imported on first use, keeping `import fastmlp` quick.
-    if name == "datasets":
+    if name in ("datasets", "wrappers"):  # wrappers import scikit-learn, an optional extra
         import importlib
-        return importlib.import_module(".datasets", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'fastmlp' has no attribute {name!r}")
