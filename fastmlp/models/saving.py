@@ -86,6 +86,9 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     from .keras_files import keras_v3
     if keras_v3.is_keras_name(filepath):  # Keras's own format under Keras's name
         return keras_v3.save_keras(model, filepath, include_optimizer)
+    from .keras_files import legacy_h5
+    if legacy_h5.is_legacy_h5_name(filepath):  # Keras's legacy HDF5 model (.h5, .hdf5)
+        return legacy_h5.save_h5(model, filepath, include_optimizer)
     manifest, arrays = _state_arrays_and_manifest(model, include_optimizer)
     _write_archive(filepath, manifest, arrays)
 
@@ -176,9 +179,12 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
     if keras_v3.is_keras_name(filepath) or keras_v3.sniff(filepath) == "keras":
         return keras_v3.load_keras(filepath, custom_objects=custom_objects, compile=compile)
-    if keras_v3.sniff(filepath) == "hdf5":
-        raise ModelFileError(f"{filepath} is an HDF5 file, not a fastmlp or .keras model: a "
-                             f".weights.h5 file holds weights only; build the model and call load_weights")
+    from .keras_files import legacy_h5
+    if keras_v3.sniff(filepath) == "hdf5" or (legacy_h5.is_legacy_h5_name(filepath)
+                                             and not zipfile.is_zipfile(filepath)):
+        # as Keras: an HDF5 file is a legacy model (a weights file gets an error saying
+        # so); a fastmlp archive saved under an .h5 name still loads below
+        return legacy_h5.load_h5(filepath, custom_objects=custom_objects, compile=compile)
     archive = _Archive(filepath)
     try:
         manifest = archive.manifest()
@@ -213,7 +219,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 def load_weights(model, filepath):
     """Load weights saved by ``save``/``save_weights`` into a model of the same
     architecture; Keras 3's ``.weights.h5`` and ``.keras`` files load too."""
-    from .keras_files import keras_v3
+    from .keras_files import keras_v3, legacy_h5
+    if legacy_h5.is_legacy_file(filepath):
+        return legacy_h5.load_h5_weights(model, filepath)
     if keras_v3.is_weights_name(filepath) or keras_v3.sniff(filepath) in ("hdf5", "keras"):
         return keras_v3.load_weights_any(model, filepath)
     archive = _Archive(filepath)

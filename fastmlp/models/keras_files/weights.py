@@ -117,6 +117,15 @@ def write_model_weights(model, h5, include_optimizer=True):
             group[str(i)] = value
 
 
+def check_stored_here(ds, what):
+    """``ds`` when its data is in its own file; a dataset with external or
+    virtual storage is refused, since reading it would read other files."""
+    if ds.external or ds.is_virtual:
+        raise KerasFileError(f"{what}: dataset {ds.name!r} keeps its data outside the file; only "
+                             f"data stored in the file is read")
+    return ds
+
+
 def _read_group(group, what, expected):
     """The datasets ``0..`` of ``group``, checked against ``expected``
     (``[(shape, allowed dtype kinds)]``) before any is read."""
@@ -126,9 +135,12 @@ def _read_group(group, what, expected):
                              f"{len(names)} ({', '.join(names[:8])})")
     datasets = []
     for i, (shape, kinds) in enumerate(expected):
+        if not isinstance(group.get(str(i), getlink=True), h5py.HardLink):  # a link may open another file
+            raise KerasFileError(f"{what}: entry {i} of the file is a link; only data stored in the file is read")
         ds = group.get(str(i))
         if not isinstance(ds, h5py.Dataset):
             raise KerasFileError(f"{what}: entry {i} of the file is not a dataset")
+        check_stored_here(ds, what)
         if tuple(ds.shape) != tuple(shape) or ds.dtype.kind not in kinds:
             raise KerasFileError(f"{what}: weight {i} in the file is {ds.dtype}{tuple(ds.shape)}, "
                                  f"the model needs {tuple(shape)} ({'float' if kinds == 'f' else 'number'})")
