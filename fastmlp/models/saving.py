@@ -14,11 +14,11 @@ import json
 import math
 import os
 import zipfile
-import zlib
 
 import numpy as np
 
 from ..utils.files import atomic_output
+from .archive import BoundedZip
 from .errors import ModelFileError  # noqa: F401 (public here, as before)
 
 FORMAT = "fastmlp-model"
@@ -105,34 +105,13 @@ def save_weights(model, filepath, overwrite=True):
     save_model(model, filepath, overwrite=overwrite, include_optimizer=False)
 
 
-class _Archive:
+class _Archive(BoundedZip):
     """Reads a model file defensively."""
 
     def __init__(self, filepath):
-        self.path = os.fspath(filepath)
-        if not os.path.exists(self.path):
-            raise FileNotFoundError(f"no model file at {self.path}")
-        try:
-            self.zip = zipfile.ZipFile(self.path)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise ModelFileError(f"{self.path} is not a fastmlp model file (not a readable archive: {exc})") from None
-        self.entries = {info.filename: info for info in self.zip.infolist()}
+        super().__init__(filepath, "fastmlp model")
 
-    def _read(self, name, limit):
-        info = self.entries.get(name)
-        if info is None:
-            raise ModelFileError(f"{self.path} is missing the entry {name!r}")
-        if info.file_size > limit:
-            raise ModelFileError(f"{self.path}: entry {name!r} declares {info.file_size} bytes, "
-                                 f"more than the {limit} expected")
-        try:
-            with self.zip.open(info) as f:
-                data = f.read(limit + 1)
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
-            raise ModelFileError(f"{self.path} is corrupt: cannot read {name!r} ({exc})") from None
-        if len(data) > limit:
-            raise ModelFileError(f"{self.path}: entry {name!r} is larger than it declares")
-        return data
+    _read = BoundedZip.read
 
     def manifest(self):
         try:
@@ -159,10 +138,6 @@ class _Archive:
             raise ModelFileError(f"{self.path}: array {name!r} is {array.dtype}{array.shape}, "
                                  f"expected float32{shape}")
         return array
-
-    def close(self):
-        self.zip.close()
-
 
 def _restore_weights(model, archive, manifest):
     specs = manifest.get("weights", [])

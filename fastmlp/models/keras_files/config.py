@@ -177,7 +177,9 @@ def object_to_keras(kind, spec):
     config = {key: _nested_to_keras(key, value) for key, value in spec.get("config", {}).items()}
     if "seed" in config:
         config["seed"] = _keras_seed(config["seed"])
-    return wrap(kind, spec["class_name"], config)
+    # fastmlp's base Regularizer takes l1 and l2 as Keras's L1L2 does
+    name = "L1L2" if (kind, spec["class_name"]) == ("regularizer", "Regularizer") else spec["class_name"]
+    return wrap(kind, name, config)
 
 
 def object_from_keras(kind, spec, custom_objects=None):

@@ -15,11 +15,11 @@ import io
 import json
 import os
 import zipfile
-import zlib
 
 import h5py
 
 from ...utils.files import atomic_output
+from ..archive import BoundedZip
 from . import config as keras_config
 from . import weights as keras_weights
 from .config import KerasFileError
@@ -108,34 +108,11 @@ def _weights_bound(model):
     return params * 4 * 4 + entries * _H5_OVERHEAD_PER_ENTRY + 2**16
 
 
-class _KerasArchive:
+class _KerasArchive(BoundedZip):
     """A ``.keras`` zip read defensively."""
 
     def __init__(self, filepath):
-        self.path = os.fspath(filepath)
-        if not os.path.exists(self.path):
-            raise FileNotFoundError(f"no model file at {self.path}")
-        try:
-            self.zip = zipfile.ZipFile(self.path)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise KerasFileError(f"{self.path} is not a Keras .keras file (not a readable zip: {exc})") from None
-        self.entries = {info.filename: info for info in self.zip.infolist()}
-
-    def read(self, name, limit):
-        info = self.entries.get(name)
-        if info is None:
-            raise KerasFileError(f"{self.path} is missing the entry {name!r}: not a Keras .keras file")
-        if info.file_size > limit:
-            raise KerasFileError(f"{self.path}: entry {name!r} declares {info.file_size} bytes, more than "
-                                 f"the {limit} this model can need")
-        try:
-            with self.zip.open(info) as f:
-                data = f.read(limit + 1)
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
-            raise KerasFileError(f"{self.path} is corrupt: cannot read {name!r} ({exc})") from None
-        if len(data) > limit:
-            raise KerasFileError(f"{self.path}: entry {name!r} is larger than it declares")
-        return data
+        super().__init__(filepath, "Keras .keras")
 
     def config(self):
         try:
@@ -145,10 +122,6 @@ class _KerasArchive:
         if not isinstance(spec, dict):
             raise KerasFileError(f"{self.path}: config.json is not a model config")
         return spec
-
-    def close(self):
-        self.zip.close()
-
 
 def _open_h5(data, path):
     try:
