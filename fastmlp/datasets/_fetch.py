@@ -66,6 +66,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..utils.download import DOWNLOAD_TIMEOUT, DownloadError, cache_root, download_file
+from ..utils.file_cache import SYSTEM_DIRS as _SYSTEM_DIRS
 from ..utils.download import offline as _offline, reason as _reason, url_join as _url_join
 from ._idx import ChecksumError, IDXFormatError, decompressed_sha256, file_sha256, idx_bytes, read_idx
 
@@ -141,7 +142,7 @@ MIRRORS: Dict[str, List[str]] = {
 }
 
 #: System-wide data roots searched after the user cache (``<dir>/<name>/``).
-SYSTEM_DIRS: List[str] = [] if os.name == "nt" else ["/usr/share/datasets"]
+SYSTEM_DIRS: List[str] = list(_SYSTEM_DIRS)
 
 _TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 

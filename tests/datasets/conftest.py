@@ -3,7 +3,8 @@ import hashlib
 import numpy as np
 import pytest
 
-from fastmlp.datasets import _fetch
+from fastmlp.datasets import _fetch, _keras_files
+from fastmlp.utils import file_cache
 from fastmlp.datasets._idx import idx_bytes
 
 
@@ -17,6 +18,13 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setattr(_fetch, "SYSTEM_DIRS", [str(tmp_path / "system")])
     monkeypatch.setattr(_fetch, "MIRRORS", {"mnist": [], "fashion-mnist": []})  # never the real network
     monkeypatch.setattr(_fetch, "DOWNLOAD_TIMEOUT", 5.0)
+    # Keras's loaders' files: no Keras cache of the machine's (~/.keras, $KERAS_HOME), no system folder.
+    monkeypatch.delenv("KERAS_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(file_cache, "SYSTEM_DIRS", [str(tmp_path / "system")])
+    # Never Keras's real servers: each published file's URL points at a closed local port.
+    monkeypatch.setattr(_keras_files, "KERAS_FILES", {
+        name: ("http://127.0.0.1:9/" + name, digest) for name, (_, digest) in _keras_files.KERAS_FILES.items()})
 
 
 @pytest.fixture
@@ -48,3 +56,25 @@ def _assert_matches(result, arrays):
 def assert_matches():
     """``assert_matches(load_data(), arrays)``: the loaded arrays are ``arrays``, as uint8."""
     return _assert_matches
+
+
+@pytest.fixture
+def keras_home(monkeypatch, tmp_path):
+    """``$KERAS_HOME/datasets`` (empty, created) with KERAS_HOME set to its parent."""
+    home = tmp_path / "keras_home"
+    (home / "datasets").mkdir(parents=True)
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    return home / "datasets"
+
+
+@pytest.fixture
+def pin(monkeypatch):
+    """``pin(path, published=None)``: make the file at ``path`` the "published"
+    Keras file ``published`` (default: its name) for this test, by digest."""
+    def pin_file(path, published=None):
+        published = published or path.name
+        url, digest = _keras_files.KERAS_FILES[published]
+        algo = hashlib.sha256 if len(digest) == 64 else hashlib.md5
+        monkeypatch.setitem(_keras_files.KERAS_FILES, published, (url, algo(path.read_bytes()).hexdigest()))
+        return path
+    return pin_file
