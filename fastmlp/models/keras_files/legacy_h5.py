@@ -359,10 +359,17 @@ def _load(h5, path, custom_objects, compile):
                 training[key] = [_modern_spec(m, "keras.metrics") for m in training[key]]
         keras_config.compile_from_keras(model, training, custom_objects)
         install = _optimizer_install(model, h5, path)
-    model.set_weights(weights)
+    _set_weights(model, weights, path)
     if install is not None:
         install()
     return model
+
+
+def _set_weights(model, weights, path):
+    try:
+        model.set_weights(weights)  # checks every value (finite numbers) before writing any
+    except ValueError as exc:
+        raise KerasFileError(f"{path}: {exc}") from None
 
 
 def load_h5_weights(model, filepath):
@@ -372,6 +379,6 @@ def load_h5_weights(model, filepath):
     try:
         with h5py.File(path, "r") as h5:
             root = _group(h5, "model_weights", path) if "model_weights" in h5 else h5
-            model.set_weights(_layer_weights(model, root, path))
+            _set_weights(model, _layer_weights(model, root, path), path)
     except (OSError, RuntimeError, KeyError) as exc:
         raise KerasFileError(f"{path} is not a readable legacy weights file ({exc})") from None
