@@ -30,15 +30,12 @@ def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_
 
     Args:
         path: the file's name in the caches (or the path of an existing file).
-        num_words: keep the words ranked below this (None: all but, as in
-            Keras, the largest index); others become ``oov_char``.
-        skip_top: the most frequent words to turn into ``oov_char``.
-        maxlen: drop sequences of ``maxlen`` words or more (counting ``start_char``).
+        num_words, skip_top, maxlen: which words and newswires are kept, as in
+            :func:`fastmlp.datasets.imdb.load_data`.
         test_split: the fraction of the (shuffled, filtered) newswires kept for test.
         seed: the seed of the shuffle.
-        start_char: put first in every sequence (None: nothing).
-        oov_char: what dropped words become (None: they are removed).
-        index_from: added to every word index.
+        start_char, oov_char, index_from: the reserved indexes, as in
+            :func:`fastmlp.datasets.imdb.load_data`.
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: object arrays of lists of
