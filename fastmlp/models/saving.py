@@ -20,6 +20,7 @@ import numpy as np
 from ..utils.files import atomic_output
 from .archive import BoundedZip
 from .errors import ModelFileError  # noqa: F401 (public here, as before)
+from .training_state import restore_training_state, training_state
 
 FORMAT = "fastmlp-model"
 FORMAT_VERSION = 1
@@ -55,11 +56,7 @@ def _state_arrays_and_manifest(model, include_optimizer=True):
         "fastmlp_version": __version__,
         "model": {"class_name": type(model).__name__, "config": model.get_config()},
         "weights": [{"name": f"weights/{i:04d}", "shape": list(w.shape)} for i, w in enumerate(weights)],
-        "training_state": {
-            "epochs_seen": model._epochs_seen,
-            "shuffle_seed": str(model._shuffle_seed),
-            "dropout_steps": {layer.name: layer.step for layer in model.leaves() if hasattr(layer, "step")},
-        },
+        "training_state": training_state(model),
         "compile": None,
     }
     if model.compiled and include_optimizer:
@@ -169,14 +166,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             raise ModelFileError(f"{archive.path} holds an architecture this fastmlp cannot build: {exc}") from None
         model._require_built()
         _restore_weights(model, archive, manifest)
-        state = manifest.get("training_state", {})
-        model._epochs_seen = int(state.get("epochs_seen", 0))
-        if "shuffle_seed" in state:
-            model._shuffle_seed = int(state["shuffle_seed"])
-        steps = state.get("dropout_steps", {})
-        for layer in model.leaves():
-            if layer.name in steps:
-                layer.step = int(steps[layer.name])
+        restore_training_state(model, manifest.get("training_state", {}))
         config = manifest.get("compile")
         if compile and config:
             specs = [m if isinstance(m, str) else metrics.deserialize(m["object"]) for m in config["metrics"]]

@@ -20,6 +20,7 @@ import h5py
 
 from ...utils.files import atomic_output
 from ..archive import BoundedZip
+from ..training_state import restore_training_state, training_state
 from . import config as keras_config
 from . import weights as keras_weights
 from .config import KerasFileError
@@ -84,7 +85,8 @@ def save_keras(model, filepath, include_optimizer=True):
     if include_optimizer and model.compiled:
         spec["compile_config"] = keras_config.compile_to_keras(model)
     metadata = {"keras_version": KERAS_VERSION,
-                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+                "fastmlp_training_state": training_state(model)}
     weights = _h5_bytes(model, include_optimizer)
     with atomic_output(filepath) as f, zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(METADATA, json.dumps(metadata))
@@ -158,11 +160,28 @@ def load_keras(filepath, custom_objects=None, compile=True):
         if compile and compile_config:
             keras_config.compile_from_keras(model, compile_config, custom_objects)
         data = archive.read(WEIGHTS, _weights_bound(model))
+        state = _fastmlp_state(archive)
     finally:
         archive.close()
     with _open_h5(data, archive.path) as h5:
         _read_weights(model, h5, archive.path, include_optimizer=model.compiled)
+    try:
+        restore_training_state(model, state)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise KerasFileError(f"{archive.path}: unreadable fastmlp training state in metadata.json ({exc})") from None
     return model
+
+
+def _fastmlp_state(archive):
+    """The training counters fastmlp keeps in ``metadata.json`` (none in Keras's own files)."""
+    if METADATA not in archive.entries:
+        return {}
+    try:
+        metadata = json.loads(archive.read(METADATA, _JSON_LIMIT))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {}  # Keras never reads metadata.json either
+    state = metadata.get("fastmlp_training_state") if isinstance(metadata, dict) else None
+    return state if isinstance(state, dict) else {}
 
 
 def load_weights_any(model, filepath):
