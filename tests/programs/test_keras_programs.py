@@ -111,3 +111,81 @@ def test_overfit_and_underfit(tmp_path):
     assert result["l2"]["val_accuracy"] >= 0.77
     assert result["l2_regularization_loss"] == pytest.approx(0.0445, rel=0.5)
     assert all(entry["epochs"] == 40 for key, entry in result.items() if isinstance(entry, dict))
+
+
+# ----------------------------------------------------------------------------------------------
+# "Deep Learning with Python" (2nd ed.), chapter 4, on files in Keras's dataset formats.
+
+PIN_GENERATED_FILES = '''\
+# The generated files are not Keras's published ones: pin their digests (as the Keras runs
+# patched keras.src.utils.file_utils.validate_file to accept them).
+import hashlib, os
+from fastmlp.datasets import _keras_files
+folder = os.path.join(os.environ["KERAS_HOME"], "datasets")
+for name in os.listdir(folder):
+    url, digest = _keras_files.KERAS_FILES[name]
+    algo = hashlib.sha256 if len(digest) == 64 else hashlib.md5
+    with open(os.path.join(folder, name), "rb") as f:
+        _keras_files.KERAS_FILES[name] = (url, algo(f.read()).hexdigest())
+'''
+
+
+def run_dlwp(name, tmp_path, monkeypatch):
+    """``run_program`` with tests/dataset_files.py's program data in ``$KERAS_HOME/datasets``
+    (where both Keras and fastmlp look) and a sitecustomize that pins those files."""
+    import dataset_files
+
+    datasets = tmp_path / "keras_home" / "datasets"
+    datasets.mkdir(parents=True)
+    dataset_files.write_program_data(str(datasets))
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "sitecustomize.py").write_text(PIN_GENERATED_FILES, encoding="utf-8")
+    monkeypatch.setitem(globals(), "REPO", str(shim) + os.pathsep + REPO)  # run_program's PYTHONPATH
+    return run_program(name, tmp_path, KERAS_HOME=datasets.parent, FASTMLP_OFFLINE=1)
+
+
+def test_dlwp_imdb(tmp_path, monkeypatch):
+    result = run_dlwp("dlwp_imdb", tmp_path, monkeypatch)
+    # Keras 3.15.1 (torch) on the same files: first review [1, 72, 3721, 323, 4]; after 20 epochs
+    # train accuracy 1.0, validation accuracy 0.951, lowest validation loss 0.184 (epoch 20: the
+    # synthetic reviews do not overfit by then); retrained 4 epochs: test loss 0.397, accuracy 0.9425.
+    assert result["train_shape"] == [2000, 4000] and result["predictions_shape"] == [2000, 1]
+    assert result["first_review"] == [1, 72, 3721, 323, 4]  # the loader: same shuffle, same indexes
+    assert result["train_acc_20"] >= 0.98
+    assert result["val_acc_20"] == pytest.approx(0.951, abs=0.02)
+    assert result["val_loss_min"] == pytest.approx(0.184, abs=0.05)
+    assert result["test_acc"] == pytest.approx(0.9425, abs=0.02)
+    assert result["test_loss"] == pytest.approx(0.397, abs=0.08)
+
+
+def test_dlwp_reuters(tmp_path, monkeypatch):
+    result = run_dlwp("dlwp_reuters", tmp_path, monkeypatch)
+    # Keras 3.15.1 (torch) on the same files: 2,000 training and 500 test newswires, first labels
+    # [4, 2, 8, 25, 0]; after 20 epochs validation accuracy 0.848 (lowest loss 0.870); retrained 9
+    # epochs: test loss 1.420, accuracy 0.704 one-hot and 0.696 sparse; 14 distinct predicted
+    # topics; the random baseline 0.102 (np.random.shuffle after set_random_seed(0)).
+    assert result["train_shape"] == [2000, 4000] and result["test_count"] == 500
+    assert result["first_labels"] == [4, 2, 8, 25, 0]
+    assert result["val_acc_20"] == pytest.approx(0.848, abs=0.04)
+    assert result["test_acc"] == pytest.approx(0.704, abs=0.04)
+    assert result["sparse_test_acc"] == pytest.approx(0.696, abs=0.04)  # the same model, integer labels
+    assert result["test_loss"] == pytest.approx(1.420, abs=0.15)
+    assert result["predictions_sum"] == pytest.approx(1.0, abs=1e-5)  # a softmax row
+    assert result["random_baseline"] == 0.102
+    assert result["test_acc"] > 4 * result["random_baseline"]  # the chapter's comparison
+
+
+def test_dlwp_boston(tmp_path, monkeypatch):
+    result = run_dlwp("dlwp_boston", tmp_path, monkeypatch)
+    # Keras 3.15.1 (torch) on the same file: 404 training and 102 test districts, first targets
+    # 22.1219, 29.7160, 25.2529; 4-fold validation MAE [2.802, 2.334, 2.721, 2.613] (mean 2.617),
+    # the mean validation MAE 18.22 after epoch 1; the final model's test MAE 2.780 (MSE 12.54).
+    assert result["train_shape"] == [404, 13] and result["test_shape"] == [102, 13]
+    assert result["first_targets"] == pytest.approx([22.121937430857372, 29.7159520552123, 25.252896739651877],
+                                                    rel=1e-12)  # the loader: same shuffle, same split
+    assert len(result["fold_mae"]) == 4 and max(result["fold_mae"]) <= 1.25 * 2.802
+    assert result["mean_fold_mae"] == pytest.approx(2.617, rel=0.15)
+    assert result["mae_epoch_1"] == pytest.approx(18.22, rel=0.15)
+    assert result["mae_epoch_100"] < 0.2 * result["mae_epoch_1"]  # K-fold curves: it learns
+    assert result["test_mae"] <= 1.25 * 2.780
