@@ -364,8 +364,13 @@ def test_cross_val_score():
     assert scores.shape == (3,) and (scores > 0.6).all()
 
 
-def test_joblib_workers_fit_and_send_back_fitted_estimators():
+def test_joblib_workers_fit_and_send_back_fitted_estimators(tmp_path, monkeypatch):
     from sklearn.model_selection import cross_validate
+    # joblib's workers are fresh interpreters that start in the current folder: they must
+    # import the fastmlp under test (installed, or built in place), not a source tree there.
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(fastmlp.__file__)))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([repo] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
     X, y = classification()
     result = cross_validate(classifier(epochs=10), X, y, cv=4, n_jobs=2, return_estimator=True)
     assert (result["test_score"] > 0.6).all()
