@@ -303,6 +303,9 @@ def test_sample_is_reproducible_from_real_data(monkeypatch):
     import importlib.util
 
     monkeypatch.setenv("FASTMLP_DATA", REAL_DATA)
+    # the script puts the checkout on sys.path; later tests (and their worker
+    # processes, which copy it) must keep importing the fastmlp under test
+    monkeypatch.setattr(sys, "path", list(sys.path))
     spec = importlib.util.spec_from_file_location("make_mnist_sample", ROOT / "scripts" / "make_mnist_sample.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)

@@ -369,8 +369,10 @@ def test_joblib_workers_fit_and_send_back_fitted_estimators(tmp_path, monkeypatc
     # joblib's workers are fresh interpreters that start in the current folder: they must
     # import the fastmlp under test (installed, or built in place), not a source tree there.
     repo = os.path.dirname(os.path.dirname(os.path.abspath(fastmlp.__file__)))
+    from joblib.externals.loky import get_reusable_executor
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([repo] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    get_reusable_executor().shutdown(wait=True)  # workers started elsewhere would be reused
     X, y = classification()
     result = cross_validate(classifier(epochs=10), X, y, cv=4, n_jobs=2, return_estimator=True)
     assert (result["test_score"] > 0.6).all()
