@@ -56,47 +56,12 @@ FM_FN float fm_relu6_grad(float y, float dy)
 }
 
 #ifndef __CUDACC__
-FM_VECTOR_LOOP static void
-fm_gelu_forward(const float *x, float *out, size_t n)
-{
-    for (size_t i = 0; i < n; ++i)
-        out[i] = fm_gelu(x[i]);
-}
-
-FM_VECTOR_LOOP static void
-fm_gelu_backward(const float *x, const float *dy, float *out, size_t n)
-{
-    for (size_t i = 0; i < n; ++i)
-        out[i] = fm_gelu_grad(x[i], dy[i]);
-}
-
-FM_VECTOR_LOOP static void
-fm_silu_forward(const float *x, float *out, size_t n)
-{
-    for (size_t i = 0; i < n; ++i)
-        out[i] = fm_silu(x[i]);
-}
-
-FM_VECTOR_LOOP static void
-fm_silu_backward(const float *x, const float *dy, float *out, size_t n)
-{
-    for (size_t i = 0; i < n; ++i)
-        out[i] = fm_silu_grad(x[i], dy[i]);
-}
-
-FM_VECTOR_LOOP static void
-fm_relu6_forward(const float *x, float *out, size_t n)
-{
-    for (size_t i = 0; i < n; ++i)
-        out[i] = fm_relu6(x[i]);
-}
-
-FM_VECTOR_LOOP static void
-fm_relu6_backward(const float *y, const float *dy, float *out, size_t n)
-{
-    for (size_t i = 0; i < n; ++i)
-        out[i] = fm_relu6_grad(y[i], dy[i]);
-}
+FM_MAP_LOOP(fm_gelu_forward, fm_gelu)
+FM_MAP2_LOOP(fm_gelu_backward, fm_gelu_grad)    /* from the input x */
+FM_MAP_LOOP(fm_silu_forward, fm_silu)
+FM_MAP2_LOOP(fm_silu_backward, fm_silu_grad)    /* from the input x */
+FM_MAP_LOOP(fm_relu6_forward, fm_relu6)
+FM_MAP2_LOOP(fm_relu6_backward, fm_relu6_grad)  /* from the output y */
 #endif
 
 #endif /* FM_ACTIVATIONS_H */

@@ -39,6 +39,24 @@
 #define FM_VECTOR_LOOP
 #endif
 
+/* The whole-array loops of the elementwise kernels: one function per element
+ * body, so each loop vectorizes with its body inlined (and gets its AVX2
+ * clone). FM_MAP_LOOP maps out[i] = fn(x[i]); FM_MAP2_LOOP maps
+ * out[i] = fn(a[i], dy[i]) (a gradient from the input or the output). */
+#define FM_MAP_LOOP(name, fn)                                              \
+    FM_VECTOR_LOOP static void name(const float *x, float *out, size_t n)  \
+    {                                                                      \
+        for (size_t i = 0; i < n; ++i)                                     \
+            out[i] = fn(x[i]);                                             \
+    }
+#define FM_MAP2_LOOP(name, fn)                                             \
+    FM_VECTOR_LOOP static void name(const float *a, const float *dy,       \
+                                    float *out, size_t n)                  \
+    {                                                                      \
+        for (size_t i = 0; i < n; ++i)                                     \
+            out[i] = fn(a[i], dy[i]);                                      \
+    }
+
 /* The row of the first label outside [0, num_classes), or -1 when all are
  * valid: checked once before a kernel indexes a row with a label. */
 static inline ptrdiff_t

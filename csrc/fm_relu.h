@@ -19,19 +19,8 @@ FM_FN float fm_relu_grad(float y, float dy)
 }
 
 #ifndef __CUDACC__
-FM_VECTOR_LOOP static void
-fm_relu_forward(const float *x, float *out, size_t n)
-{
-    for (size_t i = 0; i < n; ++i)
-        out[i] = fm_relu(x[i]);
-}
-
-FM_VECTOR_LOOP static void
-fm_relu_backward(const float *y, const float *dy, float *out, size_t n)
-{
-    for (size_t i = 0; i < n; ++i)
-        out[i] = fm_relu_grad(y[i], dy[i]);
-}
+FM_MAP_LOOP(fm_relu_forward, fm_relu)
+FM_MAP2_LOOP(fm_relu_backward, fm_relu_grad)  /* from the output y */
 #endif
 
 #endif /* FM_RELU_H */
