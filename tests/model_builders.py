@@ -37,3 +37,12 @@ def tiny_model():
     fastmlp.utils.set_random_seed(0)
     return compiled(mlp(inputs=4, hidden=8, classes=2, names=("hidden", "out")),
                     optimizer=fastmlp.optimizers.SGD(learning_rate=0.1), metrics=())
+
+
+def softmax_classifier(seed=1, features=4, classes=3):
+    """A seeded one-layer softmax classifier compiled with SGD(0.1) and accuracy:
+    the smallest model whose training steps and checkpoints tests can follow."""
+    fastmlp.utils.set_random_seed(seed)
+    model = fastmlp.Sequential([fastmlp.Input((features,)), fastmlp.layers.Dense(classes, activation="softmax")])
+    model.compile(fastmlp.optimizers.SGD(0.1), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model

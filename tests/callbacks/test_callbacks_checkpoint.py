@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import fastmlp
+from model_builders import softmax_classifier
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(20, 4)).astype("float32")
@@ -16,10 +17,7 @@ Y = rng.integers(0, 3, 20)
 
 
 def make(seed=1):
-    fastmlp.utils.set_random_seed(seed)
-    model = fastmlp.Sequential([fastmlp.Input((4,)), fastmlp.layers.Dense(3, activation="softmax")])
-    model.compile(fastmlp.optimizers.SGD(0.1), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
+    return softmax_classifier(seed)
 
 
 def test_tutorial_checkpoint_path_with_parent_folder(tmp_path):

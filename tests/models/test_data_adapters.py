@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import fastmlp
+from model_builders import softmax_classifier
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(12, 4)).astype("float32")
@@ -18,10 +19,7 @@ Y = rng.integers(0, 3, 12)
 
 
 def make(seed=1):
-    fastmlp.utils.set_random_seed(seed)
-    model = fastmlp.Sequential([fastmlp.Input((4,)), fastmlp.layers.Dense(3, activation="softmax")])
-    model.compile(fastmlp.optimizers.SGD(0.1), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
+    return softmax_classifier(seed)
 
 
 def same_weights(a, b):
