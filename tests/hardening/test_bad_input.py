@@ -745,11 +745,19 @@ add(
 )
 
 
-def _case_id(c, index):
-    return f"{c.entry}-{index}-{c.kind.replace(' ', '_').replace('/', '_')}"
+def case_ids(cases):
+    """A readable test id per case: entry point, index, kind."""
+    return [f"{c.entry}-{i}-{c.kind.replace(' ', '_').replace('/', '_')}" for i, c in enumerate(cases)]
 
 
-IDS = [_case_id(c, i) for i, c in enumerate(CASES)]
+def case_params(cases, ids):
+    """``(backend, case)`` pytest parameters, one per case and backend it runs on
+    (the other bad-input files parametrize with them too)."""
+    return [pytest.param(backend, c, id=f"{backend}-{cid}")
+            for cid, c in zip(ids, cases) for backend in c.backends]
+
+
+IDS = case_ids(CASES)
 _results = {}
 
 
@@ -776,15 +784,7 @@ def _group_results(backend, entry, cases=None, ids=None):
     return _results[key]
 
 
-def _params():
-    out = []
-    for cid, c in zip(IDS, CASES):
-        for backend in c.backends:
-            out.append(pytest.param(backend, c, id=f"{backend}-{cid}"))
-    return out
-
-
-@pytest.mark.parametrize("backend,c", _params())
+@pytest.mark.parametrize("backend,c", case_params(CASES, IDS))
 def test_bad_input(backend, c):
     check_case(backend, c, CASES, IDS)
 

@@ -5,7 +5,7 @@ entry point's cases in one child process per backend."""
 
 import pytest
 
-from test_bad_input import case, check_case
+from test_bad_input import case, case_ids, case_params, check_case
 
 # A snippet that runs ``call`` on an adapted Normalization layer and checks, on
 # the way out, that the layer's statistics are what they were.
@@ -74,10 +74,9 @@ CASES = [
     case("constructors", "LayerNormalization epsilon", "fastmlp.layers.LayerNormalization(epsilon=0)",
          "ValueError", "epsilon"),
 ]
-IDS = [f"{c.entry}-{i}-{c.kind.replace(' ', '_')}" for i, c in enumerate(CASES)]
+IDS = case_ids(CASES)
 
 
-@pytest.mark.parametrize("backend,c", [pytest.param(b, c, id=f"{b}-{cid}") for cid, c in zip(IDS, CASES)
-                                       for b in c.backends])
+@pytest.mark.parametrize("backend,c", case_params(CASES, IDS))
 def test_bad_input_layers(backend, c):
     check_case(backend, c, CASES, IDS)

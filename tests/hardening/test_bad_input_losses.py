@@ -10,7 +10,7 @@ outside [0, 1] (Keras computes something meaningless with them).
 
 import pytest
 
-from test_bad_input import BACKENDS, _case_id, case, check_case
+from test_bad_input import BACKENDS, case, case_ids, case_params, check_case
 
 SCCE = "fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True)"
 MSE = "fastmlp.losses.MeanSquaredError()"
@@ -46,11 +46,10 @@ CASES = [
     case("losses", "reduction=None", "fastmlp.losses.MeanSquaredError(reduction=None).value_and_grad("
          "fastmlp.backend.get_ops(), x[:, :3], x[:, :3], None)", "ValueError", "one value per sample"),
 ]
-IDS = [_case_id(c, i) for i, c in enumerate(CASES)]
+IDS = case_ids(CASES)
 
 
-@pytest.mark.parametrize("backend,c", [pytest.param(b, c, id=f"{b}-{cid}")
-                                       for cid, c in zip(IDS, CASES) for b in c.backends])
+@pytest.mark.parametrize("backend,c", case_params(CASES, IDS))
 def test_bad_input_losses(backend, c):
     check_case(backend, c, CASES, IDS)
 

@@ -13,7 +13,7 @@ names an out-of-range class_id in a ValueError (Keras: an IndexError).
 
 import pytest
 
-from test_bad_input import BACKENDS, _case_id, case, check_case
+from test_bad_input import BACKENDS, case, case_ids, case_params, check_case
 
 GOOD = "([0, 1, 1, 0], [0.2, 0.8, 0.6, 0.4])"
 P3 = "np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.2, 0.5, 0.3], [0.6, 0.3, 0.1]], np.float32)"
@@ -116,11 +116,10 @@ CASES = [
          "a.update_state(p, q)\nb.update_state(np.ascontiguousarray(p), np.ascontiguousarray(q))\n"
          "assert a.result() == b.result()"),
 ]
-IDS = [_case_id(c, i) for i, c in enumerate(CASES)]
+IDS = case_ids(CASES)
 
 
-@pytest.mark.parametrize("backend,c", [pytest.param(b, c, id=f"{b}-{cid}")
-                                       for cid, c in zip(IDS, CASES) for b in c.backends])
+@pytest.mark.parametrize("backend,c", case_params(CASES, IDS))
 def test_bad_input_metrics(backend, c):
     check_case(backend, c, CASES, IDS)
 

@@ -9,7 +9,7 @@ non-finite sample weights and class_weight keys outside the label range.
 
 import pytest
 
-from test_bad_input import _case_id, case, check_case
+from test_bad_input import case, case_ids, case_params, check_case
 
 GEN = "def gen(batches):\n    yield from batches\n"
 
@@ -76,10 +76,9 @@ CASES = [
     case("loop arguments", "predict None", "m.predict(None, verbose=0)", "TypeError", "None"),
     case("loop arguments", "predict string", "m.predict('x.npy', verbose=0)", "TypeError", "string"),
 ]
-IDS = [_case_id(c, i) for i, c in enumerate(CASES)]
+IDS = case_ids(CASES)
 
 
-@pytest.mark.parametrize("backend,c", [pytest.param(b, c, id=f"{b}-{cid}")
-                                       for cid, c in zip(IDS, CASES) for b in c.backends])
+@pytest.mark.parametrize("backend,c", case_params(CASES, IDS))
 def test_bad_input_training(backend, c):
     check_case(backend, c, CASES, IDS)
