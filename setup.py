@@ -1,5 +1,6 @@
-"""Builds fastmlp's one compiled extension, fastmlp.backend._kernels (the C
-kernels in csrc/ behind Cython wrappers). Project metadata is in pyproject.toml.
+"""Builds fastmlp's compiled extensions, fastmlp.backend._kernels and
+fastmlp.backend._step (the C kernels in csrc/ behind Cython wrappers). Project
+metadata is in pyproject.toml.
 
 Set FASTMLP_NATIVE=1 to add -march=native (a faster build that runs only on
 CPUs like the one that built it).
@@ -46,19 +47,27 @@ else:
     if os.environ.get("FASTMLP_NATIVE", "").strip() == "1":
         compile_args.append("-march=native")
 
-extension = Extension(
-    "fastmlp.backend._kernels",
-    sources=["fastmlp/backend/_kernels.pyx"],
-    include_dirs=["csrc", np.get_include()],
-    depends=sorted(glob("csrc/*.h")),
-    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-    extra_compile_args=compile_args,
-)
+def _extension(name):
+    """fastmlp.backend.<name>, built from fastmlp/backend/<name>.pyx and csrc/."""
+    return Extension(
+        f"fastmlp.backend.{name}",
+        sources=[f"fastmlp/backend/{name}.pyx"],
+        include_dirs=["csrc", np.get_include()],
+        depends=sorted(glob("csrc/*.h")),
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        extra_compile_args=compile_args,
+        # the compiled step's worker threads
+        extra_link_args=[] if sys.platform == "win32" else ["-pthread"],
+    )
+
+
+# _kernels: one kernel per call; _step: many training steps per call, threaded.
+extensions = [_extension("_kernels"), _extension("_step")]
 
 setup(
     cmdclass={"build_py": build_py_with_cuda_headers},
     ext_modules=cythonize(
-        [extension],
+        extensions,
         compiler_directives={
             "language_level": 3,
             "boundscheck": False,

@@ -18,6 +18,11 @@ _SET_THREADS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_thr
 _GET_THREADS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
                 "openblas_get_num_threads64_", "openblas_get_num_threads")
 
+#: cblas_sgemm under the names NumPy's BLAS builds export it: (name, 64-bit
+#: integers). The ILP64 builds NumPy's wheels ship come first.
+_SGEMM = (("scipy_cblas_sgemm64_", True), ("cblas_sgemm64_", True),
+          ("scipy_cblas_sgemm", False), ("cblas_sgemm", False))
+
 _lib = None
 _lib_searched = False
 
@@ -65,6 +70,22 @@ def _symbol(names):
             return getattr(lib, name)
         except AttributeError:
             continue
+    return None
+
+
+def sgemm_address():
+    """``(address, ilp64)`` of the ``cblas_sgemm`` NumPy's matrix products
+    call (so that compiled code computes the same products), or None when
+    NumPy's BLAS is not an OpenBLAS this module can open."""
+    lib = openblas()
+    if lib is None:
+        return None
+    for name, ilp64 in _SGEMM:
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            continue
+        return ctypes.cast(fn, ctypes.c_void_p).value, ilp64
     return None
 
 

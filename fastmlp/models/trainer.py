@@ -16,6 +16,7 @@ from .. import random as _random
 from ..layers.layer import as_input_batch
 from ..utils.progbar import Progbar
 from ..utils.validation import check_positive_int, check_same_length
+from . import compiled_training
 from .data_adapters import ArrayData, data_kind, get_data_adapter, model_inputs
 from .data_adapters.inputs import host_array
 from .epoch_iterator import EpochIterator
@@ -36,6 +37,13 @@ def _optional_steps(value, what):
     return None if value is None else check_positive_int(value, what)
 
 
+def _steps_per_execution(value):
+    """``compile``'s ``steps_per_execution``: a positive int or ``"auto"``."""
+    if isinstance(value, str) and value == "auto":
+        return value
+    return check_positive_int(value, "steps_per_execution")
+
+
 class Trainer:
     """The training half of :class:`fastmlp.Model`."""
 
@@ -52,6 +60,7 @@ class Trainer:
         self._loss_total = 0.0
         self._loss_count = 0
         self._initial_epoch = None  # set by BackupAndRestore when it resumes
+        self.steps_per_execution = 1
         # Shuffles are keyed by (shuffle seed, epochs trained), so training
         # resumed from a saved model draws the same orders as uninterrupted training.
         self._shuffle_seed = _random.draw_seed()
@@ -75,6 +84,7 @@ class Trainer:
             raise ValueError("compile needs a loss, e.g. loss='sparse_categorical_crossentropy'")
         metrics = _as_list(metrics, "metrics")
         weighted_metrics = _as_list(weighted_metrics, "weighted_metrics")
+        self.steps_per_execution = _steps_per_execution(steps_per_execution)
         self.loss = losses.get(loss)
         self.optimizer = optimizers.get(optimizer)
         for spec in metrics + weighted_metrics:
@@ -291,9 +301,12 @@ class Trainer:
         callback_list = callbacks_module.CallbackList(
             cbs, self, {"epochs": epochs, "steps": train.num_batches, "verbose": verbose})
         ready = self.built
+        compiled = None
         if ready:
             self._prepare_run()
             self._bind_optimizer()
+            if steps_per_epoch is None:
+                compiled = compiled_training.prepare(self, train.adapter)
         self.stop_training = False
         self.history = history
         self._initial_epoch = None
@@ -303,13 +316,21 @@ class Trainer:
         # Batch logs cost a host sync on a GPU: build them only for callbacks
         # that read them (the progress bar asks the model when it draws).
         batch_logs = callback_list.wants("on_train_batch_end")
+        # The compiled step returns to Python every steps_per_execution steps
+        # when a callback watches batches (as Keras), else in automatic chunks.
+        watched = batch_logs or callback_list.wants("on_train_batch_begin")
+        per_step = (None if self.steps_per_execution == "auto" or not watched
+                    else self.steps_per_execution)
         with DeferredInterrupt() as interrupt, self._run_context(getattr(train.adapter, "batch_size", None)):
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 callback_list.on_epoch_begin(epoch)
                 rng = np.random.default_rng([self._shuffle_seed, self._epochs_seen]) if shuffle else None
                 steps = 0
-                for step, (xb, yb, wb) in train.epoch(rng):
+                if compiled is not None:
+                    steps = compiled_training.run_epoch(compiled, train.num_batches, rng, callback_list,
+                                                        per_step, batch_logs, interrupt)
+                for step, (xb, yb, wb) in () if compiled is not None else train.epoch(rng):
                     if not ready:  # a generator's first batch built the model
                         self._prepare_run()
                         self._bind_optimizer()

@@ -1,0 +1,485 @@
+/* The compiled training step: many steps of a chain of Dense layers (ReLU or
+ * linear, Dropout after any of them, a softmax output fused into the
+ * cross-entropy) in one call without the GIL: gather the batch, forward,
+ * loss and its gradient, backward, optimizer update and accuracy counts.
+ *
+ * Threads split each wide layer by output units: thread t computes the
+ * columns [c0[t], c0[t+1]) of the layer's output and of its kernel's gradient,
+ * and updates those columns of the kernel and its optimizer slots. No other
+ * thread reads or writes those parameters, so no cache line of weights,
+ * gradients or slots travels between cores (the blocks start on 16-float
+ * boundaries). The input gradient of a split layer is a sum over the blocks:
+ * each thread writes its partial product, and the partials are added in
+ * thread order (a fixed order, so runs repeat bit for bit). Narrow layers and
+ * the loss run on thread 0.
+ *
+ * Each piece is the same C the step-by-step path runs (fm_dense.h,
+ * fm_philox.h, fm_softmax.h, fm_optim.h) and the same BLAS GEMM NumPy calls,
+ * so with one thread the results equal the step-by-step path bit for bit; a
+ * split adds the input gradient's partials in another order (see the tests
+ * for the tolerance).
+ */
+#ifndef FM_STEP_H
+#define FM_STEP_H
+
+#include <string.h>
+
+#include "fm_common.h"
+#include "fm_dense.h"
+#include "fm_metrics.h"
+#include "fm_optim.h"
+#include "fm_philox.h"
+#include "fm_pool.h"
+#include "fm_softmax.h"
+
+#define FM_STEP_MAX_LAYERS 64
+
+/* ------------------------------------------------------------------ BLAS */
+
+/* cblas_sgemm from NumPy's BLAS, found at run time: with 64-bit integers
+ * (ILP64, the scipy-openblas builds NumPy ships) or 32-bit ones. */
+typedef void (*fm_sgemm64_fn)(int, int, int, int64_t, int64_t, int64_t, float, const float *,
+                              int64_t, const float *, int64_t, float, float *, int64_t);
+typedef void (*fm_sgemm32_fn)(int, int, int, int, int, int, float, const float *, int,
+                              const float *, int, float, float *, int);
+
+typedef struct {
+    void *fn;
+    int ilp64;
+} fm_blas;
+
+enum { FM_ROW_MAJOR = 101, FM_NO_TRANS = 111, FM_TRANS = 112 };
+
+/* C (m, n) = op(A) @ op(B), row-major, beta = 0. */
+static inline void fm_gemm(const fm_blas *blas, int trans_a, int trans_b, int64_t m, int64_t n,
+                           int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+                           float *c, int64_t ldc)
+{
+    int ta = trans_a ? FM_TRANS : FM_NO_TRANS, tb = trans_b ? FM_TRANS : FM_NO_TRANS;
+    if (blas->ilp64)
+        ((fm_sgemm64_fn)blas->fn)(FM_ROW_MAJOR, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+    else
+        ((fm_sgemm32_fn)blas->fn)(FM_ROW_MAJOR, ta, tb, (int)m, (int)n, (int)k, 1.0f, a, (int)lda,
+                                  b, (int)ldb, 0.0f, c, (int)ldc);
+}
+
+/* ------------------------------------------------------------- the model */
+
+enum { FM_ACT_LINEAR = 0, FM_ACT_RELU = 1, FM_ACT_SOFTMAX = 2 };
+enum { FM_OPT_SGD = 0, FM_OPT_ADAM = 1, FM_OPT_RMSPROP = 2 };
+enum { FM_TARGET_SPARSE = 0, FM_TARGET_DENSE = 1 };
+enum { FM_X_FLOAT32 = 0, FM_X_UINT8 = 1, FM_X_FLOAT64 = 2 };
+
+typedef struct {
+    int64_t in, out;
+    int act;             /* FM_ACT_*; softmax only on the last layer */
+    int trainable;
+    int need_dx;         /* whether the gradient flows on to the layer before */
+    float *W, *b;        /* kernel (in, out) and bias (out,) or NULL: the model's store */
+    float *dW, *db;
+    float *slot1_W, *slot1_b, *slot2_W, *slot2_b; /* optimizer slots, NULL when unused */
+    /* Dropout on this layer's output (rate > 0). */
+    int dropout;
+    uint64_t drop_seed;
+    uint64_t drop_step;  /* the step counter of the Dropout layer; advanced per step */
+    uint32_t drop_threshold;
+    float drop_scale;
+    /* The split: threads [0, nthreads) own columns [c0[t], c0[t + 1]). */
+    int nthreads;
+    int64_t c0[FM_POOL_MAX_THREADS + 1];
+    /* Buffers (rows, ld): output y, its gradient g, dropout output and mask. */
+    int64_t ld;
+    float *y, *g, *d;
+    uint8_t *mask;
+} fm_step_layer;
+
+typedef struct {
+    int kind;            /* FM_OPT_* */
+    float momentum;      /* SGD and RMSprop */
+    int nesterov;
+    float c1, c2, eps;   /* Adam: 1 - beta_1, 1 - beta_2, epsilon */
+    float rho, one_minus_rho; /* RMSprop */
+} fm_step_optimizer;
+
+typedef struct {
+    int nlayers;
+    fm_step_layer layers[FM_STEP_MAX_LAYERS];
+    fm_step_optimizer opt;
+    int64_t features;    /* inputs per sample */
+    int64_t max_rows;    /* the largest batch the buffers hold */
+    float *x;            /* (max_rows, features): the gathered batch */
+    /* Input-gradient partials, (nthreads, max_rows, max_in) each: layers
+     * alternate between the two, so a thread may start the next layer's
+     * partials while another still adds up this layer's. */
+    float *partials[2];
+    int64_t max_in;
+    int nthreads;        /* threads the plan was laid out for */
+    fm_blas blas;
+} fm_step_plan;
+
+/* One call: `steps` batches of the data, in `order`. */
+typedef struct {
+    fm_step_plan *plan;
+    fm_pool *pool;
+    /* data */
+    const void *x_src;   /* (n_samples, features) */
+    int x_kind;          /* FM_X_FLOAT32, FM_X_UINT8, FM_X_FLOAT64 */
+    float rescale, offset; /* x * rescale (+ offset when nonzero) at the gather */
+    int rescale_on, offset_on;
+    const int32_t *labels;  /* sparse targets (n_samples,) */
+    const float *targets;   /* dense targets (n_samples, classes) */
+    int target_kind;
+    const float *weights;   /* per-sample weights or NULL */
+    const int64_t *order;   /* sample order of the epoch (NULL: in sequence) */
+    int64_t first_row;      /* position in `order` of the first step's batch */
+    int64_t batch_size, n_samples;
+    int64_t steps;
+    int training;
+    /* per step */
+    const float *coef;      /* lr (SGD, RMSprop) or Adam's alpha, per step */
+    const float *wd_lr;     /* Adam's weight_decay * lr per step (NULL: none) */
+    double loss_scale;      /* 0: 1 / rows (sum_over_batch_size); else this factor */
+    /* Running totals, continued from the caller's (so that they are added
+     * in the step-by-step path's order): */
+    double loss_total;      /* sum over steps of loss * rows */
+    double correct;         /* argmax hits */
+    double seen;            /* samples counted */
+    int count_accuracy;
+    /* inference output (rows, classes) or NULL */
+    float *out;
+} fm_step_run;
+
+/* ---------------------------------------------------------- the pieces */
+
+/* The batch's rows [r0, r1) gathered into x, cast and rescaled as the
+ * step-by-step path does (uint8 -> float32, then * scale, + offset). */
+static void fm_step_gather(const fm_step_run *r, int64_t start, int64_t r0, int64_t r1)
+{
+    const fm_step_plan *P = r->plan;
+    int64_t f = P->features;
+    for (int64_t i = r0; i < r1; ++i) {
+        int64_t src = r->order ? r->order[start + i] : start + i;
+        float *dst = P->x + i * f;
+        if (r->x_kind == FM_X_UINT8) {
+            const uint8_t *s = (const uint8_t *)r->x_src + src * f;
+            for (int64_t j = 0; j < f; ++j)
+                dst[j] = (float)s[j];
+        } else if (r->x_kind == FM_X_FLOAT64) {
+            const double *s = (const double *)r->x_src + src * f;
+            for (int64_t j = 0; j < f; ++j)
+                dst[j] = (float)s[j];
+        } else {
+            memcpy(dst, (const float *)r->x_src + src * f, (size_t)f * sizeof(float));
+        }
+        if (r->rescale_on)
+            for (int64_t j = 0; j < f; ++j)
+                dst[j] = dst[j] * r->rescale;
+        if (r->offset_on)
+            for (int64_t j = 0; j < f; ++j)
+                dst[j] = dst[j] + r->offset;
+    }
+}
+
+/* Dropout of the elements [start, start + count) of the flat (rows, out)
+ * stream: mask and out = x * scale * mask (the step-by-step kernel's values:
+ * element i draws word i % 4 of Philox block i / 4). */
+static void fm_step_dropout_span(fm_philox_stream s, uint32_t threshold, float scale,
+                                 const float *x, uint8_t *mask, float *out, uint64_t start,
+                                 size_t count)
+{
+    uint32_t w[4];
+    size_t i = 0;
+    while (i < count) {
+        uint64_t idx = start + i;
+        uint64_t block = idx / 4;
+        fm_philox_block(s, block, w);
+        for (unsigned t = (unsigned)(idx % 4); t < 4 && i < count; ++t, ++i) {
+            uint8_t keep = w[t] >= threshold;
+            mask[i] = keep;
+            out[i] = fm_dropout_apply1(x[i], keep, scale);
+        }
+    }
+}
+
+/* One optimizer update of n parameters (a contiguous run). */
+FM_VECTOR_LOOP static void
+fm_step_update_run(const fm_step_optimizer *o, float coef, float wd_lr, float *p, const float *g,
+                   float *s1, float *s2, size_t n)
+{
+    switch (o->kind) {
+    case FM_OPT_SGD:
+        if (o->momentum == 0.0f) {
+            for (size_t i = 0; i < n; ++i)
+                fm_sgd_elem(p, g, NULL, i, coef, 0.0f, 0);
+        } else if (o->nesterov) {
+            for (size_t i = 0; i < n; ++i)
+                fm_sgd_elem(p, g, s1, i, coef, o->momentum, 1);
+        } else {
+            for (size_t i = 0; i < n; ++i)
+                fm_sgd_elem(p, g, s1, i, coef, o->momentum, 0);
+        }
+        break;
+    case FM_OPT_ADAM:
+        if (wd_lr != 0.0f) {
+            for (size_t i = 0; i < n; ++i)
+                fm_adam_elem(p, g, s1, s2, i, coef, o->c1, o->c2, o->eps, wd_lr);
+        } else {
+            for (size_t i = 0; i < n; ++i)
+                fm_adam_elem(p, g, s1, s2, i, coef, o->c1, o->c2, o->eps, 0.0f);
+        }
+        break;
+    default:
+        if (o->momentum != 0.0f) {
+            for (size_t i = 0; i < n; ++i)
+                fm_rmsprop_elem(p, g, s1, s2, i, coef, o->rho, o->one_minus_rho, o->momentum,
+                                o->eps);
+        } else {
+            for (size_t i = 0; i < n; ++i)
+                fm_rmsprop_elem(p, g, s1, NULL, i, coef, o->rho, o->one_minus_rho, 0.0f, o->eps);
+        }
+        break;
+    }
+}
+
+static inline float *fm_offset(float *base, size_t off) { return base ? base + off : NULL; }
+
+/* Update the columns [c0, c1) of layer L's kernel and bias. */
+static void fm_step_update_block(const fm_step_plan *P, fm_step_layer *L, float coef, float wd_lr,
+                                 int64_t c0, int64_t c1)
+{
+    unsigned int csr = fm_ftz_begin();
+    const fm_step_optimizer *o = &P->opt;
+    if (c0 == 0 && c1 == L->out) {
+        fm_step_update_run(o, coef, wd_lr, L->W, L->dW, L->slot1_W, L->slot2_W,
+                           (size_t)(L->in * L->out));
+    } else {
+        for (int64_t r = 0; r < L->in; ++r) {
+            size_t off = (size_t)(r * L->out + c0);
+            fm_step_update_run(o, coef, wd_lr, L->W + off, L->dW + off, fm_offset(L->slot1_W, off),
+                               fm_offset(L->slot2_W, off), (size_t)(c1 - c0));
+        }
+    }
+    if (L->b != NULL)
+        fm_step_update_run(o, coef, wd_lr, L->b + c0, L->db + c0, fm_offset(L->slot1_b, (size_t)c0),
+                           fm_offset(L->slot2_b, (size_t)c0), (size_t)(c1 - c0));
+    fm_ftz_end(csr);
+}
+
+/* The input of layer l (rows, ld) in this step. */
+static inline const float *fm_step_input(const fm_step_plan *P, int l, int training, int64_t *ld)
+{
+    if (l == 0) {
+        *ld = P->features;
+        return P->x;
+    }
+    const fm_step_layer *prev = &P->layers[l - 1];
+    *ld = prev->ld;
+    return training && prev->dropout ? prev->d : prev->y;
+}
+
+/* Forward of layer l on thread tid's columns. */
+static void fm_step_forward(fm_step_plan *P, int l, int64_t rows, int training, int tid)
+{
+    fm_step_layer *L = &P->layers[l];
+    if (tid >= L->nthreads)
+        return;
+    int64_t c0 = L->c0[tid], c1 = L->c0[tid + 1], cw = c1 - c0;
+    if (cw <= 0)
+        return;
+    int64_t ld_in;
+    const float *x = fm_step_input(P, l, training, &ld_in);
+    fm_gemm(&P->blas, 0, 0, rows, cw, L->in, x, ld_in, L->W + c0, L->out, L->y + c0, L->ld);
+    int relu = L->act == FM_ACT_RELU;
+    if (L->b != NULL || relu)
+        for (int64_t i = 0; i < rows; ++i)
+            fm_bias_act_row(L->y + i * L->ld + c0, L->b ? L->b + c0 : NULL, (size_t)cw, relu);
+    if (training && L->dropout) {
+        fm_philox_stream s;
+        s.key[0] = (uint32_t)L->drop_seed;
+        s.key[1] = (uint32_t)(L->drop_seed >> 32);
+        s.step[0] = (uint32_t)L->drop_step;
+        s.step[1] = (uint32_t)(L->drop_step >> 32);
+        for (int64_t i = 0; i < rows; ++i)
+            fm_step_dropout_span(s, L->drop_threshold, L->drop_scale, L->y + i * L->ld + c0,
+                                 L->mask + i * L->ld + c0, L->d + i * L->ld + c0,
+                                 (uint64_t)(i * L->out + c0), (size_t)cw);
+    }
+}
+
+/* The backward of layer l on thread tid's columns: the gradient of its
+ * output (after the dropout backward and the ReLU derivative), the bias and
+ * kernel gradients, the partial input gradient, then the update. */
+static void fm_step_backward(fm_step_plan *P, int l, int64_t rows, int tid, float coef, float wd_lr)
+{
+    fm_step_layer *L = &P->layers[l];
+    if (tid >= L->nthreads)
+        return;
+    int64_t c0 = L->c0[tid], c1 = L->c0[tid + 1], cw = c1 - c0;
+    if (cw <= 0)
+        return;
+    int relu = L->act == FM_ACT_RELU;
+    float *g = L->g + c0;
+    if (L->dropout)
+        for (int64_t i = 0; i < rows; ++i)
+            fm_dropout_apply(g + i * L->ld, L->mask + i * L->ld + c0, L->drop_scale,
+                             g + i * L->ld, (size_t)cw);
+    if (L->trainable || relu) {
+        float *db = L->trainable ? (L->db ? L->db + c0 : NULL) : NULL;
+        if (cw == L->out && L->ld == L->out) {
+            if (relu || db != NULL)
+                fm_dense_grad(L->g, L->y, db, (size_t)rows, (size_t)L->out, relu);
+        } else {
+            if (db != NULL)
+                memset(db, 0, (size_t)cw * sizeof(float));
+            for (int64_t i = 0; i < rows; ++i)
+                fm_dense_grad_row(g + i * L->ld, relu ? L->y + i * L->ld + c0 : NULL, db, (size_t)cw,
+                                  relu);
+        }
+    }
+    int64_t ld_in;
+    const float *x = fm_step_input(P, l, 1, &ld_in);
+    if (L->trainable)
+        fm_gemm(&P->blas, 1, 0, L->in, cw, rows, x, ld_in, g, L->ld, L->dW + c0, L->out);
+    if (L->need_dx) {
+        fm_step_layer *prev = &P->layers[l - 1];
+        if (L->nthreads == 1)
+            fm_gemm(&P->blas, 0, 1, rows, L->in, cw, g, L->ld, L->W + c0, L->out, prev->g, prev->ld);
+        else
+            fm_gemm(&P->blas, 0, 1, rows, L->in, cw, g, L->ld, L->W + c0, L->out,
+                    P->partials[l % 2] + (size_t)tid * (size_t)(P->max_rows * P->max_in),
+                    P->max_in);
+    }
+    if (L->trainable)
+        fm_step_update_block(P, L, coef, wd_lr, c0, c1);
+}
+
+/* dx of a split layer l: the partials added in thread order, on thread
+ * tid's columns of the previous layer (its own split when it has one). */
+static void fm_step_reduce_dx(fm_step_plan *P, int l, int64_t rows, int tid, int nthreads)
+{
+    fm_step_layer *L = &P->layers[l], *prev = &P->layers[l - 1];
+    int64_t c0, c1;
+    if (prev->nthreads == nthreads) {
+        c0 = prev->c0[tid];
+        c1 = prev->c0[tid + 1];
+    } else {
+        c0 = L->in * tid / nthreads;
+        c1 = L->in * (tid + 1) / nthreads;
+    }
+    size_t stride = (size_t)(P->max_rows * P->max_in);
+    for (int64_t i = 0; i < rows; ++i) {
+        float *dst = prev->g + i * prev->ld;
+        const float *p0 = P->partials[l % 2] + i * P->max_in;
+        for (int64_t j = c0; j < c1; ++j)
+            dst[j] = p0[j];
+        for (int t = 1; t < L->nthreads; ++t) {
+            const float *pt = P->partials[l % 2] + t * stride + i * P->max_in;
+            for (int64_t j = c0; j < c1; ++j)
+                dst[j] += pt[j];
+        }
+    }
+}
+
+/* The loss of one batch from the last layer's logits, its gradient into the
+ * last layer's g, and the accuracy counts (thread 0). As the step-by-step
+ * path: the fused kernel's value is scale * sum_i w_i * loss_i. */
+static void fm_step_loss(fm_step_run *r, int64_t start, int64_t rows)
+{
+    fm_step_plan *P = r->plan;
+    fm_step_layer *L = &P->layers[P->nlayers - 1];
+    int64_t C = L->out, ld = L->ld;
+    double scale = r->loss_scale != 0.0 ? r->loss_scale : 1.0 / (double)rows;
+    double total = 0.0;
+    size_t hits = 0;
+    for (int64_t i = 0; i < rows; ++i) {
+        int64_t src = r->order ? r->order[start + i] : start + i;
+        const float *x = L->y + i * ld;
+        float *d = L->g + i * ld;
+        float w = r->weights ? r->weights[src] : 1.0f;
+        float coef = (float)(r->weights ? scale * (double)w : scale);
+        double loss;
+        int64_t label;
+        if (r->target_kind == FM_TARGET_SPARSE) {
+            label = r->labels[src];
+            loss = fm_xent_sparse_row(x, (int32_t)label, d, (size_t)C, coef);
+        } else {
+            const float *t = r->targets + src * C;
+            loss = fm_xent_dense_row(x, t, d, (size_t)C, coef);
+            label = r->count_accuracy ? (int64_t)fm_argmax_row(t, (size_t)C) : 0;
+        }
+        total += r->weights ? (double)w * loss : loss;
+        if (r->count_accuracy)
+            hits += (int64_t)fm_argmax_row(x, (size_t)C) == label;
+    }
+    double batch_loss = total * scale;
+    r->loss_total += batch_loss * (double)rows;
+    if (r->count_accuracy) {
+        r->correct += (double)hits;
+        r->seen += (double)rows;
+    }
+}
+
+/* ------------------------------------------------------------ the task */
+
+static void fm_step_task(void *arg, int tid, int nthreads)
+{
+    fm_step_run *r = (fm_step_run *)arg;
+    fm_step_plan *P = r->plan;
+    fm_pool *pool = r->pool;
+    int sense = fm_pool_sense(pool);
+    int last = P->nlayers - 1;
+    for (int64_t s = 0; s < r->steps; ++s) {
+        int64_t start = r->first_row + s * r->batch_size;
+        int64_t rows = r->n_samples - start < r->batch_size ? r->n_samples - start : r->batch_size;
+        fm_step_gather(r, start, rows * tid / nthreads, rows * (tid + 1) / nthreads);
+        fm_pool_barrier(pool, &sense);
+        for (int l = 0; l <= last; ++l) {
+            fm_step_forward(P, l, rows, r->training, tid);
+            fm_pool_barrier(pool, &sense);
+        }
+        if (!r->training) {
+            /* inference: the output rows, softmax applied when the model has one */
+            if (tid == 0) {
+                fm_step_layer *L = &P->layers[last];
+                for (int64_t i = 0; i < rows; ++i) {
+                    float *dst = r->out + (start + i - r->first_row) * L->out;
+                    if (L->act == FM_ACT_SOFTMAX)
+                        fm_softmax(L->y + i * L->ld, dst, 1, (size_t)L->out);
+                    else
+                        memcpy(dst, L->y + i * L->ld, (size_t)L->out * sizeof(float));
+                }
+            }
+            fm_pool_barrier(pool, &sense);
+            continue;
+        }
+        if (tid == 0)
+            fm_step_loss(r, start, rows);
+        fm_pool_barrier(pool, &sense);
+        float coef = r->coef[s], wd_lr = r->wd_lr ? r->wd_lr[s] : 0.0f;
+        for (int l = last; l >= 0; --l) {
+            fm_step_layer *L = &P->layers[l];
+            fm_step_backward(P, l, rows, tid, coef, wd_lr);
+            if (l == 0)
+                break;
+            /* Layer l - 1 reads its output gradient on its own columns:
+             * wait unless the thread that wrote those columns is this one. */
+            int prev_threads = P->layers[l - 1].nthreads, wait;
+            if (L->nthreads > 1) {
+                fm_pool_barrier(pool, &sense); /* all partials written */
+                fm_step_reduce_dx(P, l, rows, tid, nthreads);
+                wait = prev_threads != nthreads;
+            } else {
+                wait = prev_threads > 1;
+            }
+            if (wait)
+                fm_pool_barrier(pool, &sense);
+        }
+        if (tid == 0)
+            for (int l = 0; l <= last; ++l)
+                if (P->layers[l].dropout)
+                    P->layers[l].drop_step += 1;
+        fm_pool_barrier(pool, &sense);
+    }
+}
+
+#endif /* FM_STEP_H */

@@ -1,0 +1,446 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The compiled training step (``csrc/fm_step.h``) behind a checked wrapper.
+
+:class:`StepPlan` holds a chain of Dense layers (pointers into the model's
+parameter store, gradient buffer and optimizer slots, which it keeps alive),
+their activation buffers and the thread split; :meth:`StepPlan.run` runs many
+training steps, or an inference pass, in one call without the GIL. Every array
+is checked (dtype, C order, size) before any C code runs.
+"""
+
+import numpy as np
+
+cimport numpy as cnp
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t, uintptr_t
+from libc.stdlib cimport free
+from libc.string cimport memset
+
+cnp.import_array()
+
+
+cdef extern from "fm_pool.h" nogil:
+    ctypedef struct fm_pool:
+        int nthreads
+    int FM_POOL_MAX_THREADS
+    fm_pool *fm_pool_create(int nthreads)
+    void fm_pool_destroy(fm_pool *p)
+    int fm_pool_usable(const fm_pool *p)
+
+
+cdef extern from "fm_step.h" nogil:
+    int FM_STEP_MAX_LAYERS
+    ctypedef struct fm_blas:
+        void *fn
+        int ilp64
+    ctypedef struct fm_step_layer:
+        int64_t in_ "in"
+        int64_t out
+        int act
+        int trainable
+        int need_dx
+        float *W
+        float *b
+        float *dW
+        float *db
+        float *slot1_W
+        float *slot1_b
+        float *slot2_W
+        float *slot2_b
+        int dropout
+        uint64_t drop_seed
+        uint64_t drop_step
+        uint32_t drop_threshold
+        float drop_scale
+        int nthreads
+        int64_t c0[17]
+        int64_t ld
+        float *y
+        float *g
+        float *d
+        uint8_t *mask
+    ctypedef struct fm_step_optimizer:
+        int kind
+        float momentum
+        int nesterov
+        float c1, c2, eps
+        float rho, one_minus_rho
+    ctypedef struct fm_step_plan:
+        int nlayers
+        fm_step_layer layers[64]
+        fm_step_optimizer opt
+        int64_t features
+        int64_t max_rows
+        float *x
+        float *partials[2]
+        int64_t max_in
+        int nthreads
+        fm_blas blas
+    ctypedef struct fm_step_run:
+        fm_step_plan *plan
+        fm_pool *pool
+        const void *x_src
+        int x_kind
+        float rescale, offset
+        int rescale_on, offset_on
+        const int32_t *labels
+        const float *targets
+        int target_kind
+        const float *weights
+        const int64_t *order
+        int64_t first_row
+        int64_t batch_size, n_samples
+        int64_t steps
+        int training
+        const float *coef
+        const float *wd_lr
+        double loss_scale
+        double loss_total
+        double correct
+        double seen
+        int count_accuracy
+        float *out
+    void fm_step_task(void *arg, int tid, int nthreads)
+    void fm_pool_run(fm_pool *p, void (*task)(void *, int, int) noexcept nogil, void *arg)
+
+
+cdef extern from "<stdlib.h>" nogil:
+    int posix_memalign(void **memptr, size_t alignment, size_t size)
+
+
+ACTIVATIONS = {"linear": 0, "relu": 1, "softmax": 2}
+OPTIMIZERS = {"sgd": 0, "adam": 1, "rmsprop": 2}
+#: The widest split a plan takes.
+MAX_THREADS = 16
+#: Columns of a thread's block are a multiple of this (64 bytes of float32):
+#: no two threads write the same cache line of a split layer.
+BLOCK_ALIGN = 16
+
+cdef fm_pool *_pool = NULL
+cdef fm_pool *_solo = NULL  # a pool of one thread: single-threaded plans never touch _pool
+
+
+def pool_threads():
+    """Threads of the running pool (0: none started yet)."""
+    return _pool.nthreads if _pool != NULL and fm_pool_usable(_pool) else 0
+
+
+cdef fm_pool *_get_pool(int nthreads) except NULL:
+    global _pool, _solo
+    if nthreads == 1:
+        if _solo == NULL:
+            _solo = fm_pool_create(1)
+            if _solo == NULL:
+                raise MemoryError("cannot allocate the training step's state")
+        return _solo
+    if _pool != NULL and (not fm_pool_usable(_pool) or _pool.nthreads != nthreads):
+        fm_pool_destroy(_pool)
+        _pool = NULL
+    if _pool == NULL:
+        _pool = fm_pool_create(nthreads)
+        if _pool == NULL:
+            raise MemoryError("cannot start the training threads")
+    return _pool
+
+
+def shutdown_pool():
+    """Stop the pool's worker threads (a later run starts them again)."""
+    global _pool
+    if _pool != NULL:
+        fm_pool_destroy(_pool)
+        _pool = NULL
+
+
+cdef float *_aligned_floats(size_t count) except NULL:
+    cdef void *ptr = NULL
+    if posix_memalign(&ptr, 64, max(count, 1) * sizeof(float)) != 0:
+        raise MemoryError(f"cannot allocate {count} floats for the training step")
+    memset(ptr, 0, max(count, 1) * sizeof(float))
+    return <float *>ptr
+
+
+cdef cnp.ndarray _checked(object a, str name, int typenum, Py_ssize_t size, bint writable):
+    """``a`` as a C-contiguous aligned array of ``typenum`` holding ``size``
+    elements (-1: any), else a TypeError/ValueError naming it."""
+    if not cnp.PyArray_Check(a):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    if cnp.PyArray_TYPE(arr) != typenum:
+        raise TypeError(f"{name} must have dtype {cnp.PyArray_DescrFromType(typenum)}, got {arr.dtype}")
+    if not (cnp.PyArray_IS_C_CONTIGUOUS(arr) and cnp.PyArray_ISALIGNED(arr)):
+        raise ValueError(f"{name} must be a C-contiguous, aligned array")
+    if writable and not cnp.PyArray_ISWRITEABLE(arr):
+        raise ValueError(f"{name} must be writable")
+    if size >= 0 and cnp.PyArray_SIZE(arr) != size:
+        raise ValueError(f"{name} must hold {size} values, got {cnp.PyArray_SIZE(arr)}")
+    return arr
+
+
+cdef float *_data(object a, str name, Py_ssize_t size) except? NULL:
+    if a is None:
+        return NULL
+    return <float *>cnp.PyArray_DATA(_checked(a, name, cnp.NPY_FLOAT32, size, True))
+
+
+def split_columns(int64_t units, int nthreads):
+    """Column starts of ``nthreads`` blocks of ``units`` (``nthreads + 1``
+    values): as even as blocks of :data:`BLOCK_ALIGN` columns allow."""
+    chunks = -(-units // BLOCK_ALIGN)
+    return [min(units, (chunks * t // nthreads) * BLOCK_ALIGN) for t in range(nthreads)] + [units]
+
+
+cdef class StepPlan:
+    """A chain of Dense layers ready for :meth:`run`.
+
+    Args:
+        layers: one dict per Dense layer, input to output, with ``in``,
+            ``out``, ``activation`` (``"linear"``, ``"relu"``, or
+            ``"softmax"`` on the last layer), ``trainable``, the float32
+            arrays ``kernel``, ``bias`` (or None), ``kernel_grad``,
+            ``bias_grad``, ``slots`` (a list of zero to two ``(kernel slot,
+            bias slot)`` pairs, the optimizer's state), ``threads`` (1 or the
+            plan's ``nthreads``) and, for a Dropout after the layer,
+            ``dropout``: ``(seed, threshold, scale)``.
+        optimizer: ``(kind, momentum, nesterov, c1, c2, epsilon, rho)``,
+            kind in :data:`OPTIMIZERS`.
+        features: inputs per sample.
+        max_rows: the largest batch :meth:`run` gets.
+        nthreads: threads of the split layers.
+        sgemm: ``(address, ilp64)`` of BLAS's ``cblas_sgemm``.
+    """
+
+    cdef fm_step_plan plan
+    cdef list _keep
+    cdef readonly int nthreads
+    cdef readonly int64_t max_rows, features, outputs
+
+    def __cinit__(self):
+        memset(&self.plan, 0, sizeof(fm_step_plan))
+
+    def __init__(self, list layers, tuple optimizer, int64_t features, int64_t max_rows, int nthreads,
+                 tuple sgemm):
+        if not 1 <= len(layers) <= FM_STEP_MAX_LAYERS:
+            raise ValueError(f"a step plan takes 1 to {FM_STEP_MAX_LAYERS} layers, got {len(layers)}")
+        if not 1 <= nthreads <= MAX_THREADS:
+            raise ValueError(f"nthreads must be in [1, {MAX_THREADS}], got {nthreads}")
+        if features <= 0 or max_rows <= 0:
+            raise ValueError("features and max_rows must be positive")
+        address, ilp64 = sgemm
+        if not address:
+            raise ValueError("no BLAS sgemm")
+        self._keep = []
+        self.nthreads = nthreads
+        self.max_rows = max_rows
+        self.features = features
+        cdef fm_step_plan *P = &self.plan
+        P.blas.fn = <void *><uintptr_t>int(address)
+        P.blas.ilp64 = 1 if ilp64 else 0
+        P.nthreads = nthreads
+        P.features = features
+        P.max_rows = max_rows
+        kind, momentum, nesterov, c1, c2, eps, rho = optimizer
+        P.opt.kind = OPTIMIZERS[kind]
+        P.opt.momentum = momentum
+        P.opt.nesterov = 1 if nesterov else 0
+        P.opt.c1 = c1
+        P.opt.c2 = c2
+        P.opt.eps = eps
+        P.opt.rho = rho
+        P.opt.one_minus_rho = 1.0 - rho
+        cdef int64_t prev_out = features, max_in = 1
+        cdef int i, t
+        cdef fm_step_layer *L
+        for i, spec in enumerate(layers):
+            L = &P.layers[i]
+            L.in_ = spec["in"]
+            L.out = spec["out"]
+            if L.in_ != prev_out or L.out <= 0:
+                raise ValueError(f"layer {i} takes {L.in_} inputs, but receives {prev_out}")
+            act = spec["activation"]
+            if act not in ACTIVATIONS or (act == "softmax" and i != len(layers) - 1):
+                raise ValueError(f"layer {i}: activation {act!r} is not in the compiled step")
+            L.act = ACTIVATIONS[act]
+            L.trainable = 1 if spec["trainable"] else 0
+            L.need_dx = 1 if i > 0 else 0
+            L.W = _data(spec["kernel"], f"layer {i} kernel", L.in_ * L.out)
+            L.dW = _data(spec["kernel_grad"], f"layer {i} kernel gradient", L.in_ * L.out)
+            L.b = _data(spec["bias"], f"layer {i} bias", L.out)
+            L.db = _data(spec["bias_grad"] if spec["bias"] is not None else None,
+                         f"layer {i} bias gradient", L.out)
+            slots = list(spec["slots"])
+            if len(slots) > 2:
+                raise ValueError("an optimizer with more than two slots is not in the compiled step")
+            if len(slots) > 0:
+                L.slot1_W = _data(slots[0][0], f"layer {i} slot", L.in_ * L.out)
+                L.slot1_b = _data(slots[0][1], f"layer {i} bias slot", L.out)
+            if len(slots) > 1:
+                L.slot2_W = _data(slots[1][0], f"layer {i} slot", L.in_ * L.out)
+                L.slot2_b = _data(slots[1][1], f"layer {i} bias slot", L.out)
+            self._keep.append(spec)
+            dropout = spec.get("dropout")
+            if dropout is not None:
+                if i == len(layers) - 1:
+                    raise ValueError("a Dropout after the output layer is not in the compiled step")
+                seed, threshold, scale = dropout
+                L.dropout = 1
+                L.drop_seed = seed
+                L.drop_threshold = threshold
+                L.drop_scale = scale
+            threads = spec.get("threads", 1)
+            if threads not in (1, nthreads):
+                raise ValueError(f"layer {i}: threads must be 1 or {nthreads}, got {threads}")
+            L.nthreads = threads
+            starts = split_columns(L.out, threads)
+            for t in range(threads + 1):
+                L.c0[t] = starts[t]
+            # A split layer's rows start on cache lines; a single-threaded
+            # one keeps its rows packed (the loss and the whole-array kernels
+            # read them as one block).
+            L.ld = L.out if threads == 1 else -(-L.out // BLOCK_ALIGN) * BLOCK_ALIGN
+            L.y = _aligned_floats(<size_t>(max_rows * L.ld))
+            L.g = _aligned_floats(<size_t>(max_rows * L.ld))
+            if L.dropout:
+                L.d = _aligned_floats(<size_t>(max_rows * L.ld))
+                L.mask = <uint8_t *>_aligned_floats(<size_t>((max_rows * L.ld + 3) // 4))
+            if threads > 1 and i > 0:
+                max_in = max(max_in, L.in_)
+            prev_out = L.out
+            P.nlayers = i + 1
+        P.max_in = max_in
+        P.x = _aligned_floats(<size_t>(max_rows * features))
+        if nthreads > 1:
+            for t in range(2):
+                P.partials[t] = _aligned_floats(<size_t>(nthreads * max_rows * max_in))
+        self.outputs = prev_out
+
+    def __dealloc__(self):
+        cdef int i
+        for i in range(self.plan.nlayers):
+            free(self.plan.layers[i].y)
+            free(self.plan.layers[i].g)
+            free(self.plan.layers[i].d)
+            free(self.plan.layers[i].mask)
+        free(self.plan.x)
+        free(self.plan.partials[0])
+        free(self.plan.partials[1])
+
+    def run(self, x, order, int64_t first_row, int64_t batch_size, int64_t steps, *, labels=None,
+            targets=None, weights=None, coef=None, wd_lr=None, double loss_scale=0.0,
+            dropout_steps=(), totals=(0.0, 0.0, 0.0), bint count_accuracy=False, rescale=None,
+            offset=None, out=None):
+        """Run ``steps`` training steps (or, with ``out``, an inference pass).
+
+        Args:
+            x: the samples, (n, features) float32, uint8 or float64, C order.
+            order: int64 sample order of the epoch, or None for the stored order.
+            first_row: position in the order of the first batch's first sample.
+            batch_size: samples per step (the last may have fewer).
+            steps: steps to run.
+            labels / targets: int32 labels (n,) or float32 targets (n, outputs).
+            weights: float32 per-sample weights (n,) or None.
+            coef: float32 (steps,): the learning rate (SGD, RMSprop) or Adam's
+                bias-corrected step size of each step.
+            wd_lr: float32 (steps,) weight decay times learning rate, or None.
+            loss_scale: the loss reduction's factor (0: 1 / batch rows).
+            dropout_steps: each Dropout's step counter before the run.
+            totals: ``(loss_total, correct, seen)`` to continue from.
+            count_accuracy: count argmax hits.
+            rescale, offset: ``x * rescale + offset`` at the gather, or None.
+            out: float32 (rows, outputs) receiving an inference pass's outputs.
+
+        Returns:
+            ``(loss_total, correct, seen)``.
+        """
+        cdef fm_step_plan *P = &self.plan
+        cdef cnp.ndarray xa, oa = None, la = None, ta = None, wa = None, ca = None, da = None
+        cdef cnp.ndarray outa = None
+        if not cnp.PyArray_Check(x):
+            raise TypeError("x must be a numpy.ndarray")
+        xtype = cnp.PyArray_TYPE(<cnp.ndarray>x)
+        kinds = {cnp.NPY_FLOAT32: 0, cnp.NPY_UINT8: 1, cnp.NPY_FLOAT64: 2}
+        if xtype not in kinds:
+            raise TypeError(f"x must be float32, uint8 or float64, got {x.dtype}")
+        xa = _checked(x, "x", xtype, -1, False)
+        if cnp.PyArray_NDIM(xa) != 2 or cnp.PyArray_DIM(xa, 1) != P.features:
+            raise ValueError(f"x must have shape (n, {P.features}), got {x.shape}")
+        cdef int64_t n = cnp.PyArray_DIM(xa, 0)
+        if batch_size <= 0 or batch_size > P.max_rows:
+            raise ValueError(f"batch_size must be in [1, {P.max_rows}], got {batch_size}")
+        if steps < 0 or first_row < 0 or (steps > 0 and first_row + (steps - 1) * batch_size >= n):
+            raise ValueError(f"{steps} steps of {batch_size} from row {first_row} overrun {n} samples")
+        cdef int64_t i, bad = -1, stop = min(n, first_row + steps * batch_size)
+        cdef const int64_t *op = NULL
+        if order is not None:
+            oa = _checked(order, "order", cnp.NPY_INT64, n, False)
+            op = <const int64_t *>cnp.PyArray_DATA(oa)
+            with nogil:
+                for i in range(first_row, stop):
+                    if op[i] < 0 or op[i] >= n:
+                        bad = i
+                        break
+            if bad >= 0:
+                raise ValueError(f"order[{bad}] = {op[bad]} is not a sample index")
+        cdef fm_step_run r
+        memset(&r, 0, sizeof(fm_step_run))
+        r.plan = P
+        r.x_src = cnp.PyArray_DATA(xa)
+        r.x_kind = kinds[xtype]
+        if rescale is not None:
+            r.rescale_on = 1
+            r.rescale = rescale
+        if offset is not None and offset != 0:
+            r.offset_on = 1
+            r.offset = offset
+        r.order = op
+        r.first_row = first_row
+        r.batch_size = batch_size
+        r.n_samples = n
+        r.steps = steps
+        cdef int64_t outputs = self.outputs
+        if out is not None:
+            outa = _checked(out, "out", cnp.NPY_FLOAT32, (stop - first_row) * outputs, True)
+            r.out = <float *>cnp.PyArray_DATA(outa)
+            r.training = 0
+        else:
+            r.training = 1
+            if (labels is None) == (targets is None):
+                raise ValueError("training needs labels or targets (one of them)")
+            if labels is not None:
+                la = _checked(labels, "labels", cnp.NPY_INT32, n, False)
+                r.labels = <const int32_t *>cnp.PyArray_DATA(la)
+                r.target_kind = 0
+                with nogil:
+                    for i in range(n):
+                        if r.labels[i] < 0 or r.labels[i] >= outputs:
+                            bad = i
+                            break
+                if bad >= 0:
+                    raise ValueError(f"label {r.labels[bad]} of sample {bad} is outside [0, {outputs})")
+            else:
+                ta = _checked(targets, "targets", cnp.NPY_FLOAT32, n * outputs, False)
+                r.targets = <const float *>cnp.PyArray_DATA(ta)
+                r.target_kind = 1
+            if weights is not None:
+                wa = _checked(weights, "weights", cnp.NPY_FLOAT32, n, False)
+                r.weights = <const float *>cnp.PyArray_DATA(wa)
+            ca = _checked(coef, "coef", cnp.NPY_FLOAT32, steps, False)
+            r.coef = <const float *>cnp.PyArray_DATA(ca)
+            if wd_lr is not None:
+                da = _checked(wd_lr, "wd_lr", cnp.NPY_FLOAT32, steps, False)
+                r.wd_lr = <const float *>cnp.PyArray_DATA(da)
+            r.loss_scale = loss_scale
+            r.loss_total, r.correct, r.seen = totals
+            r.count_accuracy = 1 if count_accuracy else 0
+            dropout_steps = list(dropout_steps)
+            k = 0
+            for i in range(P.nlayers):
+                if P.layers[i].dropout:
+                    if k >= len(dropout_steps):
+                        raise ValueError("dropout_steps has fewer entries than the plan has Dropouts")
+                    P.layers[i].drop_step = dropout_steps[k]
+                    k += 1
+        r.pool = _get_pool(self.nthreads)
+        if r.pool.nthreads != self.nthreads:
+            raise RuntimeError(f"only {r.pool.nthreads} of {self.nthreads} training threads started")
+        with nogil:
+            fm_pool_run(r.pool, fm_step_task, &r)
+        return r.loss_total, r.correct, r.seen
