@@ -74,6 +74,8 @@ def why_not(model, adapter):
         return reason
     if model.ops.name != "cython":
         return f"the {model.ops.name!r} backend"
+    if type(adapter) is not ArrayData or adapter._reader is not None:
+        return "data that is not an in-memory array"
     chain = _chain(model)
     if isinstance(chain, str):
         return chain
@@ -96,8 +98,6 @@ def why_not(model, adapter):
             return f"metric {metric.name!r}"
         if weighted and adapter.w is not None:
             return "weighted metrics"
-    if type(adapter) is not ArrayData or adapter._reader is not None:
-        return "data that is not an in-memory array"
     x = adapter.x
     if x.dtype not in (np.float32, np.uint8, np.float64) or not x.flags.c_contiguous:
         return f"inputs of dtype {x.dtype} or not in C order"
