@@ -5,10 +5,13 @@
  *
  * Threads split each wide layer by output units: thread t computes the
  * columns [c0[t], c0[t+1]) of the layer's output and of its kernel's gradient,
- * and updates those columns of the kernel and its optimizer slots. No other
- * thread reads or writes those parameters, so no cache line of weights,
- * gradients or slots travels between cores (the blocks start on 16-float
- * boundaries). The input gradient of a split layer is a sum over the blocks:
+ * and updates those columns of the kernel and its optimizer slots. For a
+ * training call each thread copies its columns of the kernel, the bias and
+ * their optimizer slots out of the model's (Keras-shaped) buffers into one
+ * contiguous block of its own, trains on that block, and copies it back at
+ * the end of the call: no cache line of weights, gradients or slots is
+ * shared between cores during the steps (not even through the hardware
+ * prefetchers, which fetch the neighbouring lines of strided column blocks). The input gradient of a split layer is a sum over the blocks:
  * each thread writes its partial product, and the partials are added in
  * thread order (a fixed order, so runs repeat bit for bit). Narrow layers and
  * the loss run on thread 0.
@@ -87,6 +90,10 @@ typedef struct {
     /* The split: threads [0, nthreads) own columns [c0[t], c0[t + 1]). */
     int nthreads;
     int64_t c0[FM_POOL_MAX_THREADS + 1];
+    /* Thread t's own block when split: kernel, kernel gradient and slots,
+     * (in, width) each, then bias, bias gradient and bias slots, (width,)
+     * each, in one allocation. NULL when not split. */
+    float *block[FM_POOL_MAX_THREADS];
     /* Buffers (rows, ld): output y, its gradient g, dropout output and mask. */
     int64_t ld;
     float *y, *g, *d;
@@ -148,6 +155,101 @@ typedef struct {
     /* inference output (rows, classes) or NULL */
     float *out;
 } fm_step_run;
+
+/* The parameters one thread works on: its block of a split layer during
+ * training, else the model's buffers (its columns of them). */
+typedef struct {
+    float *W, *dW, *s1W, *s2W;   /* (in, width), rows ldw apart */
+    float *b, *db, *s1b, *s2b;   /* (width,) or NULL */
+    int64_t ldw;
+} fm_step_params;
+
+static inline float *fm_offset(float *base, size_t off) { return base ? base + off : NULL; }
+
+static fm_step_params fm_step_view(const fm_step_layer *L, int tid, int training)
+{
+    fm_step_params v;
+    int64_t c0 = L->c0[tid];
+    if (!training || L->block[tid] == NULL) {
+        v.W = L->W + c0;
+        v.dW = L->dW + c0;
+        v.s1W = fm_offset(L->slot1_W, (size_t)c0);
+        v.s2W = fm_offset(L->slot2_W, (size_t)c0);
+        v.b = fm_offset(L->b, (size_t)c0);
+        v.db = fm_offset(L->db, (size_t)c0);
+        v.s1b = fm_offset(L->slot1_b, (size_t)c0);
+        v.s2b = fm_offset(L->slot2_b, (size_t)c0);
+        v.ldw = L->out;
+        return v;
+    }
+    size_t width = (size_t)(L->c0[tid + 1] - c0), area = (size_t)L->in * width;
+    float *at = L->block[tid];
+    v.W = at;
+    v.dW = at + area;
+    at += 2 * area;
+    v.s1W = L->slot1_W ? at : NULL;
+    at += L->slot1_W ? area : 0;
+    v.s2W = L->slot2_W ? at : NULL;
+    at += L->slot2_W ? area : 0;
+    v.b = L->b ? at : NULL;
+    v.db = L->b ? at + width : NULL;
+    at += L->b ? 2 * width : 0;
+    v.s1b = L->b && L->slot1_b ? at : NULL;
+    at += L->b && L->slot1_b ? width : 0;
+    v.s2b = L->b && L->slot2_b ? at : NULL;
+    v.ldw = (int64_t)width;
+    return v;
+}
+
+/* Floats in thread t's block of layer L (see fm_step_layer.block). */
+static inline size_t fm_step_block_size(const fm_step_layer *L, int tid)
+{
+    size_t width = (size_t)(L->c0[tid + 1] - L->c0[tid]);
+    size_t arrays = 2 + (L->slot1_W != NULL) + (L->slot2_W != NULL);
+    size_t bias = L->b ? 2 + (L->slot1_b != NULL) + (L->slot2_b != NULL) : 0;
+    return (size_t)L->in * width * arrays + width * bias;
+}
+
+/* Copy rows of `width` floats between a (rows, ld_a) and a (rows, ld_b) array. */
+static void fm_copy_rows(float *dst, int64_t ld_dst, const float *src, int64_t ld_src,
+                         int64_t rows, int64_t width)
+{
+    if (dst == NULL || src == NULL)
+        return;
+    for (int64_t i = 0; i < rows; ++i)
+        memcpy(dst + i * ld_dst, src + i * ld_src, (size_t)width * sizeof(float));
+}
+
+/* Thread tid's block of each split layer from the model's buffers (in) or
+ * back into them (out): kernel, bias and their slots; out also gives back
+ * the gradients. */
+static void fm_step_sync(fm_step_plan *P, int tid, int out)
+{
+    for (int l = 0; l < P->nlayers; ++l) {
+        fm_step_layer *L = &P->layers[l];
+        if (tid >= L->nthreads || L->block[tid] == NULL)
+            continue;
+        fm_step_params mine = fm_step_view(L, tid, 1), model = fm_step_view(L, tid, 0);
+        int64_t w = mine.ldw, in = L->in, ld = L->out;
+        if (out) {
+            fm_copy_rows(model.W, ld, mine.W, w, in, w);
+            fm_copy_rows(model.dW, ld, mine.dW, w, in, w);
+            fm_copy_rows(model.s1W, ld, mine.s1W, w, in, w);
+            fm_copy_rows(model.s2W, ld, mine.s2W, w, in, w);
+            fm_copy_rows(model.b, w, mine.b, w, 1, w);
+            fm_copy_rows(model.db, w, mine.db, w, 1, w);
+            fm_copy_rows(model.s1b, w, mine.s1b, w, 1, w);
+            fm_copy_rows(model.s2b, w, mine.s2b, w, 1, w);
+        } else {
+            fm_copy_rows(mine.W, w, model.W, ld, in, w);
+            fm_copy_rows(mine.s1W, w, model.s1W, ld, in, w);
+            fm_copy_rows(mine.s2W, w, model.s2W, ld, in, w);
+            fm_copy_rows(mine.b, w, model.b, w, 1, w);
+            fm_copy_rows(mine.s1b, w, model.s1b, w, 1, w);
+            fm_copy_rows(mine.s2b, w, model.s2b, w, 1, w);
+        }
+    }
+}
 
 /* ---------------------------------------------------------- the pieces */
 
@@ -241,27 +343,23 @@ fm_step_update_run(const fm_step_optimizer *o, float coef, float wd_lr, float *p
     }
 }
 
-static inline float *fm_offset(float *base, size_t off) { return base ? base + off : NULL; }
-
-/* Update the columns [c0, c1) of layer L's kernel and bias. */
-static void fm_step_update_block(const fm_step_plan *P, fm_step_layer *L, float coef, float wd_lr,
-                                 int64_t c0, int64_t c1)
+/* Update the parameters of view v (width columns). */
+static void fm_step_update_block(const fm_step_plan *P, const fm_step_layer *L,
+                                 const fm_step_params *v, float coef, float wd_lr, int64_t width)
 {
     unsigned int csr = fm_ftz_begin();
     const fm_step_optimizer *o = &P->opt;
-    if (c0 == 0 && c1 == L->out) {
-        fm_step_update_run(o, coef, wd_lr, L->W, L->dW, L->slot1_W, L->slot2_W,
-                           (size_t)(L->in * L->out));
+    if (v->ldw == width) {
+        fm_step_update_run(o, coef, wd_lr, v->W, v->dW, v->s1W, v->s2W, (size_t)(L->in * width));
     } else {
         for (int64_t r = 0; r < L->in; ++r) {
-            size_t off = (size_t)(r * L->out + c0);
-            fm_step_update_run(o, coef, wd_lr, L->W + off, L->dW + off, fm_offset(L->slot1_W, off),
-                               fm_offset(L->slot2_W, off), (size_t)(c1 - c0));
+            size_t off = (size_t)(r * v->ldw);
+            fm_step_update_run(o, coef, wd_lr, v->W + off, v->dW + off, fm_offset(v->s1W, off),
+                               fm_offset(v->s2W, off), (size_t)width);
         }
     }
-    if (L->b != NULL)
-        fm_step_update_run(o, coef, wd_lr, L->b + c0, L->db + c0, fm_offset(L->slot1_b, (size_t)c0),
-                           fm_offset(L->slot2_b, (size_t)c0), (size_t)(c1 - c0));
+    if (v->b != NULL)
+        fm_step_update_run(o, coef, wd_lr, v->b, v->db, v->s1b, v->s2b, (size_t)width);
     fm_ftz_end(csr);
 }
 
@@ -288,11 +386,12 @@ static void fm_step_forward(fm_step_plan *P, int l, int64_t rows, int training, 
         return;
     int64_t ld_in;
     const float *x = fm_step_input(P, l, training, &ld_in);
-    fm_gemm(&P->blas, 0, 0, rows, cw, L->in, x, ld_in, L->W + c0, L->out, L->y + c0, L->ld);
+    fm_step_params v = fm_step_view(L, tid, training);
+    fm_gemm(&P->blas, 0, 0, rows, cw, L->in, x, ld_in, v.W, v.ldw, L->y + c0, L->ld);
     int relu = L->act == FM_ACT_RELU;
-    if (L->b != NULL || relu)
+    if (v.b != NULL || relu)
         for (int64_t i = 0; i < rows; ++i)
-            fm_bias_act_row(L->y + i * L->ld + c0, L->b ? L->b + c0 : NULL, (size_t)cw, relu);
+            fm_bias_act_row(L->y + i * L->ld + c0, v.b, (size_t)cw, relu);
     if (training && L->dropout) {
         fm_philox_stream s;
         s.key[0] = (uint32_t)L->drop_seed;
@@ -319,12 +418,13 @@ static void fm_step_backward(fm_step_plan *P, int l, int64_t rows, int tid, floa
         return;
     int relu = L->act == FM_ACT_RELU;
     float *g = L->g + c0;
+    fm_step_params v = fm_step_view(L, tid, 1);
     if (L->dropout)
         for (int64_t i = 0; i < rows; ++i)
             fm_dropout_apply(g + i * L->ld, L->mask + i * L->ld + c0, L->drop_scale,
                              g + i * L->ld, (size_t)cw);
     if (L->trainable || relu) {
-        float *db = L->trainable ? (L->db ? L->db + c0 : NULL) : NULL;
+        float *db = L->trainable ? v.db : NULL;
         if (cw == L->out && L->ld == L->out) {
             if (relu || db != NULL)
                 fm_dense_grad(L->g, L->y, db, (size_t)rows, (size_t)L->out, relu);
@@ -339,18 +439,18 @@ static void fm_step_backward(fm_step_plan *P, int l, int64_t rows, int tid, floa
     int64_t ld_in;
     const float *x = fm_step_input(P, l, 1, &ld_in);
     if (L->trainable)
-        fm_gemm(&P->blas, 1, 0, L->in, cw, rows, x, ld_in, g, L->ld, L->dW + c0, L->out);
+        fm_gemm(&P->blas, 1, 0, L->in, cw, rows, x, ld_in, g, L->ld, v.dW, v.ldw);
     if (L->need_dx) {
         fm_step_layer *prev = &P->layers[l - 1];
         if (L->nthreads == 1)
-            fm_gemm(&P->blas, 0, 1, rows, L->in, cw, g, L->ld, L->W + c0, L->out, prev->g, prev->ld);
+            fm_gemm(&P->blas, 0, 1, rows, L->in, cw, g, L->ld, v.W, v.ldw, prev->g, prev->ld);
         else
-            fm_gemm(&P->blas, 0, 1, rows, L->in, cw, g, L->ld, L->W + c0, L->out,
+            fm_gemm(&P->blas, 0, 1, rows, L->in, cw, g, L->ld, v.W, v.ldw,
                     P->partials[l % 2] + (size_t)tid * (size_t)(P->max_rows * P->max_in),
                     P->max_in);
     }
     if (L->trainable)
-        fm_step_update_block(P, L, coef, wd_lr, c0, c1);
+        fm_step_update_block(P, L, &v, coef, wd_lr, cw);
 }
 
 /* dx of a split layer l: the partials added in thread order, on thread
@@ -428,6 +528,8 @@ static void fm_step_task(void *arg, int tid, int nthreads)
     fm_pool *pool = r->pool;
     int sense = fm_pool_sense(pool);
     int last = P->nlayers - 1;
+    if (r->training)
+        fm_step_sync(P, tid, 0);
     for (int64_t s = 0; s < r->steps; ++s) {
         int64_t start = r->first_row + s * r->batch_size;
         int64_t rows = r->n_samples - start < r->batch_size ? r->n_samples - start : r->batch_size;
@@ -480,6 +582,8 @@ static void fm_step_task(void *arg, int tid, int nthreads)
                     P->layers[l].drop_step += 1;
         fm_pool_barrier(pool, &sense);
     }
+    if (r->training)
+        fm_step_sync(P, tid, 1);
 }
 
 #endif /* FM_STEP_H */

@@ -53,6 +53,7 @@ cdef extern from "fm_step.h" nogil:
         float drop_scale
         int nthreads
         int64_t c0[17]
+        float *block[16]
         int64_t ld
         float *y
         float *g
@@ -100,6 +101,7 @@ cdef extern from "fm_step.h" nogil:
         int count_accuracy
         float *out
     void fm_step_task(void *arg, int tid, int nthreads)
+    size_t fm_step_block_size(const fm_step_layer *L, int tid)
     void fm_pool_run(fm_pool *p, void (*task)(void *, int, int) noexcept nogil, void *arg)
 
 
@@ -296,6 +298,9 @@ cdef class StepPlan:
             # one keeps its rows packed (the loss and the whole-array kernels
             # read them as one block).
             L.ld = L.out if threads == 1 else -(-L.out // BLOCK_ALIGN) * BLOCK_ALIGN
+            if threads > 1:  # each thread's own contiguous block (see fm_step.h)
+                for t in range(threads):
+                    L.block[t] = _aligned_floats(fm_step_block_size(L, t))
             L.y = _aligned_floats(<size_t>(max_rows * L.ld))
             L.g = _aligned_floats(<size_t>(max_rows * L.ld))
             if L.dropout:
@@ -313,12 +318,14 @@ cdef class StepPlan:
         self.outputs = prev_out
 
     def __dealloc__(self):
-        cdef int i
+        cdef int i, t
         for i in range(self.plan.nlayers):
             free(self.plan.layers[i].y)
             free(self.plan.layers[i].g)
             free(self.plan.layers[i].d)
             free(self.plan.layers[i].mask)
+            for t in range(self.plan.layers[i].nthreads):
+                free(self.plan.layers[i].block[t])
         free(self.plan.x)
         free(self.plan.partials[0])
         free(self.plan.partials[1])
