@@ -1,133 +1,131 @@
-"""End to end: one epoch of the first seed model (Flatten, Dense 128 relu,
-Dropout 0.2, Dense 10; Adam; sparse cross-entropy from logits; accuracy)
-through ``fit`` on each fastmlp backend (and on ``cython`` with
-``sample_weight``, for the cost of weighting) and, from the torch worker, an
-idiomatic PyTorch loop for the same model; the contenders take turns
-(A B C A B C ...) so that machine drift cancels, and the ratios to the
-``cython`` backend are the headline."""
+"""End to end: one training epoch of each workload
+(:data:`~fastmlp.bench.workloads.WORKLOADS`) through fastmlp's ``fit`` and
+through each contender's idiomatic loop, in its worker process.
+
+For each workload every contender is built and warmed up first; then the
+contenders take turns (A B C A B C ...), so that drift of the machine falls on
+all alike, and the idleness probe runs before every timed epoch. A row holds
+each contender's median and spread (s/epoch of 60,000 samples), the ratio of
+each to fastmlp's (``"<name> / cython"``: above 1, fastmlp is faster), the
+epoch's GEMM FLOPs and so its floor (their time at the machine's GEMM rate,
+the best measured in the same run: :func:`add_floor`) with each contender's
+fraction of it, and the row's idleness.
+The seed model's rows also run fastmlp's NumPy reference backend and the
+epoch with ``sample_weight``."""
 
 from __future__ import annotations
 
-import numpy as np
+from .data import load_data
+from .fastmlp_cases import fastmlp_epoch
+from .idle import summarize
+from .timing import median_iqr, timed
+from .workloads import EPOCH_SAMPLES, WORKLOADS
 
-from .timing import median_iqr, settle, timed
-
-EPOCH_SAMPLES = 60000
-WARMUP_BATCHES = 20  # untimed steps before the first timed epoch
-WEIGHTED = "fastmlp weighted"
-
-
-def load_data(samples):
-    """float32 ``x / 255`` (n, 28, 28) and uint8 labels: MNIST when found on
-    disk (never downloaded), else random data of its shape. Returns
-    ``(x, y, source)``."""
-    try:
-        from fastmlp.datasets import mnist
-        (x, y), _ = mnist.load_data(download=False)
-        source = "mnist"
-        if len(x) < samples:
-            reps = -(-samples // len(x))
-            x, y = np.concatenate([x] * reps), np.concatenate([y] * reps)
-            source = f"mnist ({len(x) // reps} samples, tiled)"
-    except Exception:  # noqa: BLE001 - no data on this machine: random images
-        rng = np.random.default_rng(0)
-        x = rng.integers(0, 256, (samples, 28, 28), dtype=np.uint8)
-        y = rng.integers(0, 10, samples).astype(np.uint8)
-        source = "random"
-    x = x[:samples].astype(np.float32)
-    x /= np.float32(255.0)
-    return x, np.ascontiguousarray(y[:samples]), source
+BASE = "fastmlp cython"
+NUMPY, WEIGHTED = "fastmlp numpy", "fastmlp weighted"
 
 
-def seed_model(backend):
-    """The seed model, built and compiled on fastmlp backend ``backend``."""
-    import fastmlp
-
-    with fastmlp.backend.use_backend(backend):
-        model = fastmlp.Sequential([
-            fastmlp.layers.Flatten(input_shape=(28, 28)),
-            fastmlp.layers.Dense(128, activation="relu"),
-            fastmlp.layers.Dropout(0.2),
-            fastmlp.layers.Dense(10),
-        ])
-        model.compile(optimizer="adam",
-                      loss=fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True),
-                      metrics=["accuracy"])
-    return model
+def ratio_key(name):
+    """The row key of contender ``name``'s time over fastmlp's."""
+    return f"{name} / cython"
 
 
-def fastmlp_epoch(backend, x, y, batch, sample_weight=None):
-    """A callable running one ``fit`` epoch of a warmed-up seed model on
-    ``backend`` over ``x, y`` (weighted by ``sample_weight`` when given)."""
-    import fastmlp
-
-    fastmlp.utils.set_random_seed(0)
-    model = seed_model(backend)
-    # warm-up: buffers, the optimizer's state, BLAS threads
-    warm = batch * WARMUP_BATCHES
-    model.fit(x[:warm], y[:warm], batch_size=batch, epochs=1, verbose=0,
-              sample_weight=None if sample_weight is None else sample_weight[:warm])
-
-    def epoch():
-        model.fit(x, y, batch_size=batch, epochs=1, verbose=0, sample_weight=sample_weight)
-    return epoch
-
-
-def sample_weights(samples):
-    """Per-sample weights for the weighted contender: positive, not all equal."""
-    return np.random.default_rng(1).uniform(0.5, 1.5, samples).astype(np.float32)
-
-
-def _contenders(backends, x, y, batch, samples, worker):
-    """``{name: callable returning the seconds of one epoch}`` at ``batch``:
-    each fastmlp backend that runs here, and the worker's PyTorch loop."""
-    contenders = {}
-    for backend in backends:
+def _contenders(workload, x, y, workers, errors):
+    """``{name: callable returning the seconds of one epoch}`` of
+    ``workload``: fastmlp (and its variants), and each worker's loop.
+    A worker that fails to build its loop is left out, its error noted in
+    ``errors``."""
+    contenders = {BASE: timed(fastmlp_epoch(workload, x, y))}
+    if workload.variants:
         try:
-            contenders[f"fastmlp {backend}"] = timed(fastmlp_epoch(backend, x, y, batch))
+            contenders[NUMPY] = timed(fastmlp_epoch(workload, x, y, backend="numpy"))
         except ImportError:
             pass
-    if "fastmlp cython" in contenders:
-        # the same epoch with sample_weight: what weighting costs over the unweighted epoch
-        contenders[WEIGHTED] = timed(fastmlp_epoch("cython", x, y, batch, sample_weights(len(x))))
-    if worker is not None:
-        worker.prepare_epoch(batch, samples)
-        contenders["pytorch loop"] = lambda: worker.epoch(batch)
+        contenders[WEIGHTED] = timed(fastmlp_epoch(workload, x, y, weighted=True))
+    for name, worker in workers.items():
+        try:
+            worker.prepare(workload, len(x))
+        except RuntimeError as exc:
+            errors[name] = str(exc)
+            continue
+        contenders[name] = lambda worker=worker: worker.epoch(workload)
     return contenders
 
 
-def _interleave(contenders, passes, scale, pause):
-    """``{name: [seconds per epoch of EPOCH_SAMPLES]}``: ``passes`` rounds,
-    each running every contender once, with a pause before each."""
+def _interleave(contenders, passes, scale, probe, errors):
+    """``({name: [s/epoch]}, [probe readings])``: ``passes`` rounds, each
+    running every contender once, the probe's wait before each. A contender
+    whose epoch fails is dropped from the later rounds, its error noted."""
     times = {name: [] for name in contenders}
+    readings = []
     for _ in range(passes):
-        for name, epoch in contenders.items():
-            settle(pause)
-            times[name].append(epoch() * scale)
-    return times
+        for name, epoch in list(contenders.items()):
+            readings.append(probe.wait())
+            try:
+                times[name].append(epoch() * scale)
+            except RuntimeError as exc:
+                errors[name] = str(exc)
+                del contenders[name]
+    return {k: v for k, v in times.items() if v}, readings
 
 
-def bench_end_to_end(batches, passes, samples, backends=("cython", "numpy"), worker=None,
-                     settle=0.3):
-    """Rows per batch size: ``{batch, samples, source, passes}``, then
-    ``{median, iqr, all}`` s/epoch of each contender, then ``"<name> /
-    cython"`` ratios. Epochs are timed on ``samples`` samples and scaled to
-    :data:`EPOCH_SAMPLES`; ``settle`` is the pause (s) before each epoch, so
-    that the previous contender's BLAS/OpenMP threads are idle."""
+def add_floor(row, rate):
+    """Set ``row["floor"]`` (``{seconds, gflops}``: the time of the row's
+    GEMM FLOPs, ``row["flops"]``, at ``rate``, a
+    :func:`~fastmlp.bench.floor.gemm_rate`) and each contender's
+    ``floor_fraction`` (floor / its median time: 1 would be all GEMM at the
+    machine's rate). Called once the run's best rate is known."""
+    floor = row["flops"] / (rate["gflops"] * 1e9)
+    row["floor"] = {"seconds": floor, "gflops": rate["gflops"]}
+    for value in row.values():
+        if isinstance(value, dict) and "median" in value:
+            value["floor_fraction"] = floor / value["median"]
+
+
+def stats(samples):
+    """``{median, iqr, all}`` of a list of seconds."""
+    med, iqr = median_iqr(samples)
+    return {"median": med, "iqr": iqr, "all": samples}
+
+
+def bench_row(workload, x, y, source, workers, passes, probe):
+    """One end-to-end row (see the module's docstring) of ``workload``."""
+    errors = {}
+    contenders = _contenders(workload, x, y, workers, errors)
+    times, readings = _interleave(contenders, passes, EPOCH_SAMPLES / len(x), probe, errors)
+    row = {"workload": workload.name, "model": workload.describe(), "batch": workload.batch,
+           "samples": len(x), "source": source, "passes": passes,
+           "flops": workload.train_flops() * EPOCH_SAMPLES}
+    for name, ts in times.items():
+        row[name] = stats(ts)
+    if BASE in times:
+        for name in times:
+            if name != BASE:
+                row[ratio_key(name)] = row[name]["median"] / row[BASE]["median"]
+    if errors:
+        row["errors"] = errors
+    row["idle"] = summarize(readings)
+    return row
+
+
+def bench_end_to_end(samples, passes, probe, workers=None, workloads=WORKLOADS, log=None):
+    """The end-to-end rows, one per workload of ``workloads``.
+
+    Args:
+        samples: the samples an epoch is timed on (scaled to 60,000).
+        passes: the interleaved rounds; each contender runs once a round.
+        probe: the :class:`~fastmlp.bench.idle.IdleProbe` waited on before
+            each timed epoch.
+        workers: ``{name: Worker}`` of the running contenders.
+        log: called with each workload's name as its row starts.
+
+    Returns:
+        A list of row dicts; :func:`add_floor` adds their floors.
+    """
     x, y, source = load_data(samples)
-    scale = EPOCH_SAMPLES / len(x)
     rows = []
-    for batch in batches:
-        contenders = _contenders(backends, x, y, batch, samples, worker)
-        times = _interleave(contenders, passes, scale, settle)
-        row = {"batch": batch, "samples": len(x), "source": source, "passes": passes}
-        for name, ts in times.items():
-            med, iqr = median_iqr(ts)
-            row[name] = {"median": med, "iqr": iqr, "all": ts}
-        base = row.get("fastmlp cython", {}).get("median")
-        if base:
-            for name in contenders:
-                if name != "fastmlp cython":
-                    row[f"{name} / cython"] = row[name]["median"] / base
-        rows.append(row)
+    for workload in workloads:
+        if log is not None:
+            log(workload.name)
+        rows.append(bench_row(workload, x, y, source, workers or {}, passes, probe))
     return rows

@@ -36,10 +36,12 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
-def environment(worker=None):
-    """The report's ``environment`` dict; ``worker`` (a running
-    :class:`~fastmlp.bench.torch_worker.TorchWorker`, if any) adds PyTorch's
-    version and thread count."""
+def environment(workers=None, absent=None):
+    """The report's ``environment`` dict. ``workers`` ({"pytorch loop":
+    worker, "jax jit": worker}, those running) add each framework's version
+    and thread count (``torch``, ``torch_threads``, ``jax``, ``jax_threads``;
+    None when absent); ``absent`` ({contender: why}) says why the others are
+    not there."""
     import fastmlp
     from fastmlp import backend
     from fastmlp.backend import blas
@@ -56,12 +58,15 @@ def environment(worker=None):
         "blas_threads": blas.get_num_threads(),
         "compiled_kernels": backend._compiled_import_error() is None,
         "torch": None,
+        "jax": None,
+        "absent": dict(absent or {}),
     }
     try:
         env["load_average"] = list(os.getloadavg())
     except OSError:
         env["load_average"] = None
-    if worker is not None:
-        env["torch"] = worker.version
-        env["torch_threads"] = worker.threads
+    for name, key in (("pytorch loop", "torch"), ("jax jit", "jax")):
+        worker = (workers or {}).get(name)
+        if worker is not None:
+            env[key], env[f"{key}_threads"] = worker.version, worker.threads
     return env

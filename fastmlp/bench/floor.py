@@ -1,11 +1,15 @@
 """The hardware floor: the compiled dense 784->128 (relu) layer against the
 bare sgemm of its GEMMs (``np.matmul`` into a preallocated output, the same
 BLAS the kernels use), per pass; the ratio is what the epilogue and the
-wrapper cost on top of the GEMMs."""
+wrapper cost on top of the GEMMs. And the machine's GEMM rate
+(:func:`gemm_rate`), against which every end-to-end row states how close it
+came to the floor of its GEMMs."""
 
 from __future__ import annotations
 
+import os
 import statistics
+import time
 
 import numpy as np
 
@@ -90,3 +94,35 @@ def bench_floor(batches, repeats):
                          "sgemm": med[gemm], "dense": med[layer],
                          "ratio": med[layer] / med[gemm]})
     return rows
+
+
+def gemm_rate(n=2048, repeats=5, threads=None):
+    """The float32 GEMM rate of this machine: ``{"gflops", "n", "threads",
+    "seconds", "repeats"}`` of an ``n``x``n`` by ``n``x``n`` ``np.matmul`` into a
+    preallocated output (NumPy's BLAS, the one fastmlp's kernels call), the
+    best of ``repeats`` timed calls after one warm-up; run on ``threads`` BLAS
+    threads (default: as many as the machine has cores), the count restored
+    afterwards. The best, not the median: the floor is what the hardware
+    can do, so the fractions of it that the rows report err low."""
+    from fastmlp.backend import blas
+
+    threads = threads or os.cpu_count() or 1
+    rng = np.random.default_rng(0)
+    a = rng.random((n, n), dtype=np.float32)
+    b = rng.random((n, n), dtype=np.float32)
+    out = np.empty((n, n), np.float32)
+    previous = blas.set_num_threads(threads)
+    try:
+        threads = blas.get_num_threads() or threads  # what the BLAS granted
+        np.matmul(a, b, out=out)
+        best = float("inf")
+        for _ in range(repeats):
+            t = time.perf_counter()
+            np.matmul(a, b, out=out)
+            best = min(best, time.perf_counter() - t)
+    finally:
+        if previous is not None:
+            blas.set_num_threads(previous)
+    return {"gflops": 2.0 * n ** 3 / best / 1e9, "n": n, "threads": threads,
+            "seconds": best, "repeats": repeats}
+

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .end_to_end import EPOCH_SAMPLES
+from .report_tables import end_to_end_lines, gemm_lines, inference_lines, stability_lines
 
 
 def _us(t):
@@ -30,11 +30,14 @@ def _ratio(num, den):
 def _header(report):
     """What the numbers ran on: versions, CPU, BLAS and threads, load."""
     env = report["environment"]
-    torch = env["torch"] or "not installed"
-    if env.get("torch"):
-        torch += f" ({env['torch_threads']} threads)"
+    frameworks = []
+    for key, name in (("torch", "pytorch loop"), ("jax", "jax jit")):
+        if env.get(key):
+            frameworks.append(f"{key} {env[key]} ({env[key + '_threads']} threads)")
+        else:
+            frameworks.append(f"{key} absent ({env.get('absent', {}).get(name, 'not run')})")
     lines = [f"fastmlp-bench {env['fastmlp']}  ({'quick' if report['quick'] else 'full'} run)",
-             f"  python {env['python']}, numpy {env['numpy']}, torch {torch}",
+             f"  python {env['python']}, numpy {env['numpy']}, " + ", ".join(frameworks),
              f"  cpu: {env['cpu']} ({env['cpu_count']} cpus; {' '.join(env['cpu_features'])})"]
     for lib in env["blas"] or [{}]:
         desc = ", ".join(f"{k} {v}" for k, v in lib.items() if v is not None and k != "filepath")
@@ -74,31 +77,6 @@ def _floor(rows):
     return lines
 
 
-def _end_to_end(rows):
-    first = rows[0]
-    title = (f"End to end: seed model (Adam, dropout 0.2), s/epoch of {EPOCH_SAMPLES:,} "
-             f"samples, median of {first['passes']} interleaved passes"
-             + (f" (timed on {first['samples']:,} samples, scaled)"
-                if first["samples"] != EPOCH_SAMPLES else "")
-             + f"; data: {first['source']}")
-    names = [k for k in first if isinstance(first[k], dict)]
-    ratio_names = [k for k in first if k.endswith(" / cython")]
-    # each ratio column is as wide as its name (plus a gap), so long names never run together
-    widths = [max(24, len(n) + 2) for n in ratio_names]
-    head = f"{'batch':>6}" + "".join(f"{n:>20}" for n in names)
-    head += "".join(f"{n:>{w}}" for n, w in zip(ratio_names, widths))
-    lines = ["", title, head, "-" * len(head)]
-    for r in rows:
-        line = f"{r['batch']:>6}"
-        for n in names:
-            v = r[n]
-            line += f"{v['median']:>12.3f} ±{100 * v['iqr'] / v['median']:4.0f}%  "
-        for n, w in zip(ratio_names, widths):
-            line += f"{r[n]:>{w - 1}.2f}x"
-        lines.append(line)
-    return lines
-
-
 def _process(proc):
     lines = [""]
     if "import" in proc:
@@ -125,44 +103,60 @@ def format_report(report):
         lines += _kernels(report["kernels"])
     if report.get("floor"):
         lines += _floor(report["floor"])
+    if report.get("gemm"):
+        lines += gemm_lines(report["gemm"])
     if report.get("end_to_end"):
-        lines += _end_to_end(report["end_to_end"])
+        lines += end_to_end_lines(report["end_to_end"])
+    if report.get("inference"):
+        lines += inference_lines(report["inference"])
+    if report.get("stability"):
+        lines += stability_lines(report["stability"])
     if report.get("process"):
         lines += _process(report["process"])
     return "\n".join(lines)
 
 
 def _speedups(report):
-    """``(labels, numpy / cython, torch / cython)`` of every end-to-end and
-    kernel row (NaN where a contender is missing)."""
-    labels, ref, tor = [], [], []
-    for r in report.get("end_to_end", []):
-        labels.append(f"fit epoch b{r['batch']}")
-        ref.append(r.get("fastmlp numpy / cython", np.nan))
-        tor.append(r.get("pytorch loop / cython", np.nan))
+    """``(labels, {series: ratios})``: numpy / cython, PyTorch / cython and
+    JAX / cython of every end-to-end, throughput and kernel row (NaN where a
+    contender is missing)."""
+    labels = []
+    series = {"numpy reference": [], "PyTorch": [], "JAX": []}
+    keys = {"numpy reference": "fastmlp numpy / cython", "PyTorch": "pytorch loop / cython",
+            "JAX": "jax jit / cython"}
+    rows = [(f"fit {r['workload']}", r) for r in report.get("end_to_end", [])]
+    if report.get("inference"):
+        rows.append(("predict 10k images", report["inference"]["throughput"]))
+    for label, r in rows:
+        labels.append(label)
+        for name, key in keys.items():
+            series[name].append(r.get(key, np.nan))
     for r in report.get("kernels", []):
         cy = r.get("cython")
         if not cy:
             continue
         labels.append(r["kernel"] + (f" b{r['batch']}" if r["batch"] else ""))
-        ref.append(r["numpy"]["median"] / cy["median"] if r.get("numpy") else np.nan)
-        tor.append(r["torch"]["median"] / cy["median"] if r.get("torch") else np.nan)
-    return labels, ref, tor
+        for name, impl in (("numpy reference", "numpy"), ("PyTorch", "torch"), ("JAX", None)):
+            other = r.get(impl) if impl else None
+            series[name].append(other["median"] / cy["median"] if other else np.nan)
+    return labels, series
 
 
 def plot(report, path):
-    """A bar chart of the speed-ups (numpy / cython and torch / cython) at
-    ``path``. Raises ImportError without matplotlib."""
+    """A bar chart of the speed-ups of fastmlp (each contender's time over
+    fastmlp's) at ``path``. Raises ImportError without matplotlib."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels, ref, tor = _speedups(report)
+    labels, series = _speedups(report)
+    present = {k: v for k, v in series.items() if not all(np.isnan(v))}
     ypos = np.arange(len(labels))
-    fig, ax = plt.subplots(figsize=(9, 0.32 * len(labels) + 1.5))
-    ax.barh(ypos - 0.2, ref, 0.4, label="numpy reference / fastmlp cython")
-    if not all(np.isnan(tor)):
-        ax.barh(ypos + 0.2, tor, 0.4, label="PyTorch / fastmlp cython")
+    width = 0.8 / max(len(present), 1)
+    fig, ax = plt.subplots(figsize=(9, 0.36 * len(labels) + 1.5))
+    for i, (name, ratios) in enumerate(present.items()):
+        ax.barh(ypos - 0.4 + width * (i + 0.5), ratios, width,
+                label=f"{name} / fastmlp cython")
     ax.axvline(1.0, color="k", lw=0.8)
     ax.set_yticks(ypos, labels, fontsize=8)
     ax.invert_yaxis()

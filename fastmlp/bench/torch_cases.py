@@ -1,14 +1,13 @@
 """PyTorch's counterparts of the measured work, run only inside the torch
 worker process: the kernels of :mod:`fastmlp.bench.kernels` as ATen calls
-(``out=`` where they exist), torch.optim's updates over the seed model's four
-parameter tensors, and an idiomatic training loop for the end-to-end epoch.
+(``out=`` where they exist) and torch.optim's updates over the seed model's
+four parameter tensors (the training loops are in :mod:`.torch_train`).
 ``torch`` is passed in, so importing this module does not import it."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .end_to_end import WARMUP_BATCHES
 from .kernels import time_kernels
 
 
@@ -111,31 +110,3 @@ def time_torch_kernels(torch, batches, repeats):
         lambda: optimizer_cases(torch, np.random.default_rng(7)),
         batches, repeats)
 
-
-def torch_epoch(torch, x, y, batch):
-    """A callable running one epoch of an idiomatic PyTorch loop over ``x,
-    y``: the seed model on nn modules, Adam, the data as in-memory tensors
-    shuffled once an epoch, then sliced. Warmed up before it is returned."""
-    nn = torch.nn
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Dropout(0.2),
-                          nn.Linear(128, 10))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-    loss_fn = nn.CrossEntropyLoss()
-    xt = torch.from_numpy(x)
-    yt = torch.from_numpy(y.astype(np.int64))
-    n = len(xt)
-
-    def run(limit):
-        model.train()
-        perm = torch.randperm(n)
-        xs, ys = xt[perm], yt[perm]
-        for start in range(0, min(n, limit), batch):
-            xb, yb = xs[start:start + batch], ys[start:start + batch]
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            opt.step()
-
-    run(batch * WARMUP_BATCHES)
-    return lambda: run(n)

@@ -50,6 +50,6 @@ def test_greeting_errors_and_quit_with_torch():
     res = _worker("".join(json.dumps(c) + "\n" for c in cmds))
     assert res.returncode == 0, res.stderr[-2000:]
     hello, unknown, unprepared = (json.loads(line) for line in res.stdout.splitlines())
-    assert hello["torch"] and hello["threads"] >= 1
+    assert hello["version"] and hello["threads"] >= 1
     assert unknown == {"error": "unknown command 'nonsense'"}
     assert unprepared["error"].startswith("KeyError")

@@ -1,0 +1,48 @@
+"""Placement robustness (``fastmlp-bench --stability SECONDS``): the seed
+model at batch 256 (:data:`~fastmlp.bench.workloads.STABILITY`) trained
+epoch after epoch through ``fit`` for a given time, each epoch timed with the
+idleness probe before it. A 2-vCPU host may place its two vCPUs far apart
+for minutes at a time, and a step whose threads share cache lines then slows
+down; this mode shows it as a spread: every epoch's time, the median, the
+maximum and maximum / median, and which epochs ran on a busy machine."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from .data import load_data
+from .fastmlp_cases import fastmlp_epoch
+from .idle import summarize
+from .timing import timed
+from .workloads import EPOCH_SAMPLES, STABILITY
+
+SLOW = 1.3  # an epoch this many times the median is counted as slow
+
+
+def bench_stability(seconds, samples, probe, min_epochs=3, log=None, clock=time.monotonic):
+    """Train for about ``seconds`` (at least ``min_epochs`` epochs, each of
+    ``samples`` samples scaled to 60,000) and return ``{"workload",
+    "model", "seconds", "samples", "epochs": [s, ...], "busy": [fraction or
+    None per epoch], "idle_each": [True/False/None per epoch], "median", "max", "max_over_median", "slow" (epochs above
+    1.3x the median), "slow_idle" (of those, the ones on an idle machine),
+    "idle"}``. ``log`` gets a line every ten epochs."""
+    x, y, source = load_data(samples)
+    epoch = timed(fastmlp_epoch(STABILITY, x, y))
+    scale = EPOCH_SAMPLES / len(x)
+    times, readings = [], []
+    deadline = clock() + seconds
+    while clock() < deadline or len(times) < min_epochs:
+        readings.append(probe.wait())
+        times.append(epoch() * scale)
+        if log is not None and len(times) % 10 == 0:
+            log(f"{len(times)} epochs, median {statistics.median(times):.3f} s")
+    med = statistics.median(times)
+    slow = [i for i, t in enumerate(times) if t > SLOW * med]
+    return {"workload": STABILITY.name, "model": STABILITY.describe(), "seconds": seconds,
+            "samples": len(x), "source": source, "epochs": times,
+            "busy": [r["busy"] for r in readings], "idle_each": [r["idle"] for r in readings],
+            "median": med, "max": max(times),
+            "max_over_median": max(times) / med, "slow": slow,
+            "slow_idle": [i for i in slow if readings[i]["idle"]],
+            "idle": summarize(readings)}
