@@ -39,31 +39,69 @@
 
 /* ------------------------------------------------------------------ BLAS */
 
-/* cblas_sgemm from NumPy's BLAS, found at run time: with 64-bit integers
- * (ILP64, the scipy-openblas builds NumPy ships) or 32-bit ones. */
+/* NumPy's BLAS, found at run time: cblas_sgemm, cblas_sgemv and cblas_sdot
+ * with 64-bit integers (ILP64, the scipy-openblas builds NumPy ships) or
+ * 32-bit ones. */
 typedef void (*fm_sgemm64_fn)(int, int, int, int64_t, int64_t, int64_t, float, const float *,
                               int64_t, const float *, int64_t, float, float *, int64_t);
 typedef void (*fm_sgemm32_fn)(int, int, int, int, int, int, float, const float *, int,
                               const float *, int, float, float *, int);
+typedef void (*fm_sgemv64_fn)(int, int, int64_t, int64_t, float, const float *, int64_t,
+                              const float *, int64_t, float, float *, int64_t);
+typedef void (*fm_sgemv32_fn)(int, int, int, int, float, const float *, int, const float *, int,
+                              float, float *, int);
+typedef float (*fm_sdot64_fn)(int64_t, const float *, int64_t, const float *, int64_t);
+typedef float (*fm_sdot32_fn)(int, const float *, int, const float *, int);
 
 typedef struct {
-    void *fn;
+    void *gemm, *gemv, *dot;
     int ilp64;
 } fm_blas;
 
 enum { FM_ROW_MAJOR = 101, FM_NO_TRANS = 111, FM_TRANS = 112 };
 
-/* C (m, n) = op(A) @ op(B), row-major, beta = 0. */
+static inline void fm_gemv(const fm_blas *blas, int trans, int64_t m, int64_t n, const float *a,
+                           int64_t lda, const float *x, int64_t incx, float *y, int64_t incy)
+{
+    int t = trans ? FM_TRANS : FM_NO_TRANS;
+    if (blas->ilp64)
+        ((fm_sgemv64_fn)blas->gemv)(FM_ROW_MAJOR, t, m, n, 1.0f, a, lda, x, incx, 0.0f, y, incy);
+    else
+        ((fm_sgemv32_fn)blas->gemv)(FM_ROW_MAJOR, t, (int)m, (int)n, 1.0f, a, (int)lda, x,
+                                    (int)incx, 0.0f, y, (int)incy);
+}
+
+/* C (m, n) = op(A) @ op(B), row-major, with the BLAS routine NumPy's matmul
+ * picks for these shapes (a dot product, a matrix-vector product when one
+ * side is a single row or column, else a GEMM), so that the results are
+ * NumPy's bit for bit. */
 static inline void fm_gemm(const fm_blas *blas, int trans_a, int trans_b, int64_t m, int64_t n,
                            int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
                            float *c, int64_t ldc)
 {
-    int ta = trans_a ? FM_TRANS : FM_NO_TRANS, tb = trans_b ? FM_TRANS : FM_NO_TRANS;
-    if (blas->ilp64)
-        ((fm_sgemm64_fn)blas->fn)(FM_ROW_MAJOR, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
-    else
-        ((fm_sgemm32_fn)blas->fn)(FM_ROW_MAJOR, ta, tb, (int)m, (int)n, (int)k, 1.0f, a, (int)lda,
-                                  b, (int)ldb, 0.0f, c, (int)ldc);
+    int64_t inc_a = trans_a ? lda : 1, inc_b = trans_b ? 1 : ldb;
+    if (m == 1 && n == 1) {
+        c[0] = blas->ilp64 ? ((fm_sdot64_fn)blas->dot)(k, a, inc_a, b, inc_b)
+                           : ((fm_sdot32_fn)blas->dot)((int)k, a, (int)inc_a, b, (int)inc_b);
+    } else if (m == 1) {
+        if (trans_b)
+            fm_gemv(blas, 0, n, k, b, ldb, a, inc_a, c, 1);
+        else
+            fm_gemv(blas, 1, k, n, b, ldb, a, inc_a, c, 1);
+    } else if (n == 1) {
+        if (trans_a)
+            fm_gemv(blas, 1, k, m, a, lda, b, inc_b, c, ldc);
+        else
+            fm_gemv(blas, 0, m, k, a, lda, b, inc_b, c, ldc);
+    } else {
+        int ta = trans_a ? FM_TRANS : FM_NO_TRANS, tb = trans_b ? FM_TRANS : FM_NO_TRANS;
+        if (blas->ilp64)
+            ((fm_sgemm64_fn)blas->gemm)(FM_ROW_MAJOR, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f,
+                                        c, ldc);
+        else
+            ((fm_sgemm32_fn)blas->gemm)(FM_ROW_MAJOR, ta, tb, (int)m, (int)n, (int)k, 1.0f, a,
+                                        (int)lda, b, (int)ldb, 0.0f, c, (int)ldc);
+    }
 }
 
 /* ------------------------------------------------------------- the model */
@@ -363,12 +401,13 @@ static void fm_step_update_block(const fm_step_plan *P, const fm_step_layer *L,
     fm_ftz_end(csr);
 }
 
-/* The input of layer l (rows, ld) in this step. */
-static inline const float *fm_step_input(const fm_step_plan *P, int l, int training, int64_t *ld)
+/* The input of layer l (rows, ld) in this step; x0 is the batch. */
+static inline const float *fm_step_input(const fm_step_plan *P, int l, int training,
+                                         const float *x0, int64_t *ld)
 {
     if (l == 0) {
         *ld = P->features;
-        return P->x;
+        return x0;
     }
     const fm_step_layer *prev = &P->layers[l - 1];
     *ld = prev->ld;
@@ -376,7 +415,8 @@ static inline const float *fm_step_input(const fm_step_plan *P, int l, int train
 }
 
 /* Forward of layer l on thread tid's columns. */
-static void fm_step_forward(fm_step_plan *P, int l, int64_t rows, int training, int tid)
+static void fm_step_forward(fm_step_plan *P, int l, int64_t rows, int training, int tid,
+                            const float *x0)
 {
     fm_step_layer *L = &P->layers[l];
     if (tid >= L->nthreads)
@@ -385,7 +425,7 @@ static void fm_step_forward(fm_step_plan *P, int l, int64_t rows, int training, 
     if (cw <= 0)
         return;
     int64_t ld_in;
-    const float *x = fm_step_input(P, l, training, &ld_in);
+    const float *x = fm_step_input(P, l, training, x0, &ld_in);
     fm_step_params v = fm_step_view(L, tid, training);
     fm_gemm(&P->blas, 0, 0, rows, cw, L->in, x, ld_in, v.W, v.ldw, L->y + c0, L->ld);
     int relu = L->act == FM_ACT_RELU;
@@ -408,7 +448,8 @@ static void fm_step_forward(fm_step_plan *P, int l, int64_t rows, int training, 
 /* The backward of layer l on thread tid's columns: the gradient of its
  * output (after the dropout backward and the ReLU derivative), the bias and
  * kernel gradients, the partial input gradient, then the update. */
-static void fm_step_backward(fm_step_plan *P, int l, int64_t rows, int tid, float coef, float wd_lr)
+static void fm_step_backward(fm_step_plan *P, int l, int64_t rows, int tid, float coef, float wd_lr,
+                             const float *x0)
 {
     fm_step_layer *L = &P->layers[l];
     if (tid >= L->nthreads)
@@ -437,7 +478,7 @@ static void fm_step_backward(fm_step_plan *P, int l, int64_t rows, int tid, floa
         }
     }
     int64_t ld_in;
-    const float *x = fm_step_input(P, l, 1, &ld_in);
+    const float *x = fm_step_input(P, l, 1, x0, &ld_in);
     if (L->trainable)
         fm_gemm(&P->blas, 1, 0, L->in, cw, rows, x, ld_in, g, L->ld, v.dW, v.ldw);
     if (L->need_dx) {
@@ -528,15 +569,22 @@ static void fm_step_task(void *arg, int tid, int nthreads)
     fm_pool *pool = r->pool;
     int sense = fm_pool_sense(pool);
     int last = P->nlayers - 1;
+    int direct = r->x_kind == FM_X_FLOAT32 && r->order == NULL && !r->rescale_on && !r->offset_on;
     if (r->training)
         fm_step_sync(P, tid, 0);
     for (int64_t s = 0; s < r->steps; ++s) {
         int64_t start = r->first_row + s * r->batch_size;
         int64_t rows = r->n_samples - start < r->batch_size ? r->n_samples - start : r->batch_size;
-        fm_step_gather(r, start, rows * tid / nthreads, rows * (tid + 1) / nthreads);
-        fm_pool_barrier(pool, &sense);
+        /* Rows read in place when they need no gather, cast or rescaling. */
+        const float *x0 = P->x;
+        if (direct) {
+            x0 = (const float *)r->x_src + start * P->features;
+        } else {
+            fm_step_gather(r, start, rows * tid / nthreads, rows * (tid + 1) / nthreads);
+            fm_pool_barrier(pool, &sense);
+        }
         for (int l = 0; l <= last; ++l) {
-            fm_step_forward(P, l, rows, r->training, tid);
+            fm_step_forward(P, l, rows, r->training, tid, x0);
             fm_pool_barrier(pool, &sense);
         }
         if (!r->training) {
@@ -560,7 +608,7 @@ static void fm_step_task(void *arg, int tid, int nthreads)
         float coef = r->coef[s], wd_lr = r->wd_lr ? r->wd_lr[s] : 0.0f;
         for (int l = last; l >= 0; --l) {
             fm_step_layer *L = &P->layers[l];
-            fm_step_backward(P, l, rows, tid, coef, wd_lr);
+            fm_step_backward(P, l, rows, tid, coef, wd_lr, x0);
             if (l == 0)
                 break;
             /* Layer l - 1 reads its output gradient on its own columns:

@@ -30,7 +30,9 @@ cdef extern from "fm_pool.h" nogil:
 cdef extern from "fm_step.h" nogil:
     int FM_STEP_MAX_LAYERS
     ctypedef struct fm_blas:
-        void *fn
+        void *gemm
+        void *gemv
+        void *dot
         int ilp64
     ctypedef struct fm_step_layer:
         int64_t in_ "in"
@@ -116,6 +118,37 @@ MAX_THREADS = 16
 #: Columns of a thread's block are a multiple of this (64 bytes of float32):
 #: no two threads write the same cache line of a split layer.
 BLOCK_ALIGN = 16
+
+ctypedef int (*blas_get_threads_fn)() noexcept nogil
+ctypedef void (*blas_set_threads_fn)(int) noexcept nogil
+cdef blas_get_threads_fn _blas_get_threads = NULL
+cdef blas_set_threads_fn _blas_set_threads = NULL
+
+
+def set_blas_thread_functions(get_address, set_address):
+    """Where NumPy's BLAS reads and sets its thread count (addresses, or
+    None): each call runs its GEMMs with one BLAS thread (the step's own
+    threads split the work), the count restored afterwards."""
+    global _blas_get_threads, _blas_set_threads
+    if get_address and set_address:
+        _blas_get_threads = <blas_get_threads_fn><uintptr_t>int(get_address)
+        _blas_set_threads = <blas_set_threads_fn><uintptr_t>int(set_address)
+    else:
+        _blas_get_threads = NULL
+        _blas_set_threads = NULL
+
+
+cdef void _run_task(fm_pool *pool, fm_step_run *r) noexcept nogil:
+    """The task on every thread of ``pool``, BLAS held at one thread."""
+    cdef int previous = 0
+    if _blas_get_threads != NULL:
+        previous = _blas_get_threads()
+        if previous != 1:
+            _blas_set_threads(1)
+    fm_pool_run(pool, fm_step_task, r)
+    if _blas_get_threads != NULL and previous != 1 and previous > 0:
+        _blas_set_threads(previous)
+
 
 cdef fm_pool *_pool = NULL
 cdef fm_pool *_solo = NULL  # a pool of one thread: single-threaded plans never touch _pool
@@ -207,13 +240,16 @@ cdef class StepPlan:
         features: inputs per sample.
         max_rows: the largest batch :meth:`run` gets.
         nthreads: threads of the split layers.
-        sgemm: ``(address, ilp64)`` of BLAS's ``cblas_sgemm``.
+        sgemm: ``(gemm, gemv, dot, ilp64)``: the addresses of BLAS's
+            ``cblas_sgemm``, ``cblas_sgemv`` and ``cblas_sdot``.
     """
 
     cdef fm_step_plan plan
     cdef list _keep
+    cdef readonly bint trains  # gradients given: run() may train
     cdef readonly int nthreads
     cdef readonly int64_t max_rows, features, outputs
+    cdef public object rescale  # the caller's note of its input rescaling
 
     def __cinit__(self):
         memset(&self.plan, 0, sizeof(fm_step_plan))
@@ -226,15 +262,17 @@ cdef class StepPlan:
             raise ValueError(f"nthreads must be in [1, {MAX_THREADS}], got {nthreads}")
         if features <= 0 or max_rows <= 0:
             raise ValueError("features and max_rows must be positive")
-        address, ilp64 = sgemm
-        if not address:
-            raise ValueError("no BLAS sgemm")
+        gemm, gemv, dot, ilp64 = sgemm
+        if not (gemm and gemv and dot):
+            raise ValueError("no BLAS sgemm, sgemv and sdot")
         self._keep = []
         self.nthreads = nthreads
         self.max_rows = max_rows
         self.features = features
         cdef fm_step_plan *P = &self.plan
-        P.blas.fn = <void *><uintptr_t>int(address)
+        P.blas.gemm = <void *><uintptr_t>int(gemm)
+        P.blas.gemv = <void *><uintptr_t>int(gemv)
+        P.blas.dot = <void *><uintptr_t>int(dot)
         P.blas.ilp64 = 1 if ilp64 else 0
         P.nthreads = nthreads
         P.features = features
@@ -251,6 +289,7 @@ cdef class StepPlan:
         cdef int64_t prev_out = features, max_in = 1
         cdef int i, t
         cdef fm_step_layer *L
+        self.trains = all(spec.get("kernel_grad") is not None for spec in layers)
         for i, spec in enumerate(layers):
             L = &P.layers[i]
             L.in_ = spec["in"]
@@ -264,11 +303,12 @@ cdef class StepPlan:
             L.trainable = 1 if spec["trainable"] else 0
             L.need_dx = 1 if i > 0 else 0
             L.W = _data(spec["kernel"], f"layer {i} kernel", L.in_ * L.out)
-            L.dW = _data(spec["kernel_grad"], f"layer {i} kernel gradient", L.in_ * L.out)
             L.b = _data(spec["bias"], f"layer {i} bias", L.out)
-            L.db = _data(spec["bias_grad"] if spec["bias"] is not None else None,
-                         f"layer {i} bias gradient", L.out)
-            slots = list(spec["slots"])
+            if self.trains:
+                L.dW = _data(spec["kernel_grad"], f"layer {i} kernel gradient", L.in_ * L.out)
+                L.db = _data(spec["bias_grad"] if spec["bias"] is not None else None,
+                             f"layer {i} bias gradient", L.out)
+            slots = list(spec.get("slots", ()) if self.trains else ())
             if len(slots) > 2:
                 raise ValueError("an optimizer with more than two slots is not in the compiled step")
             if len(slots) > 0:
@@ -298,7 +338,7 @@ cdef class StepPlan:
             # one keeps its rows packed (the loss and the whole-array kernels
             # read them as one block).
             L.ld = L.out if threads == 1 else -(-L.out // BLOCK_ALIGN) * BLOCK_ALIGN
-            if threads > 1:  # each thread's own contiguous block (see fm_step.h)
+            if threads > 1 and self.trains:  # each thread's own block (see fm_step.h)
                 for t in range(threads):
                     L.block[t] = _aligned_floats(fm_step_block_size(L, t))
             L.y = _aligned_floats(<size_t>(max_rows * L.ld))
@@ -329,6 +369,52 @@ cdef class StepPlan:
         free(self.plan.x)
         free(self.plan.partials[0])
         free(self.plan.partials[1])
+
+    def infer(self, x, out, int64_t batch_size, scale=None, offset=None):
+        """``out`` = the outputs of the samples ``x``, in batches of
+        ``batch_size`` (as the step-by-step path cuts them), without dropout;
+        a softmax output layer applies its softmax.
+
+        Args:
+            x: float32, uint8 or float64 (n, features), C order (cast to
+                float32 as it is read).
+            out: float32 (n, outputs), C order, written.
+            batch_size: rows per batch, at most the plan's ``max_rows``.
+            scale, offset: ``x * scale + offset`` first (float32), or None.
+        """
+        if not cnp.PyArray_Check(x):
+            raise TypeError("x must be a numpy.ndarray")
+        cdef int xtype = cnp.PyArray_TYPE(<cnp.ndarray>x)
+        if xtype != cnp.NPY_FLOAT32 and xtype != cnp.NPY_UINT8 and xtype != cnp.NPY_FLOAT64:
+            raise TypeError(f"x must be float32, uint8 or float64, got {x.dtype}")
+        cdef cnp.ndarray xa = _checked(x, "x", xtype, -1, False)
+        cdef int64_t n = cnp.PyArray_DIM(xa, 0) if cnp.PyArray_NDIM(xa) == 2 else 0
+        if cnp.PyArray_NDIM(xa) != 2 or cnp.PyArray_DIM(xa, 1) != self.plan.features or n == 0:
+            raise ValueError(f"x must have shape (n, {self.plan.features}) with n > 0, got {x.shape}")
+        cdef cnp.ndarray oa = _checked(out, "out", cnp.NPY_FLOAT32, n * self.outputs, True)
+        if batch_size <= 0 or batch_size > self.plan.max_rows:
+            raise ValueError(f"batch_size must be in [1, {self.plan.max_rows}], got {batch_size}")
+        cdef fm_step_run r
+        memset(&r, 0, sizeof(fm_step_run))
+        r.plan = &self.plan
+        r.x_src = cnp.PyArray_DATA(xa)
+        r.x_kind = 0 if xtype == cnp.NPY_FLOAT32 else (1 if xtype == cnp.NPY_UINT8 else 2)
+        r.batch_size = batch_size
+        r.n_samples = n
+        r.steps = (n + batch_size - 1) // batch_size
+        r.out = <float *>cnp.PyArray_DATA(oa)
+        if scale is not None:
+            r.rescale_on = 1
+            r.rescale = scale
+        if offset is not None and offset != 0:
+            r.offset_on = 1
+            r.offset = offset
+        r.pool = _get_pool(self.nthreads)
+        if r.pool.nthreads != self.nthreads:
+            raise RuntimeError(f"only {r.pool.nthreads} of {self.nthreads} threads started")
+        with nogil:
+            _run_task(r.pool, &r)
+        return out
 
     def run(self, x, order, int64_t first_row, int64_t batch_size, int64_t steps, *, labels=None,
             targets=None, weights=None, coef=None, wd_lr=None, double loss_scale=0.0,
@@ -409,6 +495,8 @@ cdef class StepPlan:
             r.training = 0
         else:
             r.training = 1
+            if not self.trains:
+                raise ValueError("this plan has no gradient buffers: it can only infer")
             if (labels is None) == (targets is None):
                 raise ValueError("training needs labels or targets (one of them)")
             if labels is not None:
@@ -449,5 +537,5 @@ cdef class StepPlan:
         if r.pool.nthreads != self.nthreads:
             raise RuntimeError(f"only {r.pool.nthreads} of {self.nthreads} training threads started")
         with nogil:
-            fm_pool_run(r.pool, fm_step_task, &r)
+            _run_task(r.pool, &r)
         return r.loss_total, r.correct, r.seen

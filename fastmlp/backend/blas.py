@@ -18,10 +18,10 @@ _SET_THREADS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_thr
 _GET_THREADS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
                 "openblas_get_num_threads64_", "openblas_get_num_threads")
 
-#: cblas_sgemm under the names NumPy's BLAS builds export it: (name, 64-bit
-#: integers). The ILP64 builds NumPy's wheels ship come first.
-_SGEMM = (("scipy_cblas_sgemm64_", True), ("cblas_sgemm64_", True),
-          ("scipy_cblas_sgemm", False), ("cblas_sgemm", False))
+#: The names NumPy's BLAS builds export cblas_<routine> under: (prefix,
+#: suffix, 64-bit integers). The ILP64 builds NumPy's wheels ship come first.
+_CBLAS_NAMES = (("scipy_cblas_", "64_", True), ("cblas_", "64_", True),
+                ("scipy_cblas_", "", False), ("cblas_", "", False))
 
 _lib = None
 _lib_searched = False
@@ -74,19 +74,29 @@ def _symbol(names):
 
 
 def sgemm_address():
-    """``(address, ilp64)`` of the ``cblas_sgemm`` NumPy's matrix products
-    call (so that compiled code computes the same products), or None when
-    NumPy's BLAS is not an OpenBLAS this module can open."""
+    """``(sgemm, sgemv, sdot, ilp64)``: the addresses of the CBLAS routines
+    NumPy's matrix products call (so that compiled code computes the same
+    products), or None when NumPy's BLAS is not an OpenBLAS this module can
+    open."""
     lib = openblas()
     if lib is None:
         return None
-    for name, ilp64 in _SGEMM:
+    for prefix, suffix, ilp64 in _CBLAS_NAMES:
         try:
-            fn = getattr(lib, name)
+            found = [getattr(lib, f"{prefix}s{routine}{suffix}") for routine in ("gemm", "gemv", "dot")]
         except AttributeError:
             continue
-        return ctypes.cast(fn, ctypes.c_void_p).value, ilp64
+        return tuple(ctypes.cast(fn, ctypes.c_void_p).value for fn in found) + (ilp64,)
     return None
+
+
+def thread_function_addresses():
+    """``(get, set)``: the addresses of OpenBLAS's thread-count getter and
+    setter, or ``(None, None)``."""
+    get, set_ = _symbol(_GET_THREADS), _symbol(_SET_THREADS)
+    if get is None or set_ is None:
+        return None, None
+    return ctypes.cast(get, ctypes.c_void_p).value, ctypes.cast(set_, ctypes.c_void_p).value
 
 
 def get_num_threads():

@@ -14,6 +14,8 @@ try:
     from . import _step
 except ImportError:  # a build without the extension: the step-by-step path runs
     _step = None
+else:
+    _step.set_blas_thread_functions(*blas.thread_function_addresses())
 
 #: The most threads a training step is split over.
 MAX_THREADS = 16 if _step is None else _step.MAX_THREADS

@@ -33,9 +33,11 @@ _OPTIMIZERS = {optimizers.SGD: "sgd", optimizers.Adam: "adam", optimizers.AdamW:
                optimizers.RMSprop: "rmsprop"}
 
 
-def _chain(model):
+def chain_of(model, inference=False):
     """``(rescaling, [(dense, dropout or None), ...])`` of the model's
-    layers, or a string saying what the compiled step does not cover."""
+    layers, or a string saying what the compiled step does not cover. For
+    ``inference`` the Dropouts are left out (the identity there) and may
+    stand anywhere."""
     rescaling, chain = None, []
     for layer in model.leaves():
         kind = type(layer)
@@ -44,6 +46,8 @@ def _chain(model):
                 return f"Dense activation {layer.activation!r}"
             chain.append([layer, None])
         elif kind is layers_module.Dropout:
+            if inference:
+                continue
             if not chain or chain[-1][1] is not None:
                 return "a Dropout that does not follow a Dense layer"
             if layer.rate > 0:
@@ -76,7 +80,7 @@ def why_not(model, adapter):
         return f"the {model.ops.name!r} backend"
     if type(adapter) is not ArrayData or adapter._reader is not None:
         return "data that is not an in-memory array"
-    chain = _chain(model)
+    chain = chain_of(model)
     if isinstance(chain, str):
         return chain
     loss = model.loss
@@ -120,7 +124,7 @@ class CompiledTraining:
     def __init__(self, model, adapter, nthreads):
         self.model = model
         self.adapter = adapter
-        rescaling, chain = _chain(model)
+        rescaling, chain = chain_of(model)
         batch = adapter.batch_size
         optimizer = model.optimizer
         slot_views = _slot_views(optimizer, model.stores())

@@ -5,11 +5,14 @@ outputs)`` builds it from Keras's functional calls, as long as they form a
 single chain. Training lives in :mod:`fastmlp.models.trainer`.
 """
 
+import numpy as np
+
 from ..backend import get_ops
 from ..layers import deserialize, serialize
 from ..layers.layer import Layer, SymbolicTensor, as_input_batch
 from ..utils.naming import unique_name
 from ..utils.validation import normalize_shape
+from . import compiled_inference
 from .trainer import Trainer
 
 
@@ -180,6 +183,11 @@ class Model(Trainer, Layer):
         new float32 array of shape ``(n, *output_shape)``."""
         if isinstance(x, SymbolicTensor):
             return x.apply(self)
+        if not training and self.built and type(x) is np.ndarray and x.ndim > 1 and x.shape[0] \
+                and x.dtype == np.float32 and x.shape[1:] == self.input_shape_:
+            out = compiled_inference.outputs(self, x, x.shape[0])
+            if out is not None:
+                return out.reshape((x.shape[0],) + self.output_shape_)
         ops = self.ops or get_ops()
         batch, sample_shape = as_input_batch(ops, x, None, f"model {self.name!r}")
         self._ensure_built(sample_shape)

@@ -16,7 +16,7 @@ from .. import random as _random
 from ..layers.layer import as_input_batch
 from ..utils.progbar import Progbar
 from ..utils.validation import check_positive_int, check_same_length
-from . import compiled_training
+from . import compiled_inference, compiled_training
 from .data_adapters import ArrayData, data_kind, get_data_adapter, model_inputs
 from .data_adapters.inputs import host_array
 from .epoch_iterator import EpochIterator
@@ -429,6 +429,11 @@ class Trainer:
         n = min(x.shape[0], total * batch_size)
         # Allocated first: an input too large for memory fails at once, not after hours.
         result = self.ops.xp.empty((n,) + self.output_shape_, dtype=np.float32)
+        if not callbacks and not verbose and n:
+            fast = compiled_inference.outputs(self, x[:n] if n < x.shape[0] else x, batch_size,
+                                              result.reshape(n, -1))
+            if fast is not None:
+                return result
         batches = ((step, as_input_batch(self.ops, x[start:start + batch_size], self.input_shape_,
                                          "predict")[0])
                    for step, start in enumerate(range(0, n, batch_size)))
