@@ -73,15 +73,153 @@ FM_FN void fm_dropout_block(fm_philox_stream s, uint32_t threshold, float scale,
 }
 
 #ifndef __CUDACC__
+/* Blocks computed side by side. With AVX2 (chosen at run time, so the
+ * portable build keeps it) eight blocks go through each round together:
+ * _mm256_mul_epu32 forms the 32x32->64-bit products of the even lanes, a
+ * second one those of the odd lanes. The words are the same as
+ * fm_philox_block's: only integer arithmetic, in the same order. */
+#define FM_PHILOX_LANES 64
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(FASTMLP_NO_MULTIVERSION)
+#include <immintrin.h>
+#define FM_PHILOX_AVX2 1
+
+/* low and high 32-bit halves of c * m for 8 lanes of c */
+__attribute__((target("avx2"))) static inline void
+fm_philox_mul8(__m256i c, __m256i m, __m256i *lo, __m256i *hi)
+{
+    __m256i even = _mm256_mul_epu32(c, m);
+    __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(c, 32), m);
+    *lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+    *hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+}
+
+/* Four groups of eight blocks at a time: one group alone would wait on each
+ * round's multiply latency; four keep the multipliers busy. */
+#define FM_PHILOX_GROUPS 4
+
+__attribute__((target("avx2"))) static void
+fm_philox_lanes_avx2(fm_philox_stream s, uint64_t first, size_t count, uint32_t *words)
+{
+    const __m256i m0 = _mm256_set1_epi32((int)FM_PHILOX_M0);
+    const __m256i m1 = _mm256_set1_epi32((int)FM_PHILOX_M1);
+    for (size_t base = 0; base < count; base += 8 * FM_PHILOX_GROUPS) {
+        __m256i c0[FM_PHILOX_GROUPS], c1[FM_PHILOX_GROUPS], c2[FM_PHILOX_GROUPS], c3[FM_PHILOX_GROUPS];
+        for (int g = 0; g < FM_PHILOX_GROUPS; ++g) {
+            uint32_t lo_words[8], hi_words[8];
+            for (int i = 0; i < 8; ++i) {
+                uint64_t block = first + base + (uint64_t)(8 * g + i);
+                lo_words[i] = (uint32_t)block;
+                hi_words[i] = (uint32_t)(block >> 32);
+            }
+            c0[g] = _mm256_loadu_si256((const __m256i *)lo_words);
+            c1[g] = _mm256_loadu_si256((const __m256i *)hi_words);
+            c2[g] = _mm256_set1_epi32((int)s.step[0]);
+            c3[g] = _mm256_set1_epi32((int)s.step[1]);
+        }
+        uint32_t k0 = s.key[0], k1 = s.key[1];
+        for (int r = 0; r < 10; ++r) {
+            if (r > 0) {
+                k0 += FM_PHILOX_W0;
+                k1 += FM_PHILOX_W1;
+            }
+            __m256i key0 = _mm256_set1_epi32((int)k0), key1 = _mm256_set1_epi32((int)k1);
+            for (int g = 0; g < FM_PHILOX_GROUPS; ++g) {
+                __m256i lo0, hi0, lo1, hi1;
+                fm_philox_mul8(c0[g], m0, &lo0, &hi0);
+                fm_philox_mul8(c2[g], m1, &lo1, &hi1);
+                __m256i next0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1[g]), key0);
+                __m256i next2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3[g]), key1);
+                c1[g] = lo1;
+                c3[g] = lo0;
+                c0[g] = next0;
+                c2[g] = next2;
+            }
+        }
+        for (int g = 0; g < FM_PHILOX_GROUPS; ++g) {
+            uint32_t w[4][8];
+            _mm256_storeu_si256((__m256i *)w[0], c0[g]);
+            _mm256_storeu_si256((__m256i *)w[1], c1[g]);
+            _mm256_storeu_si256((__m256i *)w[2], c2[g]);
+            _mm256_storeu_si256((__m256i *)w[3], c3[g]);
+            size_t at = base + 8 * (size_t)g;
+            size_t n = count > at ? (count - at < 8 ? count - at : 8) : 0;
+            for (size_t i = 0; i < n; ++i)
+                for (int t = 0; t < 4; ++t)
+                    words[4 * (at + i) + (size_t)t] = w[t][i];
+        }
+    }
+}
+#endif
+
+/* The words of blocks [first, first + count) of stream s, count <=
+ * FM_PHILOX_LANES: words[4 * i + t] is word t of block first + i, exactly
+ * as fm_philox_block gives it. */
+static void
+fm_philox_lanes(fm_philox_stream s, uint64_t first, size_t count, uint32_t *words)
+{
+#ifdef FM_PHILOX_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        fm_philox_lanes_avx2(s, first, count, words);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < count; ++i)
+        fm_philox_block(s, first + i, words + 4 * i);
+}
+
+/* mask[i] = words[i] >= threshold and, when x is not NULL, out[i] = x[i] *
+ * scale * mask[i]: restrict lets the loop vectorize (a uint8 store may
+ * otherwise alias anything). */
+FM_VECTOR_LOOP static void
+fm_dropout_words(const uint32_t *restrict words, uint32_t threshold, float scale,
+                 const float *restrict x, uint8_t *restrict mask, float *restrict out, size_t n)
+{
+    if (x == NULL) {
+        for (size_t i = 0; i < n; ++i)
+            mask[i] = words[i] >= threshold;
+        return;
+    }
+    for (size_t i = 0; i < n; ++i) {
+        uint8_t keep = words[i] >= threshold;
+        mask[i] = keep;
+        out[i] = fm_dropout_apply1(x[i], keep, scale);
+    }
+}
+
+/* Elements [start, start + count) of the stream for (s): mask = word >=
+ * threshold (kept) and, when x is not NULL, out = x * scale * mask; x, mask
+ * and out point at element `start`. A thread may draw any range: the words
+ * depend only on the element's index. */
+static void
+fm_dropout_range(fm_philox_stream s, uint32_t threshold, float scale, const float *x,
+                 uint8_t *mask, float *out, uint64_t start, size_t count)
+{
+    uint32_t words[4 * FM_PHILOX_LANES];
+    size_t done = 0;
+    while (done < count) {
+        uint64_t idx = start + done;
+        uint64_t first = idx / 4;
+        uint64_t last = (start + count - 1) / 4;
+        size_t blocks = last - first + 1 < FM_PHILOX_LANES ? (size_t)(last - first + 1) : FM_PHILOX_LANES;
+        fm_philox_lanes(s, first, blocks, words);
+        size_t offset = (size_t)(idx - 4 * first);
+        size_t take = 4 * blocks - offset;
+        if (take > count - done)
+            take = count - done;
+        fm_dropout_words(words + offset, threshold, scale, x ? x + done : NULL, mask + done,
+                         x ? out + done : NULL, take);
+        done += take;
+    }
+}
+
 /* Draw mask (n,) and, when x is not NULL, set out = x * scale * mask in the
  * same pass (the fused dropout forward). */
 static inline void
 fm_dropout(fm_philox_stream s, uint32_t threshold, float scale,
            const float *x, uint8_t *mask, float *out, size_t n)
 {
-    size_t blocks = n / 4 + (n % 4 != 0);
-    for (size_t b = 0; b < blocks; ++b)
-        fm_dropout_block(s, threshold, scale, x, mask, out, n, b);
+    fm_dropout_range(s, threshold, scale, x, mask, out, 0, n);
 }
 
 /* out = x * scale * mask with a mask drawn earlier: also the backward pass. */

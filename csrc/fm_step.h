@@ -320,27 +320,6 @@ static void fm_step_gather(const fm_step_run *r, int64_t start, int64_t r0, int6
     }
 }
 
-/* Dropout of the elements [start, start + count) of the flat (rows, out)
- * stream: mask and out = x * scale * mask (the step-by-step kernel's values:
- * element i draws word i % 4 of Philox block i / 4). */
-static void fm_step_dropout_span(fm_philox_stream s, uint32_t threshold, float scale,
-                                 const float *x, uint8_t *mask, float *out, uint64_t start,
-                                 size_t count)
-{
-    uint32_t w[4];
-    size_t i = 0;
-    while (i < count) {
-        uint64_t idx = start + i;
-        uint64_t block = idx / 4;
-        fm_philox_block(s, block, w);
-        for (unsigned t = (unsigned)(idx % 4); t < 4 && i < count; ++t, ++i) {
-            uint8_t keep = w[t] >= threshold;
-            mask[i] = keep;
-            out[i] = fm_dropout_apply1(x[i], keep, scale);
-        }
-    }
-}
-
 /* One optimizer update of n parameters (a contiguous run). */
 FM_VECTOR_LOOP static void
 fm_step_update_run(const fm_step_optimizer *o, float coef, float wd_lr, float *p, const float *g,
@@ -439,9 +418,9 @@ static void fm_step_forward(fm_step_plan *P, int l, int64_t rows, int training, 
         s.step[0] = (uint32_t)L->drop_step;
         s.step[1] = (uint32_t)(L->drop_step >> 32);
         for (int64_t i = 0; i < rows; ++i)
-            fm_step_dropout_span(s, L->drop_threshold, L->drop_scale, L->y + i * L->ld + c0,
-                                 L->mask + i * L->ld + c0, L->d + i * L->ld + c0,
-                                 (uint64_t)(i * L->out + c0), (size_t)cw);
+            fm_dropout_range(s, L->drop_threshold, L->drop_scale, L->y + i * L->ld + c0,
+                             L->mask + i * L->ld + c0, L->d + i * L->ld + c0,
+                             (uint64_t)(i * L->out + c0), (size_t)cw);
     }
 }
 

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Build fastmlp's compiled kernels with AddressSanitizer and UndefinedBehavior-
-# Sanitizer and run the kernel, model and bad-input tests against that build.
+# Sanitizer and run the kernel, model and bad-input tests against that build;
+# with SANITIZER=thread, build them with ThreadSanitizer instead and run the
+# tests of the threaded compiled step.
 #
 #   scripts/sanitize.sh                 # from anywhere; needs gcc (or clang) and the test extra
 #   PYTHON=.venv/bin/python scripts/sanitize.sh
 #   scripts/sanitize.sh -k softmax      # extra arguments go to pytest
+#   SANITIZER=thread scripts/sanitize.sh
 #
 # The build happens in a throwaway copy of the working tree (without .git and
 # without any built extension), never in place: the tree's own
@@ -25,16 +28,49 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/fastmlp-sanitize.XXXXXX")
 if [ "${KEEP:-0}" = 1 ]; then echo "sanitize: keeping $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
 
 tar -C "$ROOT" --exclude=./.git --exclude=./.venv --exclude=./build --exclude='*.so' \
-    --exclude=./fastmlp/backend/_kernels.c --exclude='__pycache__' --exclude=.pytest_cache \
+    --exclude=./fastmlp/backend/_kernels.c --exclude=./fastmlp/backend/_step.c --exclude='__pycache__' --exclude=.pytest_cache \
     --exclude=.hypothesis -cf - . | tar -C "$WORK" -xf -
 cd "$WORK"
 
 # -O1 as the sanitizers recommend (setup.py's own -O3 comes last on the command line).
 sed -i 's/"-O3", //' setup.py
-SAN="-fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow -fno-omit-frame-pointer -g -O1"
+if [ "${SANITIZER:-address}" = thread ]; then
+    SAN="-fsanitize=thread -fno-omit-frame-pointer -g -O1"
+    LINK="-fsanitize=thread"
+else
+    SAN="-fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow -fno-omit-frame-pointer -g -O1"
+    LINK="-fsanitize=address,undefined,float-cast-overflow"
+fi
 echo "sanitize: building in $WORK with $SAN"
-CC="$CC" CFLAGS="$SAN" LDFLAGS="-fsanitize=address,undefined,float-cast-overflow" "$PY" setup.py -q build_ext --inplace \
+CC="$CC" CFLAGS="$SAN" LDFLAGS="$LINK" "$PY" setup.py -q build_ext --inplace \
     > build.log 2>&1 || { cat build.log; exit 1; }
+
+if [ "${SANITIZER:-address}" = thread ]; then
+    TSAN_LIB=$("$CC" -print-file-name=libtsan.so)
+    [ -f "$TSAN_LIB" ] || { echo "sanitize: $TSAN_LIB not found (install the compiler's sanitizer runtimes)"; exit 1; }
+    # The interpreter and NumPy's BLAS are not instrumented: ThreadSanitizer
+    # sees the compiled step's own threads, their barriers and their buffers.
+    export LD_PRELOAD="$TSAN_LIB" TSAN_OPTIONS="halt_on_error=1:report_signal_unsafe=0"
+    export PYTHONPATH="$WORK" PYTHONDONTWRITEBYTECODE=1 FASTMLP_REQUIRE_COMPILED=1
+    unset FASTMLP_BACKEND FASTMLP_DATA
+    "$PY" -c "
+import os, fastmlp.backend._step as s
+assert s.__file__.startswith(os.getcwd()), s.__file__
+assert 'libtsan' in open('/proc/self/maps').read(), 'ThreadSanitizer runtime not loaded'
+assert b'__tsan_' in open(s.__file__, 'rb').read(), 'extension not instrumented'
+print('sanitize: instrumented', s.__file__)"
+    set +e
+    FASTMLP_NUM_THREADS=2 "$PY" -m pytest -q -p no:cacheprovider tests/models/test_compiled_step.py "$@" 2>&1 | tee pytest.log
+    status=${PIPESTATUS[0]}
+    set -e
+    if grep -qE "WARNING: ThreadSanitizer|SUMMARY: ThreadSanitizer" pytest.log; then
+        echo "sanitize: FAILED: ThreadSanitizer report above"
+        exit 1
+    fi
+    if [ "$status" -ne 0 ]; then echo "sanitize: FAILED: pytest exit status $status"; exit "$status"; fi
+    echo "sanitize: clean (ThreadSanitizer, $(grep -Eo '[0-9]+ passed' pytest.log | tail -1))"
+    exit 0
+fi
 
 ASAN_LIB=$("$CC" -print-file-name=libasan.so)
 UBSAN_LIB=$("$CC" -print-file-name=libubsan.so)

@@ -11,6 +11,8 @@ is checked (dtype, C order, size) before any C code runs.
 import numpy as np
 
 cimport numpy as cnp
+from cpython.pythread cimport (PyThread_acquire_lock, PyThread_allocate_lock, PyThread_free_lock,
+                               PyThread_release_lock, PyThread_type_lock, WAIT_LOCK)
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t, uintptr_t
 from libc.stdlib cimport free
 from libc.string cimport memset
@@ -138,9 +140,17 @@ def set_blas_thread_functions(get_address, set_address):
         _blas_set_threads = NULL
 
 
+# Python threads may train or predict at the same time: a plan's buffers
+# serve one call at a time (the plan's lock), and so does the worker pool
+# (this lock; always taken after a plan's, so two calls cannot deadlock).
+cdef PyThread_type_lock _pool_lock = PyThread_allocate_lock()
+
+
 cdef void _run_task(fm_pool *pool, fm_step_run *r) noexcept nogil:
     """The task on every thread of ``pool``, BLAS held at one thread."""
     cdef int previous = 0
+    if pool.nthreads > 1:
+        PyThread_acquire_lock(_pool_lock, WAIT_LOCK)
     if _blas_get_threads != NULL:
         previous = _blas_get_threads()
         if previous != 1:
@@ -148,6 +158,8 @@ cdef void _run_task(fm_pool *pool, fm_step_run *r) noexcept nogil:
     fm_pool_run(pool, fm_step_task, r)
     if _blas_get_threads != NULL and previous != 1 and previous > 0:
         _blas_set_threads(previous)
+    if pool.nthreads > 1:
+        PyThread_release_lock(_pool_lock)
 
 
 cdef fm_pool *_pool = NULL
@@ -245,6 +257,7 @@ cdef class StepPlan:
     """
 
     cdef fm_step_plan plan
+    cdef PyThread_type_lock _lock
     cdef list _keep
     cdef readonly bint trains  # gradients given: run() may train
     cdef readonly int nthreads
@@ -253,6 +266,9 @@ cdef class StepPlan:
 
     def __cinit__(self):
         memset(&self.plan, 0, sizeof(fm_step_plan))
+        self._lock = PyThread_allocate_lock()
+        if self._lock == NULL:
+            raise MemoryError("cannot allocate a lock")
 
     def __init__(self, list layers, tuple optimizer, int64_t features, int64_t max_rows, int nthreads,
                  tuple sgemm):
@@ -357,8 +373,15 @@ cdef class StepPlan:
                 P.partials[t] = _aligned_floats(<size_t>(nthreads * max_rows * max_in))
         self.outputs = prev_out
 
+    cdef void _run(self, fm_pool *pool, fm_step_run *r) noexcept nogil:
+        PyThread_acquire_lock(self._lock, WAIT_LOCK)
+        _run_task(pool, r)
+        PyThread_release_lock(self._lock)
+
     def __dealloc__(self):
         cdef int i, t
+        if self._lock != NULL:
+            PyThread_free_lock(self._lock)
         for i in range(self.plan.nlayers):
             free(self.plan.layers[i].y)
             free(self.plan.layers[i].g)
@@ -413,7 +436,7 @@ cdef class StepPlan:
         if r.pool.nthreads != self.nthreads:
             raise RuntimeError(f"only {r.pool.nthreads} of {self.nthreads} threads started")
         with nogil:
-            _run_task(r.pool, &r)
+            self._run(r.pool, &r)
         return out
 
     def run(self, x, order, int64_t first_row, int64_t batch_size, int64_t steps, *, labels=None,
@@ -537,5 +560,5 @@ cdef class StepPlan:
         if r.pool.nthreads != self.nthreads:
             raise RuntimeError(f"only {r.pool.nthreads} of {self.nthreads} training threads started")
         with nogil:
-            _run_task(r.pool, &r)
+            self._run(r.pool, &r)
         return r.loss_total, r.correct, r.seen

@@ -125,7 +125,8 @@ class CompiledTraining:
         self.model = model
         self.adapter = adapter
         rescaling, chain = chain_of(model)
-        batch = adapter.batch_size
+        # a batch size beyond the data is one batch of all of it
+        batch = self.batch_size = min(adapter.batch_size, len(adapter.x))
         optimizer = model.optimizer
         slot_views = _slot_views(optimizer, model.stores())
         trained = _trained_offsets(model)
@@ -182,7 +183,7 @@ class CompiledTraining:
         weights, the optimizer's state and step count, the Dropouts' step
         counters, the running loss and the metrics."""
         model, adapter = self.model, self.adapter
-        batch = adapter.batch_size
+        batch = self.batch_size
         coef, decay = self._coefficients(steps)
         metrics = model._metrics or []
         totals = (model._loss_total, metrics[0].total if metrics else 0.0,
