@@ -59,6 +59,20 @@ assert s.__file__.startswith(os.getcwd()), s.__file__
 assert 'libtsan' in open('/proc/self/maps').read(), 'ThreadSanitizer runtime not loaded'
 assert b'__tsan_' in open(s.__file__, 'rb').read(), 'extension not instrumented'
 print('sanitize: instrumented', s.__file__)"
+    # Canary: two threads racing on one int must be reported, or
+    # ThreadSanitizer is not really watching threads started from Python.
+    printf '%s\n' '#include <pthread.h>' 'static int shared;' \
+        'static void *bump(void *a) { for (int i = 0; i < 100000; ++i) shared += 1; return a; }' \
+        'int race(void) { pthread_t t[2]; for (int i = 0; i < 2; ++i) pthread_create(&t[i], 0, bump, 0);' \
+        '  for (int i = 0; i < 2; ++i) pthread_join(t[i], 0); return shared; }' > canary.c
+    "$CC" -fsanitize=thread -fPIC -shared -g -O1 canary.c -o canary.so
+    if TSAN_OPTIONS="halt_on_error=0" "$PY" -c "import ctypes; ctypes.CDLL('./canary.so').race()" > canary.log 2>&1 \
+            && ! grep -q "ThreadSanitizer: data race" canary.log; then
+        cat canary.log
+        echo "sanitize: FAILED: ThreadSanitizer did not report a deliberate data race"
+        exit 1
+    fi
+    echo "sanitize: canary caught (data race), running the tests"
     set +e
     FASTMLP_NUM_THREADS=2 "$PY" -m pytest -q -p no:cacheprovider tests/models/test_compiled_step.py "$@" 2>&1 | tee pytest.log
     status=${PIPESTATUS[0]}
