@@ -42,6 +42,11 @@ def set_enabled(enabled):
     return previous
 
 
+def is_enabled():
+    """Whether the compiled step is turned on (see :func:`set_enabled`)."""
+    return _enabled
+
+
 def unavailable_reason():
     """None when the compiled step can run here, else why not (a phrase)."""
     if not _enabled:

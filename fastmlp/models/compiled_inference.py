@@ -18,21 +18,36 @@ from .compiled_training import chain_of
 _PLANS_PER_MODEL = 4
 
 
+class _Plans:
+    """A model's inference plans, with the weight arrays they point into:
+    a new parameter store (a rebuilt or merged model) makes them stale."""
+
+    def __init__(self, model):
+        chain = None if compiled_step.unavailable_reason() or model.ops.name != "cython" \
+            else chain_of(model, inference=True)
+        self.dense = [] if chain is None or isinstance(chain, str) else [d for d, _ in chain[1]]
+        self.kernels = [layer._weights["kernel"] for layer in self.dense]
+        self.by_rows = {}
+
+    def current(self):
+        return all(layer._weights["kernel"] is kernel for layer, kernel in zip(self.dense, self.kernels))
+
+
 def _plan(model, rows):
     """The model's inference plan for batches of ``rows``, or None."""
-    cache = model.__dict__.get("_inference_plans")
-    stores = tuple(id(store.params) for store in model.stores())
-    if cache is None or cache[0] != stores:
-        if compiled_step.unavailable_reason() or model.ops.name != "cython":
-            return None
-        cache = model._inference_plans = (stores, {})
-    plans = cache[1]
-    plan = plans.get(rows, False)
+    if not compiled_step.is_enabled():
+        return None
+    plans = model.__dict__.get("_inference_plans")
+    if plans is None or not plans.current():
+        plans = model._inference_plans = _Plans(model)
+    if not plans.dense:
+        return None
+    plan = plans.by_rows.get(rows, False)
     if plan is False:
         plan = _build(model, rows)
-        if len(plans) >= _PLANS_PER_MODEL:
-            plans.pop(next(iter(plans)))
-        plans[rows] = plan
+        if len(plans.by_rows) >= _PLANS_PER_MODEL:
+            plans.by_rows.pop(next(iter(plans.by_rows)))
+        plans.by_rows[rows] = plan
     return plan
 
 

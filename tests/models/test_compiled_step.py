@@ -317,7 +317,6 @@ def test_compiled_inference_matches_the_layer_by_layer_path(kind, threads, monke
     model.build((None,) + shape)
     fast = [model(x[:1]), model(x[:7]), model.predict(x, verbose=0), model.predict(x, batch_size=64, verbose=0)]
     compiled_step.set_enabled(False)
-    model._inference_plans = None
     slow = [model(x[:1]), model(x[:7]), model.predict(x, verbose=0), model.predict(x, batch_size=64, verbose=0)]
     for a, b in zip(fast, slow):
         assert a.shape == b.shape and a.dtype == b.dtype == np.float32
