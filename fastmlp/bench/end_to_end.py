@@ -52,21 +52,26 @@ def _contenders(workload, x, y, workers, errors):
     return contenders
 
 
-def _interleave(contenders, passes, scale, probe, errors):
-    """``({name: [s/epoch]}, [probe readings])``: ``passes`` rounds, each
-    running every contender once, the probe's wait before each. A contender
-    whose epoch fails is dropped from the later rounds, its error noted."""
-    times = {name: [] for name in contenders}
+def interleave(cases, rounds, probe, errors):
+    """``({name: [result, ...]}, [readings])``: ``rounds`` turns, each
+    calling every case of ``cases`` ({name: callable}) once, in order, through
+    ``probe.measure`` (the idle wait before, the others' CPU use during). A
+    case that fails (RuntimeError: its worker died or answered an error) is
+    dropped from the later turns, its error noted in ``errors``."""
+    out = {name: [] for name in cases}
+    cases = dict(cases)
     readings = []
-    for _ in range(passes):
-        for name, epoch in list(contenders.items()):
-            readings.append(probe.wait())
+    for _ in range(rounds):
+        for name, fn in list(cases.items()):
             try:
-                times[name].append(epoch() * scale)
+                result, reading = probe.measure(fn)
             except RuntimeError as exc:
                 errors[name] = str(exc)
-                del contenders[name]
-    return {k: v for k, v in times.items() if v}, readings
+                del cases[name]
+                continue
+            out[name].append(result)
+            readings.append(reading)
+    return {k: v for k, v in out.items() if v}, readings
 
 
 def add_floor(row, rate):
@@ -92,7 +97,8 @@ def bench_row(workload, x, y, source, workers, passes, probe):
     """One end-to-end row (see the module's docstring) of ``workload``."""
     errors = {}
     contenders = _contenders(workload, x, y, workers, errors)
-    times, readings = _interleave(contenders, passes, EPOCH_SAMPLES / len(x), probe, errors)
+    times, readings = interleave(contenders, passes, probe, errors)
+    times = {name: [t * EPOCH_SAMPLES / len(x) for t in ts] for name, ts in times.items()}
     row = {"workload": workload.name, "model": workload.describe(), "batch": workload.batch,
            "samples": len(x), "source": source, "passes": passes,
            "flops": workload.train_flops() * EPOCH_SAMPLES}

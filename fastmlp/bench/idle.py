@@ -3,7 +3,9 @@
 It reads Linux's /proc/stat twice, a short window apart, and takes the
 fraction of all CPUs' time that was not idle (user, nice, system, irq,
 softirq, steal) in between; while that is above a threshold it keeps probing,
-up to a bound, and then lets the measurement run anyway, flagged. When the
+up to a bound, and then lets the measurement run anyway, flagged. While the
+measurement runs it also counts the CPU time of every process but the
+benchmark's own, so a row also says when something else started meanwhile. When the
 machine is busy it also names the process that used the most CPU in the
 window (from /proc/<pid>/stat), marking the benchmark's own processes, so a
 report says *what* disturbed a row. Where /proc is missing the probe answers
@@ -37,12 +39,14 @@ def read_cpu_times(path="/proc/stat"):
     return total - idle, total
 
 
-def read_process_times(root="/proc"):
-    """``{pid: (name, jiffies)}``: the user+system CPU time of every process
-    readable under ``root``; empty where there is none."""
+def read_process_times(root="/proc", pids=None):
+    """``{pid: (name, jiffies)}``: the user+system CPU time (all threads) of
+    every process readable under ``root``, or of those of ``pids``; empty
+    where there is none."""
     out = {}
     try:
-        pids = [p for p in os.listdir(root) if p.isdigit()]
+        pids = [str(p) for p in pids] if pids is not None else [
+            p for p in os.listdir(root) if p.isdigit()]
     except OSError:
         return out
     for pid in pids:
@@ -75,14 +79,15 @@ def busy_fraction(before, after):
 
 def describe_process(pid, root="/proc"):
     """A short form of process ``pid``'s command line (its first three
-    arguments, paths cut to their last part), or None."""
+    arguments, paths cut to their last part, on one line, at most 40
+    characters), or None."""
     try:
         with open(os.path.join(root, str(pid), "cmdline"), "rb") as f:
             args = f.read().split(b"\0")
     except OSError:
         return None
     words = [os.path.basename(a.decode(errors="replace")) for a in args if a][:3]
-    return " ".join(words)[:60] or None
+    return " ".join(" ".join(words).split())[:40] or None  # one line: "-c" code has newlines
 
 
 def busiest(before, after, seconds, own=(), describe=None):
@@ -141,6 +146,23 @@ class IdleProbe:
             who = busiest(procs0, self._read_procs(), self.window, self.own, self._describe)
         return busy, who
 
+    def measure(self, fn):
+        """:meth:`wait`, then run ``fn`` and also note how much of the
+        machine *other* processes used while it ran (all CPU time minus that
+        of this process and of ``own``). Returns ``(fn(), reading)``: the
+        wait's dict with ``"others"`` (0..1, or None when unknown) added."""
+        reading = self.wait()
+        mine = [os.getpid(), *self.own]
+        cpu0, own0 = self._read_cpu(), self._read_procs(pids=mine)
+        result = fn()
+        cpu1, own1 = self._read_cpu(), self._read_procs(pids=mine)
+        reading["others"] = None
+        if cpu0 is not None and cpu1 is not None and cpu1[1] > cpu0[1]:
+            ours = sum(j - own0.get(pid, (n, j))[1] for pid, (n, j) in own1.items())
+            others = (cpu1[0] - cpu0[0] - ours) / (cpu1[1] - cpu0[1])
+            reading["others"] = min(max(others, 0.0), 1.0)
+        return result, reading
+
     def wait(self):
         """Probe until idle or until ``max_wait`` has passed. Returns
         ``{"idle": True/False/None (unknown), "busy": last fraction or None,
@@ -156,16 +178,23 @@ class IdleProbe:
                         "busiest": who}
 
 
-def summarize(readings):
-    """One row's idleness from its measurements' :meth:`IdleProbe.wait`
-    results: ``{"idle": all idle (None if unknown), "busy_max", "waited",
-    "probes", "busy_runs", "busiest"}``; ``busiest`` is that of the busiest
-    reading."""
+def summarize(readings, threshold=THRESHOLD):
+    """One row's idleness from its measurements' :meth:`IdleProbe.measure`
+    (or :meth:`~IdleProbe.wait`) readings: ``{"idle": every measurement
+    started on an idle machine and no other process used more than
+    ``threshold`` of it while one ran (None if unknown), "busy_max",
+    "waited", "probes", "busy_runs" (started busy), "others_max",
+    "disturbed_runs" (others above the threshold during the run),
+    "busiest"}``; ``busiest`` is that of the busiest reading."""
     known = [r for r in readings if r["idle"] is not None]
-    if not known:
-        return {"idle": None, "busy_max": None, "waited": 0.0, "probes": len(readings),
-                "busy_runs": 0, "busiest": None}
-    worst = max(known, key=lambda r: r["busy"])
-    return {"idle": all(r["idle"] for r in known), "busy_max": worst["busy"],
-            "waited": sum(r["waited"] for r in readings), "probes": len(readings),
-            "busy_runs": sum(not r["idle"] for r in known), "busiest": worst["busiest"]}
+    during = [r["others"] for r in readings if r.get("others") is not None]
+    out = {"idle": None, "busy_max": None, "waited": sum(r["waited"] for r in readings),
+           "probes": len(readings), "busy_runs": 0,
+           "others_max": max(during) if during else None,
+           "disturbed_runs": sum(o > threshold for o in during), "busiest": None}
+    if known:
+        worst = max(known, key=lambda r: r["busy"])
+        out.update(busy_max=worst["busy"], busiest=worst["busiest"],
+                   busy_runs=sum(not r["idle"] for r in known))
+        out["idle"] = out["busy_runs"] == 0 and out["disturbed_runs"] == 0
+    return out

@@ -16,7 +16,7 @@ from __future__ import annotations
 import statistics
 
 from .data import load_data
-from .end_to_end import BASE, ratio_key, stats
+from .end_to_end import BASE, interleave, ratio_key, stats
 from .fastmlp_cases import fastmlp_inference
 from .idle import summarize
 from .timing import time_call
@@ -39,28 +39,13 @@ def _latency_cases(calls, workers, repeats):
     return cases
 
 
-def _rounds(cases, rounds, probe, errors):
-    """``({label: [result, ...]}, readings)``: ``rounds`` turns over the
-    cases, the probe before each; a case that fails is dropped."""
-    out = {label: [] for label in cases}
-    readings = []
-    for _ in range(rounds):
-        for label, fn in list(cases.items()):
-            readings.append(probe.wait())
-            try:
-                out[label].append(fn())
-            except RuntimeError as exc:
-                errors[label] = str(exc)
-                del cases[label]
-    return {k: v for k, v in out.items() if v}, readings
-
-
 def bench_latency(calls, workers, repeats, rounds, probe):
     """The latency row: per call, the median over rounds of each round's
     median (seconds) and the median of the rounds' interquartile ranges;
     ``"<label> / model(x[:1])"`` ratios to fastmlp's direct call."""
     errors = {}
-    results, readings = _rounds(_latency_cases(calls, workers, repeats), rounds, probe, errors)
+    cases = _latency_cases(calls, workers, repeats)
+    results, readings = interleave(cases, rounds, probe, errors)
     row = {"repeats": repeats, "rounds": rounds}
     for label, res in results.items():
         row[label] = {"median": statistics.median(r["median"] for r in res),
@@ -88,7 +73,7 @@ def bench_throughput(predict, workers, images, rounds, probe):
     cases = {BASE: lambda: time_call(lambda: predict(images, PREDICT_BATCH), 1, warmup=1)[0]}
     for name, worker in workers.items():
         cases[name] = lambda worker=worker: worker.predict(images, PREDICT_BATCH)
-    results, readings = _rounds(cases, rounds, probe, errors)
+    results, readings = interleave(cases, rounds, probe, errors)
     row = {"images": images, "batch": PREDICT_BATCH, "rounds": rounds,
            "flops": INFERENCE.predict_flops() * images}
     for name, ts in results.items():

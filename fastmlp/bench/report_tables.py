@@ -13,15 +13,22 @@ SHORT = {BASE: "fastmlp", NUMPY: "numpy", WEIGHTED: "weighted", "pytorch loop": 
 
 
 def idle_text(idle):
-    """A row's idleness in a few words: ``idle``, ``BUSY 45% max (cc1 38%)``
-    or ``idle: unknown``."""
+    """A row's idleness in a few words: ``idle``, ``BUSY 45% max before 2/9
+    runs (cc1 38%); others used 30% during 1/9``, or ``idle: unknown``."""
     if not idle or idle["idle"] is None:
         return "idle: unknown"
     if idle["idle"]:
         return "idle"
-    who = f", {idle['busiest']}" if idle.get("busiest") else ""
-    return (f"BUSY {100 * idle['busy_max']:.0f}% max, {idle['busy_runs']}/{idle['probes']} "
-            f"runs{who}")
+    parts = []
+    if idle["busy_runs"]:
+        who = f" ({idle['busiest']})" if idle.get("busiest") else ""
+        parts.append(f"BUSY {100 * idle['busy_max']:.0f}% max before {idle['busy_runs']}/"
+                     f"{idle['probes']} runs{who}")
+    if idle.get("disturbed_runs"):
+        parts.append(f"{'BUSY: ' if not parts else ''}others used up to "
+                     f"{100 * idle['others_max']:.0f}% during {idle['disturbed_runs']}/"
+                     f"{idle['probes']} runs")
+    return "; ".join(parts)
 
 
 def _cell(stats, digits=3, scale=1.0):
@@ -45,15 +52,16 @@ def gemm_lines(gemm):
 def end_to_end_lines(rows):
     """The end-to-end table: per workload each contender's s/epoch, the
     ratios to fastmlp, the GEMM floor and fastmlp's fraction of it, and the
-    row's idleness; then the model of each row and any contender's error."""
+    row's idleness; then fastmlp's variants (NumPy backend, sample weights)
+    where they ran, the model of each row and any contender's error."""
     first = rows[0]
-    names = [n for n in ORDER if any(n in r for r in rows)]
+    names = [n for n in ORDER if n not in (NUMPY, WEIGHTED) and any(n in r for r in rows)]
     others = [n for n in names if n != BASE]
     scaled = (f" (timed on {first['samples']:,} samples, scaled)"
               if first["samples"] != EPOCH_SAMPLES else "")
     lines = ["", f"End to end: s/epoch of {EPOCH_SAMPLES:,} samples, median ± IQR of "
              f"{first['passes']} interleaved passes{scaled}; data: {first['source']}",
-             "  x/fastmlp: that contender's time over fastmlp's (above 1: fastmlp is faster); "
+             "  x/fm: that contender's time over fastmlp's (above 1: fastmlp is faster); "
              "floor: the epoch's GEMMs at the GEMM rate; %floor: floor / fastmlp's time"]
     head = f"{'workload':<18}" + "".join(f"{SHORT[n]:>14}" for n in names)
     head += "".join(f"{SHORT[n] + '/fm':>12}" for n in others)
@@ -61,17 +69,36 @@ def end_to_end_lines(rows):
     lines += [head, "-" * len(head)]
     for r in rows:
         line = f"{r['workload']:<18}" + "".join(_cell(r.get(n)) for n in names)
-        for n in others:
-            v = r.get(ratio_key(n))
-            line += f"{v:>11.2f}x" if v is not None else f"{'-':>12}"
+        line += "".join(_ratio(r.get(ratio_key(n))) for n in others)
         frac = r.get(BASE, {}).get("floor_fraction")
         line += f"{r['floor']['seconds']:>9.3f}"
         line += f"{100 * frac:>7.0f}%" if frac is not None else f"{'-':>8}"
         lines.append(line + "  " + idle_text(r["idle"]))
+    lines += _variant_lines(rows)
     for r in rows:
         lines.append(f"  {r['workload']}: {r['model']}")
         for name, why in r.get("errors", {}).items():
             lines.append(f"    {name} left out of this row: {why}")
+    return lines
+
+
+def _ratio(value):
+    return f"{value:>11.2f}x" if value is not None else f"{'-':>12}"
+
+
+def _variant_lines(rows):
+    """fastmlp's other ways through the same rows: the NumPy reference
+    backend and the epoch with ``sample_weight``, over the compiled one."""
+    variants = [n for n in (NUMPY, WEIGHTED) if any(n in r for r in rows)]
+    if not variants:
+        return []
+    head = f"  {'fastmlp variants':<16}" + "".join(f"{SHORT[n]:>14}" for n in variants)
+    head += "".join(f"{SHORT[n] + '/fm':>12}" for n in variants)
+    lines = [head]
+    for r in rows:
+        if any(n in r for n in variants):
+            lines.append(f"  {r['workload']:<16}" + "".join(_cell(r.get(n)) for n in variants)
+                         + "".join(_ratio(r.get(ratio_key(n))) for n in variants))
     return lines
 
 

@@ -23,8 +23,10 @@ SLOW = 1.3  # an epoch this many times the median is counted as slow
 def bench_stability(seconds, samples, probe, min_epochs=3, log=None, clock=time.monotonic):
     """Train for about ``seconds`` (at least ``min_epochs`` epochs, each of
     ``samples`` samples scaled to 60,000) and return ``{"workload",
-    "model", "seconds", "samples", "epochs": [s, ...], "busy": [fraction or
-    None per epoch], "idle_each": [True/False/None per epoch], "median", "max", "max_over_median", "slow" (epochs above
+    "model", "seconds", "samples", "epochs": [s, ...], "busy": [the busy
+    fraction before each epoch, or None], "idle_each": [whether each epoch
+    ran on an idle machine: idle before, no other process busy during; None
+    if unknown], "median", "max", "max_over_median", "slow" (epochs above
     1.3x the median), "slow_idle" (of those, the ones on an idle machine),
     "idle"}``. ``log`` gets a line every ten epochs."""
     x, y, source = load_data(samples)
@@ -33,16 +35,18 @@ def bench_stability(seconds, samples, probe, min_epochs=3, log=None, clock=time.
     times, readings = [], []
     deadline = clock() + seconds
     while clock() < deadline or len(times) < min_epochs:
-        readings.append(probe.wait())
-        times.append(epoch() * scale)
+        took, reading = probe.measure(epoch)
+        times.append(took * scale)
+        readings.append(reading)
         if log is not None and len(times) % 10 == 0:
             log(f"{len(times)} epochs, median {statistics.median(times):.3f} s")
     med = statistics.median(times)
     slow = [i for i, t in enumerate(times) if t > SLOW * med]
+    quiet = [summarize([r])["idle"] for r in readings]
     return {"workload": STABILITY.name, "model": STABILITY.describe(), "seconds": seconds,
             "samples": len(x), "source": source, "epochs": times,
-            "busy": [r["busy"] for r in readings], "idle_each": [r["idle"] for r in readings],
+            "busy": [r["busy"] for r in readings], "idle_each": quiet,
             "median": med, "max": max(times),
             "max_over_median": max(times) / med, "slow": slow,
-            "slow_idle": [i for i in slow if readings[i]["idle"]],
+            "slow_idle": [i for i in slow if quiet[i]],
             "idle": summarize(readings)}

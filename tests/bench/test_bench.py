@@ -164,13 +164,17 @@ def test_report_says_when_a_contender_failed_and_the_machine_was_busy():
     row = {"workload": "seed b32", "model": "784-128-10", "batch": 32, "samples": 60000,
            "source": "mnist", "passes": 1, "flops": 1, "floor": {"seconds": 0.2, "gflops": 1},
            "fastmlp cython": stats, "errors": {"jax jit": "the jax worker exited"},
-           "idle": {"idle": False, "busy_max": 0.62, "waited": 10.0, "probes": 1,
-                    "busy_runs": 1, "busiest": "cc1 120% (cc1 -O2)"}}
+           "idle": {"idle": False, "busy_max": 0.62, "waited": 10.0, "probes": 2,
+                    "busy_runs": 1, "others_max": 0.25, "disturbed_runs": 1,
+                    "busiest": "cc1 120% (cc1 -O2)"}}
     text = "\n".join(end_to_end_lines([row]))
     assert "jax jit left out of this row: the jax worker exited" in text
-    assert "BUSY 62% max, 1/1 runs, cc1 120% (cc1 -O2)" in text
+    assert ("BUSY 62% max before 1/2 runs (cc1 120% (cc1 -O2)); others used up to 25% "
+            "during 1/2 runs") in text
+    row["idle"].update(busy_runs=0)
+    assert "BUSY: others used up to 25% during 1/2 runs" in "\n".join(end_to_end_lines([row]))
     row["idle"] = {"idle": None, "busy_max": None, "waited": 0.0, "probes": 1,
-                   "busy_runs": 0, "busiest": None}
+                   "busy_runs": 0, "others_max": None, "disturbed_runs": 0, "busiest": None}
     assert "idle: unknown" in "\n".join(end_to_end_lines([row]))
 
 

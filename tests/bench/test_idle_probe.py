@@ -79,7 +79,8 @@ class FakeMachine:
         self.now += seconds
 
     def probe(self, **kw):
-        return IdleProbe(read_cpu=self.read_cpu, read_procs=lambda: {}, sleep=self.sleep,
+        return IdleProbe(read_cpu=self.read_cpu, read_procs=lambda pids=None: {},
+                         sleep=self.sleep,
                          clock=lambda: self.now, **kw)
 
 
@@ -119,13 +120,53 @@ def test_threshold():
     assert FakeMachine([0.11]).probe(threshold=0.10, max_wait=0).wait()["idle"] is False
 
 
+def test_measure_counts_other_processes_during_the_run():
+    """``measure`` subtracts this process's and the workers' CPU time from
+    the machine's: what is left is other processes' use during the run."""
+    m = FakeMachine([0.0])
+    own_times = iter([{1: ("python", 100), 7: ("worker", 50)},
+                      {1: ("python", 130), 7: ("worker", 80)}])
+    cpu = iter([(0, 0), (0, 100), (1000, 2000), (1100, 2200)])
+    probe = IdleProbe(read_cpu=lambda: next(cpu),
+                      read_procs=lambda pids=None: next(own_times) if pids else {},
+                      sleep=m.sleep, clock=lambda: m.now, own=[7])
+    result, reading = probe.measure(lambda: "done")
+    assert result == "done" and reading["idle"] is True
+    # 100 busy jiffies of 200 during the run; 60 of them ours: others 40 / 200
+    assert reading["others"] == pytest.approx(0.2)
+
+
+def test_measure_without_proc():
+    probe = IdleProbe(read_cpu=lambda: None, read_procs=lambda pids=None: {})
+    assert probe.measure(lambda: 3) == (3, {"idle": None, "busy": None,
+                                            "waited": pytest.approx(0, abs=1e-3),
+                                            "busiest": None, "others": None})
+
+
+def test_measure_on_this_machine():
+    """The real readers: an idle wait of at most 0.5 s, then a run that only
+    sleeps, which no other process's time is attributed to."""
+    result, reading = IdleProbe(max_wait=0.5).measure(lambda: 42)
+    assert result == 42
+    if reading["idle"] is None:
+        pytest.skip("no /proc/stat here")
+    assert 0.0 <= reading["busy"] <= 1.0 and reading["waited"] >= 0.2
+    assert reading["others"] is None or 0.0 <= reading["others"] <= 1.0
+
+
 def test_summarize():
-    runs = [{"idle": True, "busy": 0.02, "waited": 0.2, "busiest": None},
-            {"idle": False, "busy": 0.7, "waited": 5.1, "busiest": "cc1 140%"},
-            {"idle": False, "busy": 0.4, "waited": 5.0, "busiest": "make 80%"}]
+    runs = [{"idle": True, "busy": 0.02, "waited": 0.2, "busiest": None, "others": 0.01},
+            {"idle": False, "busy": 0.7, "waited": 5.1, "busiest": "cc1 140%", "others": 0.3},
+            {"idle": False, "busy": 0.4, "waited": 5.0, "busiest": "make 80%", "others": None}]
     s = summarize(runs)
     assert s == {"idle": False, "busy_max": 0.7, "waited": pytest.approx(10.3), "probes": 3,
-                 "busy_runs": 2, "busiest": "cc1 140%"}
+                 "busy_runs": 2, "others_max": 0.3, "disturbed_runs": 1,
+                 "busiest": "cc1 140%"}
     assert summarize(runs[:1])["idle"] is True
-    unknown = summarize([{"idle": None, "busy": None, "waited": 0.0, "busiest": None}])
+    # idle before the run, but another process took 30% during it: not idle
+    disturbed = summarize([dict(runs[0], others=0.3)])
+    assert disturbed["idle"] is False and disturbed["disturbed_runs"] == 1
+    assert disturbed["busy_runs"] == 0
+    unknown = summarize([{"idle": None, "busy": None, "waited": 0.0, "busiest": None,
+                          "others": None}])
     assert unknown["idle"] is None and unknown["busy_max"] is None
