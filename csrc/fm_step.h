@@ -36,15 +36,15 @@
 
 /* ---------------------------------------------------------- the pieces */
 
-/* The batch's rows [r0, r1) gathered into x, cast and rescaled as the
+/* The batch's rows [0, rows) gathered into x, cast and rescaled as the
  * step-by-step path does (uint8 -> float32, then * scale, + offset). */
-static void fm_step_gather(const fm_step_run *r, int64_t start, int64_t r0, int64_t r1)
+static void fm_step_gather(const fm_step_run *r, float *x, int64_t start, int64_t rows)
 {
     const fm_step_plan *P = r->plan;
     int64_t f = P->features;
-    for (int64_t i = r0; i < r1; ++i) {
+    for (int64_t i = 0; i < rows; ++i) {
         int64_t src = r->order ? r->order[start + i] : start + i;
-        float *dst = P->x + i * f;
+        float *dst = x + i * f;
         if (r->x_kind == FM_X_UINT8) {
             const uint8_t *s = (const uint8_t *)r->x_src + src * f;
             for (int64_t j = 0; j < f; ++j)
@@ -299,14 +299,15 @@ static void fm_step_task(void *arg, int tid, int nthreads)
     for (int64_t s = 0; s < r->steps; ++s) {
         int64_t start = r->first_row + s * r->batch_size;
         int64_t rows = r->n_samples - start < r->batch_size ? r->n_samples - start : r->batch_size;
-        /* Rows read in place when they need no gather, cast or rescaling. */
-        const float *x0 = P->x;
-        if (direct) {
+        /* Rows read in place when they need no gather, cast or rescaling;
+         * else each thread of the first layer gathers the whole batch into
+         * its own buffer (copying rows is cheaper than reading the rows
+         * another core just wrote). */
+        const float *x0 = P->x[tid];
+        if (direct)
             x0 = (const float *)r->x_src + start * P->features;
-        } else {
-            fm_step_gather(r, start, rows * tid / nthreads, rows * (tid + 1) / nthreads);
-            fm_pool_barrier(pool, &sense);
-        }
+        else if (tid < P->layers[0].nthreads)
+            fm_step_gather(r, P->x[tid], start, rows);
         for (int l = 0; l <= last; ++l) {
             fm_step_forward(P, l, rows, r->training, tid, x0);
             fm_pool_barrier(pool, &sense);

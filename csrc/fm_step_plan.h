@@ -61,7 +61,9 @@ typedef struct {
     fm_step_optimizer opt;
     int64_t features;    /* inputs per sample */
     int64_t max_rows;    /* the largest batch the buffers hold */
-    float *x;            /* (max_rows, features): the gathered batch */
+    /* (max_rows, features): the gathered batch, one copy per thread of the
+     * first layer */
+    float *x[FM_POOL_MAX_THREADS];
     /* Input-gradient partials, (nthreads, max_rows, max_in) each: layers
      * alternate between the two, so a thread may start the next layer's
      * partials while another still adds up this layer's. */

@@ -59,7 +59,7 @@ cdef extern from "fm_step.h" nogil:
         fm_step_optimizer opt
         int64_t features
         int64_t max_rows
-        float *x
+        float *x[16]
         float *partials[2]
         int64_t max_in
         int nthreads

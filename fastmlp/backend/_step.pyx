@@ -274,7 +274,8 @@ cdef class StepPlan:
             prev_out = L.out
             P.nlayers = i + 1
         P.max_in = max_in
-        P.x = _aligned_floats(<size_t>(max_rows * features))
+        for t in range(P.layers[0].nthreads):
+            P.x[t] = _aligned_floats(<size_t>(max_rows * features))
         if nthreads > 1:
             for t in range(2):
                 P.partials[t] = _aligned_floats(<size_t>(nthreads * max_rows * max_in))
@@ -296,7 +297,8 @@ cdef class StepPlan:
             free(self.plan.layers[i].mask)
             for t in range(self.plan.layers[i].nthreads):
                 free(self.plan.layers[i].block[t])
-        free(self.plan.x)
+        for t in range(16):
+            free(self.plan.x[t])
         free(self.plan.partials[0])
         free(self.plan.partials[1])
 
