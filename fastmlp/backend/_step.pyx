@@ -314,39 +314,51 @@ cdef class StepPlan:
             batch_size: rows per batch, at most the plan's ``max_rows``.
             scale, offset: ``x * scale + offset`` first (float32), or None.
         """
+        cdef fm_step_run r
+        memset(&r, 0, sizeof(fm_step_run))
+        cdef object keep = self._source(&r, x, batch_size, scale, offset)
+        cdef int64_t n = r.n_samples
+        if n == 0:
+            raise ValueError("x holds no samples")
+        cdef cnp.ndarray oa = _checked(out, "out", cnp.NPY_FLOAT32, n * self.outputs, True)
+        r.steps = (n + batch_size - 1) // batch_size
+        r.out = <float *>cnp.PyArray_DATA(oa)
+        self._execute(&r)
+        return out
+
+    cdef object _source(self, fm_step_run *r, object x, int64_t batch_size, object scale, object offset):
+        """Check the samples ``x`` and the batch size, and point ``r`` at
+        them; returns the checked array (to keep alive during the call)."""
         if not cnp.PyArray_Check(x):
             raise TypeError("x must be a numpy.ndarray")
         cdef int xtype = cnp.PyArray_TYPE(<cnp.ndarray>x)
         if xtype != cnp.NPY_FLOAT32 and xtype != cnp.NPY_UINT8 and xtype != cnp.NPY_FLOAT64:
             raise TypeError(f"x must be float32, uint8 or float64, got {x.dtype}")
         cdef cnp.ndarray xa = _checked(x, "x", xtype, -1, False)
-        cdef int64_t n = cnp.PyArray_DIM(xa, 0) if cnp.PyArray_NDIM(xa) == 2 else 0
-        if cnp.PyArray_NDIM(xa) != 2 or cnp.PyArray_DIM(xa, 1) != self.plan.features or n == 0:
-            raise ValueError(f"x must have shape (n, {self.plan.features}) with n > 0, got {x.shape}")
-        cdef cnp.ndarray oa = _checked(out, "out", cnp.NPY_FLOAT32, n * self.outputs, True)
+        if cnp.PyArray_NDIM(xa) != 2 or cnp.PyArray_DIM(xa, 1) != self.plan.features:
+            raise ValueError(f"x must have shape (n, {self.plan.features}), got {x.shape}")
         if batch_size <= 0 or batch_size > self.plan.max_rows:
             raise ValueError(f"batch_size must be in [1, {self.plan.max_rows}], got {batch_size}")
-        cdef fm_step_run r
-        memset(&r, 0, sizeof(fm_step_run))
         r.plan = &self.plan
         r.x_src = cnp.PyArray_DATA(xa)
         r.x_kind = 0 if xtype == cnp.NPY_FLOAT32 else (1 if xtype == cnp.NPY_UINT8 else 2)
+        r.n_samples = cnp.PyArray_DIM(xa, 0)
         r.batch_size = batch_size
-        r.n_samples = n
-        r.steps = (n + batch_size - 1) // batch_size
-        r.out = <float *>cnp.PyArray_DATA(oa)
         if scale is not None:
             r.rescale_on = 1
             r.rescale = scale
         if offset is not None and offset != 0:
             r.offset_on = 1
             r.offset = offset
+        return xa
+
+    cdef _execute(self, fm_step_run *r):
+        """Run ``r`` on the pool of the plan's thread count."""
         r.pool = _get_pool(self.nthreads)
         if r.pool.nthreads != self.nthreads:
             raise RuntimeError(f"only {r.pool.nthreads} of {self.nthreads} threads started")
         with nogil:
-            self._run(r.pool, &r)
-        return out
+            self._run(r.pool, r)
 
     def run(self, x, order, int64_t first_row, int64_t batch_size, int64_t steps, *, labels=None,
             targets=None, weights=None, coef=None, wd_lr=None, double loss_scale=0.0,
@@ -376,20 +388,12 @@ cdef class StepPlan:
             ``(loss_total, correct, seen)``.
         """
         cdef fm_step_plan *P = &self.plan
-        cdef cnp.ndarray xa, oa = None, la = None, ta = None, wa = None, ca = None, da = None
+        cdef cnp.ndarray oa = None, la = None, ta = None, wa = None, ca = None, da = None
         cdef cnp.ndarray outa = None
-        if not cnp.PyArray_Check(x):
-            raise TypeError("x must be a numpy.ndarray")
-        xtype = cnp.PyArray_TYPE(<cnp.ndarray>x)
-        kinds = {cnp.NPY_FLOAT32: 0, cnp.NPY_UINT8: 1, cnp.NPY_FLOAT64: 2}
-        if xtype not in kinds:
-            raise TypeError(f"x must be float32, uint8 or float64, got {x.dtype}")
-        xa = _checked(x, "x", xtype, -1, False)
-        if cnp.PyArray_NDIM(xa) != 2 or cnp.PyArray_DIM(xa, 1) != P.features:
-            raise ValueError(f"x must have shape (n, {P.features}), got {x.shape}")
-        cdef int64_t n = cnp.PyArray_DIM(xa, 0)
-        if batch_size <= 0 or batch_size > P.max_rows:
-            raise ValueError(f"batch_size must be in [1, {P.max_rows}], got {batch_size}")
+        cdef fm_step_run r
+        memset(&r, 0, sizeof(fm_step_run))
+        cdef object keep = self._source(&r, x, batch_size, rescale, offset)
+        cdef int64_t n = r.n_samples
         if steps < 0 or first_row < 0 or (steps > 0 and first_row + (steps - 1) * batch_size >= n):
             raise ValueError(f"{steps} steps of {batch_size} from row {first_row} overrun {n} samples")
         cdef int64_t i, bad = -1, stop = min(n, first_row + steps * batch_size)
@@ -404,21 +408,8 @@ cdef class StepPlan:
                         break
             if bad >= 0:
                 raise ValueError(f"order[{bad}] = {op[bad]} is not a sample index")
-        cdef fm_step_run r
-        memset(&r, 0, sizeof(fm_step_run))
-        r.plan = P
-        r.x_src = cnp.PyArray_DATA(xa)
-        r.x_kind = kinds[xtype]
-        if rescale is not None:
-            r.rescale_on = 1
-            r.rescale = rescale
-        if offset is not None and offset != 0:
-            r.offset_on = 1
-            r.offset = offset
         r.order = op
         r.first_row = first_row
-        r.batch_size = batch_size
-        r.n_samples = n
         r.steps = steps
         cdef int64_t outputs = self.outputs
         if out is not None:
@@ -465,9 +456,5 @@ cdef class StepPlan:
                         raise ValueError("dropout_steps has fewer entries than the plan has Dropouts")
                     P.layers[i].drop_step = dropout_steps[k]
                     k += 1
-        r.pool = _get_pool(self.nthreads)
-        if r.pool.nthreads != self.nthreads:
-            raise RuntimeError(f"only {r.pool.nthreads} of {self.nthreads} training threads started")
-        with nogil:
-            self._run(r.pool, &r)
+        self._execute(&r)
         return r.loss_total, r.correct, r.seen
