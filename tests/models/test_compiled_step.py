@@ -370,3 +370,10 @@ def test_step_plan_rejects_bad_arguments():
                                 5, 4, 1)
     np.testing.assert_array_equal(spec["kernel"], kernel)  # nothing ran
     assert _step.split_columns(100, 2) == [0, 48, 100]  # blocks of 16 columns: 3 and 4
+
+
+def test_steps_per_execution_travels_in_keras_files(tmp_path):
+    model = _model("seed")
+    model.compile("adam", fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True), steps_per_execution=8)
+    model.save(tmp_path / "m.keras")
+    assert fastmlp.saving.load_model(tmp_path / "m.keras").steps_per_execution == 8

@@ -427,7 +427,7 @@ def compile_to_keras(model):
             "loss": object_to_keras("loss", serialize_loss(model.loss)), "loss_weights": None,
             "metrics": [metric(m) for m in model._metric_specs] or None,
             "weighted_metrics": [metric(m) for m in model._weighted_specs] or None,
-            "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+            "run_eagerly": False, "steps_per_execution": model.steps_per_execution, "jit_compile": False}
 
 
 def compile_from_keras(model, compile_config, custom_objects=None):
@@ -450,9 +450,11 @@ def compile_from_keras(model, compile_config, custom_objects=None):
         return [object_from_keras("metric", spec, custom_objects) for spec in specs]
     if compile_config.get("loss_weights") not in (None, [], {}):
         raise KerasFileError("fastmlp models have one output: loss_weights are not supported")
+    steps = compile_config.get("steps_per_execution", 1)
     try:
         model.compile(optimizer=optimizer or "rmsprop", loss=loss, metrics=metrics("metrics"),
-                      weighted_metrics=metrics("weighted_metrics"))
+                      weighted_metrics=metrics("weighted_metrics"),
+                      steps_per_execution=1 if steps is None else steps)
     except (TypeError, ValueError) as exc:
         raise KerasFileError(f"cannot compile the loaded model as the file says: {exc}") from None
 
