@@ -102,6 +102,13 @@ def bench_row(workload, x, y, source, workers, passes, probe):
     row = {"workload": workload.name, "model": workload.describe(), "batch": workload.batch,
            "samples": len(x), "source": source, "passes": passes,
            "flops": workload.train_flops() * EPOCH_SAMPLES}
+    return finish_row(row, times, errors, readings)
+
+
+def finish_row(row, times, errors, readings):
+    """Complete ``row`` with each contender's :func:`stats` of ``times``
+    ({name: [seconds]}), the ``"<name> / cython"`` ratios to fastmlp, the
+    ``errors`` (if any) and the idleness summary of ``readings``; returns it."""
     for name, ts in times.items():
         row[name] = stats(ts)
     if BASE in times:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import statistics
 
 from .data import load_data
-from .end_to_end import BASE, interleave, ratio_key, stats
+from .end_to_end import BASE, finish_row, interleave
 from .fastmlp_cases import fastmlp_inference
 from .idle import summarize
 from .timing import time_call
@@ -76,16 +76,9 @@ def bench_throughput(predict, workers, images, rounds, probe):
     results, readings = interleave(cases, rounds, probe, errors)
     row = {"images": images, "batch": PREDICT_BATCH, "rounds": rounds,
            "flops": INFERENCE.predict_flops() * images}
-    for name, ts in results.items():
-        row[name] = stats(ts)
+    finish_row(row, results, errors, readings)
+    for name in results:
         row[name]["images_per_s"] = images / row[name]["median"]
-    if BASE in results:
-        for name in results:
-            if name != BASE:
-                row[ratio_key(name)] = row[name]["median"] / row[BASE]["median"]
-    if errors:
-        row["errors"] = errors
-    row["idle"] = summarize(readings)
     return row
 
 

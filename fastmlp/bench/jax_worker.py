@@ -61,25 +61,21 @@ class JaxWorker(Worker):
         super().__init__(MODULE, "jax worker", timeout)
 
 
+def start():
+    """``(greeting, handler)`` of :func:`~fastmlp.bench.worker.run_worker`."""
+    jax, why = import_jax()
+    if jax is None:
+        return {"error": why}, None
+    from .jax_cases import jax_epoch, jax_inference
+
+    handler = Handler(lambda w, x, y: jax_epoch(jax, w, x, y),
+                      lambda w, x: jax_inference(jax, w, x))
+    return {"version": jax.__version__, "threads": threads()}, handler
+
+
 def main(argv=None):
     """Serve the protocol on stdin/stdout; anything else printed goes to stderr."""
-    state = {}
-
-    def hello():
-        jax, why = import_jax()
-        if jax is None:
-            return {"error": why}
-        from .jax_cases import jax_epoch, jax_inference
-
-        state["handler"] = Handler(lambda w, x, y: jax_epoch(jax, w, x, y),
-                                   lambda w, x: jax_inference(jax, w, x))
-        return {"version": jax.__version__, "threads": threads()}
-
-    return run_worker(f"python -m {MODULE}",
-                      "fastmlp-bench's JAX worker: started by fastmlp-bench, it reads one JSON "
-                      "command a line on stdin and answers one JSON line on stdout.",
-                      argv, hello, lambda cmd: state["handler"](cmd))
-
+    return run_worker(MODULE, "JAX", argv, start)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -98,21 +98,13 @@ def _process(proc):
 def format_report(report):
     """The report as the text ``fastmlp-bench`` prints: a header saying what
     the numbers ran on, then one table per section present."""
+    tables = (("kernels", _kernels), ("floor", _floor), ("gemm", gemm_lines),
+              ("end_to_end", end_to_end_lines), ("inference", inference_lines),
+              ("stability", stability_lines), ("process", _process))
     lines = _header(report)
-    if report.get("kernels"):
-        lines += _kernels(report["kernels"])
-    if report.get("floor"):
-        lines += _floor(report["floor"])
-    if report.get("gemm"):
-        lines += gemm_lines(report["gemm"])
-    if report.get("end_to_end"):
-        lines += end_to_end_lines(report["end_to_end"])
-    if report.get("inference"):
-        lines += inference_lines(report["inference"])
-    if report.get("stability"):
-        lines += stability_lines(report["stability"])
-    if report.get("process"):
-        lines += _process(report["process"])
+    for key, table in tables:
+        if report.get(key):
+            lines += table(report[key])
     return "\n".join(lines)
 
 

@@ -62,21 +62,17 @@ def handler(torch):
                    lambda w, x: torch_inference(torch, w, x), kernels)
 
 
+def start():
+    """``(greeting, handler)`` of :func:`~fastmlp.bench.worker.run_worker`."""
+    torch = import_torch()
+    if torch is None:
+        return {"error": "torch is not installed"}, None
+    return {"version": torch.__version__, "threads": torch.get_num_threads()}, handler(torch)
+
+
 def main(argv=None):
     """Serve the protocol on stdin/stdout; anything else printed goes to stderr."""
-    state = {}
-
-    def hello():
-        torch = import_torch()
-        if torch is None:
-            return {"error": "torch is not installed"}
-        state["handler"] = handler(torch)
-        return {"version": torch.__version__, "threads": torch.get_num_threads()}
-
-    return run_worker(f"python -m {MODULE}",
-                      "fastmlp-bench's PyTorch worker: started by fastmlp-bench, it reads one "
-                      "JSON command a line on stdin and answers one JSON line on stdout.",
-                      argv, hello, lambda cmd: state["handler"](cmd))
+    return run_worker(MODULE, "PyTorch", argv, start)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -152,17 +152,24 @@ def serve(stdin, out, hello, handle):
     return 0
 
 
-def run_worker(prog, description, argv, hello, handle):
-    """A worker's ``main``: parse ``--help`` only, then :func:`serve` on
-    stdin/stdout with ``hello()`` (called after the parse, since it imports
-    the framework) and ``handle``. Anything else printed goes to stderr."""
+def run_worker(module, framework, argv, start):
+    """A worker's ``main``: answer ``--help``, then :func:`serve` on
+    stdin/stdout. ``start()`` (called after the parse, since it imports the
+    framework) returns ``(hello, handler)``: the greeting, and the command
+    handler (None when the greeting is an error). Anything else printed goes
+    to stderr."""
     import argparse
 
-    argparse.ArgumentParser(prog=prog, description=description).parse_args(argv)
+    argparse.ArgumentParser(
+        prog=f"python -m {module}",
+        description=f"fastmlp-bench's {framework} worker: started by fastmlp-bench, it reads "
+                    "one JSON command a line on stdin and answers one JSON line on stdout.",
+    ).parse_args(argv)
     out = sys.stdout
     sys.stdout = sys.stderr  # anything else printed must not corrupt the protocol
     try:
-        return serve(sys.stdin, out, hello(), handle)
+        hello, handler = start()
+        return serve(sys.stdin, out, hello, handler)
     finally:
         sys.stdout = out
 
