@@ -146,12 +146,14 @@ class IdleProbe:
             who = busiest(procs0, self._read_procs(), self.window, self.own, self._describe)
         return busy, who
 
-    def measure(self, fn):
-        """:meth:`wait`, then run ``fn`` and also note how much of the
+    def measure(self, fn, wait=True):
+        """:meth:`wait` (unless not ``wait``: then the reading's ``idle`` and
+        ``busy`` are None), then run ``fn`` and also note how much of the
         machine *other* processes used while it ran (all CPU time minus that
         of this process and of ``own``). Returns ``(fn(), reading)``: the
         wait's dict with ``"others"`` (0..1, or None when unknown) added."""
-        reading = self.wait()
+        reading = self.wait() if wait else {"idle": None, "busy": None, "waited": 0.0,
+                                            "busiest": None}
         mine = [os.getpid(), *self.own]
         cpu0, own0 = self._read_cpu(), self._read_procs(pids=mine)
         result = fn()
@@ -196,5 +198,6 @@ def summarize(readings, threshold=THRESHOLD):
         worst = max(known, key=lambda r: r["busy"])
         out.update(busy_max=worst["busy"], busiest=worst["busiest"],
                    busy_runs=sum(not r["idle"] for r in known))
+    if known or during:
         out["idle"] = out["busy_runs"] == 0 and out["disturbed_runs"] == 0
     return out

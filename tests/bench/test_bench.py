@@ -191,7 +191,7 @@ def test_stability_mode(tmp_path):
     assert st["max"] == max(st["epochs"])
     assert st["max_over_median"] == pytest.approx(st["max"] / st["median"])
     assert st["slow"] == [i for i, t in enumerate(st["epochs"]) if t > 1.3 * st["median"]]
-    assert len(st["busy"]) == len(st["epochs"])
+    assert len(st["others"]) == len(st["idle_each"]) == len(st["epochs"])
     assert "Stability: seed b256" in res.stdout and "max/median" in res.stdout
     assert "End to end:" not in res.stdout  # --stability alone runs only itself
 

@@ -154,6 +154,16 @@ def test_measure_on_this_machine():
     assert reading["others"] is None or 0.0 <= reading["others"] <= 1.0
 
 
+def test_measure_without_waiting():
+    cpu = iter([(0, 0), (50, 100)])
+    probe = IdleProbe(read_cpu=lambda: next(cpu), read_procs=lambda pids=None: {},
+                      sleep=pytest.fail)  # no probe window: it must not sleep
+    result, reading = probe.measure(lambda: 1, wait=False)
+    assert result == 1 and reading["idle"] is None and reading["others"] == 0.5
+    assert summarize([reading])["idle"] is False  # others took half the machine during it
+    assert summarize([dict(reading, others=0.0)])["idle"] is True
+
+
 def test_summarize():
     runs = [{"idle": True, "busy": 0.02, "waited": 0.2, "busiest": None, "others": 0.01},
             {"idle": False, "busy": 0.7, "waited": 5.1, "busiest": "cc1 140%", "others": 0.3},
