@@ -169,6 +169,111 @@ static void fm_step_forward(fm_step_plan *P, int l, int64_t rows, int training, 
     }
 }
 
+/* The gradient of layer L's pre-activation output on columns [c0, c0 + cw),
+ * in place in L->g: the Dropout's backward, then the ReLU derivative, with
+ * the bias gradient db (NULL: not needed). */
+static void fm_step_output_grad(fm_step_layer *L, int64_t rows, int64_t c0, int64_t cw, float *db)
+{
+    int relu = L->act == FM_ACT_RELU;
+    float *g = L->g + c0;
+    if (L->dropout)
+        for (int64_t i = 0; i < rows; ++i)
+            fm_dropout_apply(g + i * L->ld, L->mask + i * L->ld + c0, L->drop_scale,
+                             g + i * L->ld, (size_t)cw);
+    if (!relu && db == NULL)
+        return;
+    if (cw == L->out && L->ld == L->out) {
+        fm_dense_grad(L->g, L->y, db, (size_t)rows, (size_t)L->out, relu);
+    } else {
+        if (db != NULL)
+            memset(db, 0, (size_t)cw * sizeof(float));
+        for (int64_t i = 0; i < rows; ++i)
+            fm_dense_grad_row(g + i * L->ld, relu ? L->y + i * L->ld + c0 : NULL, db, (size_t)cw, relu);
+    }
+}
+
+/* ---- layers split by input units (K-split): narrow layers after a split one.
+ * Thread t owns the rows [c0[t], c0[t+1]) of the kernel -- the units of the
+ * previous layer it computes -- a contiguous block of the model's buffer, so
+ * no private copy is needed. The bias and the sums across threads belong to
+ * thread 0. */
+
+static inline float *fm_step_partial(fm_step_plan *P, int l, int tid)
+{
+    return P->partials[l % 2] + (size_t)tid * (size_t)(P->max_rows * P->max_in);
+}
+
+/* Thread tid's partial output: its input columns times its kernel rows. */
+static void fm_step_forward_k(fm_step_plan *P, int l, int64_t rows, int training, int tid,
+                              const float *x0)
+{
+    fm_step_layer *L = &P->layers[l];
+    int64_t k0 = L->c0[tid], kw = L->c0[tid + 1] - k0, ld_in;
+    const float *x = fm_step_input(P, l, training, x0, &ld_in);
+    float *part = fm_step_partial(P, l, tid);
+    if (kw > 0)
+        fm_gemm(&P->blas, 0, 0, rows, L->out, kw, x + k0, ld_in, L->W + k0 * L->out, L->out, part, L->out);
+    else
+        memset(part, 0, (size_t)(rows * L->out) * sizeof(float));
+}
+
+/* Thread 0: the output as the partials' sum in thread order, bias,
+ * activation and dropout. */
+static void fm_step_finish_k(fm_step_plan *P, int l, int64_t rows, int training)
+{
+    fm_step_layer *L = &P->layers[l];
+    int relu = L->act == FM_ACT_RELU;
+    for (int64_t i = 0; i < rows; ++i) {
+        float *y = L->y + i * L->ld;
+        const float *p0 = fm_step_partial(P, l, 0) + i * L->out;
+        for (int64_t j = 0; j < L->out; ++j)
+            y[j] = p0[j];
+        for (int t = 1; t < L->nthreads; ++t) {
+            const float *pt = fm_step_partial(P, l, t) + i * L->out;
+            for (int64_t j = 0; j < L->out; ++j)
+                y[j] += pt[j];
+        }
+        if (L->b != NULL || relu)
+            fm_bias_act_row(y, L->b, (size_t)L->out, relu);
+    }
+    if (training && L->dropout) {
+        fm_philox_stream s;
+        s.key[0] = (uint32_t)L->drop_seed;
+        s.key[1] = (uint32_t)(L->drop_seed >> 32);
+        s.step[0] = (uint32_t)L->drop_step;
+        s.step[1] = (uint32_t)(L->drop_step >> 32);
+        fm_dropout_range(s, L->drop_threshold, L->drop_scale, L->y, L->mask, L->d, 0,
+                         (size_t)(rows * L->out));
+    }
+}
+
+/* Thread tid's rows of the kernel gradient, its columns of the input
+ * gradient (the columns it owns in the previous layer: no sum needed), and
+ * the update of its kernel rows (and, on thread 0, of the bias). L->g must
+ * already hold the pre-activation gradient (fm_step_output_grad). */
+static void fm_step_backward_k(fm_step_plan *P, int l, int64_t rows, int tid, float coef,
+                               float wd_lr, const float *x0)
+{
+    fm_step_layer *L = &P->layers[l];
+    int64_t k0 = L->c0[tid], kw = L->c0[tid + 1] - k0, ld_in, out = L->out;
+    if (kw <= 0)
+        return;
+    const float *x = fm_step_input(P, l, 1, x0, &ld_in);
+    if (L->trainable)
+        fm_gemm(&P->blas, 1, 0, kw, out, rows, x + k0, ld_in, L->g, out, L->dW + k0 * out, out);
+    fm_step_layer *prev = &P->layers[l - 1];
+    fm_gemm(&P->blas, 0, 1, rows, kw, out, L->g, out, L->W + k0 * out, out, prev->g + k0, prev->ld);
+    if (!L->trainable)
+        return;
+    unsigned int csr = fm_ftz_begin();
+    size_t off = (size_t)(k0 * out);
+    fm_step_update_run(&P->opt, coef, wd_lr, L->W + off, L->dW + off, fm_offset(L->slot1_W, off),
+                       fm_offset(L->slot2_W, off), (size_t)(kw * out));
+    if (tid == 0 && L->b != NULL)
+        fm_step_update_run(&P->opt, coef, wd_lr, L->b, L->db, L->slot1_b, L->slot2_b, (size_t)out);
+    fm_ftz_end(csr);
+}
+
 /* The backward of layer l on thread tid's columns: the gradient of its
  * output (after the dropout backward and the ReLU derivative), the bias and
  * kernel gradients, the partial input gradient, then the update. */
@@ -181,26 +286,9 @@ static void fm_step_backward(fm_step_plan *P, int l, int64_t rows, int tid, floa
     int64_t c0 = L->c0[tid], c1 = L->c0[tid + 1], cw = c1 - c0;
     if (cw <= 0)
         return;
-    int relu = L->act == FM_ACT_RELU;
     float *g = L->g + c0;
     fm_step_params v = fm_step_view(L, tid, 1);
-    if (L->dropout)
-        for (int64_t i = 0; i < rows; ++i)
-            fm_dropout_apply(g + i * L->ld, L->mask + i * L->ld + c0, L->drop_scale,
-                             g + i * L->ld, (size_t)cw);
-    if (L->trainable || relu) {
-        float *db = L->trainable ? v.db : NULL;
-        if (cw == L->out && L->ld == L->out) {
-            if (relu || db != NULL)
-                fm_dense_grad(L->g, L->y, db, (size_t)rows, (size_t)L->out, relu);
-        } else {
-            if (db != NULL)
-                memset(db, 0, (size_t)cw * sizeof(float));
-            for (int64_t i = 0; i < rows; ++i)
-                fm_dense_grad_row(g + i * L->ld, relu ? L->y + i * L->ld + c0 : NULL, db, (size_t)cw,
-                                  relu);
-        }
-    }
+    fm_step_output_grad(L, rows, c0, cw, L->trainable ? v.db : NULL);
     int64_t ld_in;
     const float *x = fm_step_input(P, l, 1, x0, &ld_in);
     if (L->trainable)
@@ -309,7 +397,14 @@ static void fm_step_task(void *arg, int tid, int nthreads)
         else if (tid < P->layers[0].nthreads)
             fm_step_gather(r, P->x[tid], start, rows);
         for (int l = 0; l <= last; ++l) {
-            fm_step_forward(P, l, rows, r->training, tid, x0);
+            if (P->layers[l].ksplit) {
+                fm_step_forward_k(P, l, rows, r->training, tid, x0);
+                fm_pool_barrier(pool, &sense);
+                if (tid == 0)
+                    fm_step_finish_k(P, l, rows, r->training);
+            } else {
+                fm_step_forward(P, l, rows, r->training, tid, x0);
+            }
             fm_pool_barrier(pool, &sense);
         }
         if (!r->training) {
@@ -333,6 +428,15 @@ static void fm_step_task(void *arg, int tid, int nthreads)
         float coef = r->coef[s], wd_lr = r->wd_lr ? r->wd_lr[s] : 0.0f;
         for (int l = last; l >= 0; --l) {
             fm_step_layer *L = &P->layers[l];
+            if (L->ksplit) {
+                /* thread 0 forms the whole output gradient; then each
+                 * thread writes its own columns of the previous layer's */
+                if (tid == 0)
+                    fm_step_output_grad(L, rows, 0, L->out, L->trainable ? L->db : NULL);
+                fm_pool_barrier(pool, &sense);
+                fm_step_backward_k(P, l, rows, tid, coef, wd_lr, x0);
+                continue;
+            }
             fm_step_backward(P, l, rows, tid, coef, wd_lr, x0);
             if (l == 0)
                 break;

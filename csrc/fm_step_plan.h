@@ -34,8 +34,11 @@ typedef struct {
     uint64_t drop_step;  /* the step counter of the Dropout layer; advanced per step */
     uint32_t drop_threshold;
     float drop_scale;
-    /* The split: threads [0, nthreads) own columns [c0[t], c0[t + 1]). */
+    /* The split: threads [0, nthreads) own columns [c0[t], c0[t + 1]) of
+     * the output, or with ksplit the rows [c0[t], c0[t + 1]) of the kernel
+     * (the previous layer's columns of the same thread). */
     int nthreads;
+    int ksplit;
     int64_t c0[FM_POOL_MAX_THREADS + 1];
     /* Thread t's own block when split: kernel, kernel gradient and slots,
      * (in, width) each, then bias, bias gradient and bias slots, (width,)

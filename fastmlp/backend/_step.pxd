@@ -40,6 +40,7 @@ cdef extern from "fm_step.h" nogil:
         uint32_t drop_threshold
         float drop_scale
         int nthreads
+        int ksplit
         int64_t c0[17]
         float *block[16]
         int64_t ld

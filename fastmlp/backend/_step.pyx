@@ -254,14 +254,24 @@ cdef class StepPlan:
             if threads not in (1, nthreads):
                 raise ValueError(f"layer {i}: threads must be 1 or {nthreads}, got {threads}")
             L.nthreads = threads
-            starts = split_columns(L.out, threads)
-            for t in range(threads + 1):
-                L.c0[t] = starts[t]
-            # A split layer's rows start on cache lines; a single-threaded
-            # one keeps its rows packed (the loss and the whole-array kernels
-            # read them as one block).
-            L.ld = L.out if threads == 1 else -(-L.out // BLOCK_ALIGN) * BLOCK_ALIGN
-            if threads > 1 and self.trains:  # each thread's own block (see fm_step.h)
+            L.ksplit = 1 if spec.get("ksplit") else 0
+            if L.ksplit:
+                # split by input units: each thread takes the previous layer's columns it computes
+                if threads == 1 or i == 0 or P.layers[i - 1].nthreads != threads \
+                        or P.layers[i - 1].ksplit:
+                    raise ValueError(f"layer {i}: a split by input units needs a layer before it "
+                                     f"split by output units over {nthreads} threads")
+                for t in range(threads + 1):
+                    L.c0[t] = P.layers[i - 1].c0[t]
+            else:
+                starts = split_columns(L.out, threads)
+                for t in range(threads + 1):
+                    L.c0[t] = starts[t]
+            # A layer split by output units has its rows start on cache
+            # lines; the others keep their rows packed (the loss and the
+            # whole-array kernels read them as one block).
+            L.ld = L.out if threads == 1 or L.ksplit else -(-L.out // BLOCK_ALIGN) * BLOCK_ALIGN
+            if threads > 1 and not L.ksplit and self.trains:  # each thread's own block (see fm_step.h)
                 for t in range(threads):
                     L.block[t] = _aligned_floats(fm_step_block_size(L, t))
             L.y = _aligned_floats(<size_t>(max_rows * L.ld))
@@ -269,8 +279,8 @@ cdef class StepPlan:
             if L.dropout:
                 L.d = _aligned_floats(<size_t>(max_rows * L.ld))
                 L.mask = <uint8_t *>_aligned_floats(<size_t>((max_rows * L.ld + 3) // 4))
-            if threads > 1 and i > 0:
-                max_in = max(max_in, L.in_)
+            if threads > 1 and i > 0:  # the partial sums: input gradients, or K-split outputs
+                max_in = max(max_in, L.out if L.ksplit else L.in_)
             prev_out = L.out
             P.nlayers = i + 1
         P.max_in = max_in

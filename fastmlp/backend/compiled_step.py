@@ -88,6 +88,19 @@ def split_threads(rows, units_in, units_out, nthreads):
     return 1
 
 
+#: A narrow layer after a split one is split by input units (each thread
+#: multiplies the previous layer's units it computed; the partial outputs are
+#: added on one thread) from this many multiply-adds per step: below it one
+#: thread runs the layer faster than two threads and a barrier.
+KSPLIT_MIN_MACS = 250_000
+
+
+def split_inputs(rows, units_in, units_out, nthreads, previous_split):
+    """Whether a layer that :func:`split_threads` keeps on one thread is
+    split by input units instead (only after a layer split by output units)."""
+    return nthreads > 1 and previous_split and rows * units_in * units_out >= KSPLIT_MIN_MACS
+
+
 def make_plan(layers, optimizer, features, max_rows, nthreads):
     """A :class:`fastmlp.backend._step.StepPlan` (see its docstring)."""
     return _step.StepPlan(layers, optimizer, features, max_rows, nthreads, blas.sgemm_address())

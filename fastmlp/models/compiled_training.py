@@ -134,7 +134,12 @@ class CompiledTraining:
         for dense, dropout in chain:
             kernel, bias = dense._weights["kernel"], dense._weights.get("bias")
             threads = compiled_step.split_threads(batch, dense.input_shape_[0], dense.units, nthreads)
-            spec = {"in": dense.input_shape_[0], "out": dense.units, "trainable": trained(kernel),
+            ksplit = threads == 1 and compiled_step.split_inputs(
+                batch, dense.input_shape_[0], dense.units, nthreads, bool(specs) and specs[-1]["threads"] > 1
+                and not specs[-1]["ksplit"])
+            threads = nthreads if ksplit else threads
+            spec = {"ksplit": ksplit,
+                    "in": dense.input_shape_[0], "out": dense.units, "trainable": trained(kernel),
                     # a softmax output is fused into the loss: the step sees its logits
                     "activation": "linear" if dense.activation == "softmax" else dense.activation,
                     "kernel": kernel, "bias": bias, "kernel_grad": dense._grads["kernel"],
@@ -145,6 +150,7 @@ class CompiledTraining:
                 spec["dropout"] = (dropout.seed, philox.drop_threshold(dropout.rate),
                                    philox.keep_scale(dropout.rate))
             specs.append(spec)
+        self.specs = specs
         self.dropouts = [dropout for _, dropout in chain if dropout is not None]
         self.rescale = None if rescaling is None else float(np.float32(rescaling.scale))
         self.offset = None if rescaling is None else float(np.float32(rescaling.offset))

@@ -115,6 +115,7 @@ def _adapter(model, x, y, batch):
     adapter = ArrayData(model, x, y, "x")
     adapter.batching(batch)
     model._prepare_run()
+    model._bind_optimizer()
     return adapter
 
 
@@ -177,6 +178,36 @@ def test_compiled_step_matches_the_step_by_step_path(kind, optimizer, weights, o
         fresh = _model(kind)
         fresh.build((None, 24))
         np.testing.assert_array_equal(compiled.layers[0].get_weights()[0], fresh.layers[0].get_weights()[0])
+
+
+@pytest.mark.parametrize("kind, optimizer, weights, one_hot, freeze_first",
+                         [case for case in CASES if case[0] in ("seed", "softmax", "deep", "images")][::2])
+def test_every_layer_split_matches_the_step_by_step_path(kind, optimizer, weights, one_hot, freeze_first,
+                                                         monkeypatch):
+    """With the size thresholds at zero every wide-enough layer is split by
+    output units and every narrow layer after one by input units (its
+    partial outputs summed on one thread)."""
+    monkeypatch.setattr(compiled_step, "SPLIT_MIN_MACS", 0)
+    monkeypatch.setattr(compiled_step, "SPLIT_MIN_UNITS", 8)
+    monkeypatch.setattr(compiled_step, "KSPLIT_MIN_MACS", 0)
+    kwargs = dict(weights=weights, one_hot=one_hot, freeze_first=freeze_first)
+    reference, ref_history = _train(kind, optimizer, False, 2, monkeypatch, **kwargs)
+    compiled, history = _train(kind, optimizer, True, 2, monkeypatch, **kwargs)
+    _compare(_state(reference), _state(compiled), ref_history, history, exact=False)
+
+
+def test_layer_splits_follow_the_shapes(monkeypatch):
+    monkeypatch.setenv("FASTMLP_NUM_THREADS", "2")
+    L = fastmlp.layers
+    model = fastmlp.Sequential([L.Dense(512, activation="relu", input_shape=(24,)), L.Dropout(0.1),
+                                L.Dense(40, activation="relu"), L.Dense(10)])
+    model.compile("adam", fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = _data(n=256, classes=10)
+    compiled = compiled_training.prepare(model, _adapter(model, x, y, 64))
+    splits = [(spec["threads"], spec["ksplit"]) for spec in compiled.specs]
+    assert splits == [(2, False), (2, True), (1, False)]
+    model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+    assert np.isfinite(model.get_weights()[0]).all()
 
 
 def test_split_runs_repeat_bit_for_bit(monkeypatch):
