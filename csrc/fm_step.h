@@ -36,25 +36,49 @@
 
 /* ---------------------------------------------------------- the pieces */
 
+/* Rows the gather asks the memory system for ahead of the one it copies:
+ * shuffled rows are scattered over the data set, and waiting for each in
+ * turn leaves the memory system mostly idle. */
+#define FM_GATHER_AHEAD 8
+
+static inline const char *fm_step_row(const fm_step_run *r, int64_t start, int64_t i, size_t *bytes)
+{
+    int64_t src = r->order ? r->order[start + i] : start + i;
+    size_t item = r->x_kind == FM_X_UINT8 ? 1 : (r->x_kind == FM_X_FLOAT64 ? 8 : 4);
+    *bytes = (size_t)r->plan->features * item;
+    return (const char *)r->x_src + (size_t)src * *bytes;
+}
+
 /* The batch's rows [0, rows) gathered into x, cast and rescaled as the
  * step-by-step path does (uint8 -> float32, then * scale, + offset). */
 static void fm_step_gather(const fm_step_run *r, float *x, int64_t start, int64_t rows)
 {
     const fm_step_plan *P = r->plan;
     int64_t f = P->features;
+    size_t bytes;
+    for (int64_t i = 0; i < rows && i < FM_GATHER_AHEAD; ++i) {
+        const char *row = fm_step_row(r, start, i, &bytes);
+        for (size_t b = 0; b < bytes; b += 64)
+            __builtin_prefetch(row + b, 0, 0);
+    }
     for (int64_t i = 0; i < rows; ++i) {
-        int64_t src = r->order ? r->order[start + i] : start + i;
+        if (i + FM_GATHER_AHEAD < rows) {
+            const char *ahead = fm_step_row(r, start, i + FM_GATHER_AHEAD, &bytes);
+            for (size_t b = 0; b < bytes; b += 64)
+                __builtin_prefetch(ahead + b, 0, 0);
+        }
+        const char *row = fm_step_row(r, start, i, &bytes);
         float *dst = x + i * f;
         if (r->x_kind == FM_X_UINT8) {
-            const uint8_t *s = (const uint8_t *)r->x_src + src * f;
+            const uint8_t *s = (const uint8_t *)row;
             for (int64_t j = 0; j < f; ++j)
                 dst[j] = (float)s[j];
         } else if (r->x_kind == FM_X_FLOAT64) {
-            const double *s = (const double *)r->x_src + src * f;
+            const double *s = (const double *)row;
             for (int64_t j = 0; j < f; ++j)
                 dst[j] = (float)s[j];
         } else {
-            memcpy(dst, (const float *)r->x_src + src * f, (size_t)f * sizeof(float));
+            memcpy(dst, row, bytes);
         }
         if (r->rescale_on)
             for (int64_t j = 0; j < f; ++j)
@@ -333,10 +357,12 @@ static void fm_step_reduce_dx(fm_step_plan *P, int l, int64_t rows, int tid, int
     }
 }
 
-/* The loss of one batch from the last layer's logits, its gradient into the
- * last layer's g, and the accuracy counts (thread 0). As the step-by-step
- * path: the fused kernel's value is scale * sum_i w_i * loss_i. */
-static void fm_step_loss(fm_step_run *r, int64_t start, int64_t rows)
+/* The loss of the batch rows [r0, r1) from the last layer's logits, their
+ * gradient into the last layer's g, and their accuracy counts, into
+ * `part`: the step-by-step path's fused kernel, whose value is scale * sum_i
+ * w_i * loss_i. */
+static void fm_step_loss_rows(fm_step_run *r, int64_t start, int64_t rows, int64_t r0, int64_t r1,
+                              fm_step_loss_part *part)
 {
     fm_step_plan *P = r->plan;
     fm_step_layer *L = &P->layers[P->nlayers - 1];
@@ -344,7 +370,7 @@ static void fm_step_loss(fm_step_run *r, int64_t start, int64_t rows)
     double scale = r->loss_scale != 0.0 ? r->loss_scale : 1.0 / (double)rows;
     double total = 0.0;
     size_t hits = 0;
-    for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t i = r0; i < r1; ++i) {
         int64_t src = r->order ? r->order[start + i] : start + i;
         const float *x = L->y + i * ld;
         float *d = L->g + i * ld;
@@ -363,6 +389,21 @@ static void fm_step_loss(fm_step_run *r, int64_t start, int64_t rows)
         total += r->weights ? (double)w * loss : loss;
         if (r->count_accuracy)
             hits += (int64_t)fm_argmax_row(x, (size_t)C) == label;
+    }
+    part->total = total;
+    part->hits = hits;
+}
+
+/* Thread 0, once every thread's rows are done: the batch's loss (the
+ * threads' sums added in thread order) into the running totals. */
+static void fm_step_loss_total(fm_step_run *r, int64_t rows, int nthreads)
+{
+    double scale = r->loss_scale != 0.0 ? r->loss_scale : 1.0 / (double)rows;
+    double total = r->plan->loss_parts[0].total;
+    size_t hits = r->plan->loss_parts[0].hits;
+    for (int t = 1; t < nthreads; ++t) {
+        total += r->plan->loss_parts[t].total;
+        hits += r->plan->loss_parts[t].hits;
     }
     double batch_loss = total * scale;
     r->loss_total += batch_loss * (double)rows;
@@ -422,9 +463,15 @@ static void fm_step_task(void *arg, int tid, int nthreads)
             fm_pool_barrier(pool, &sense);
             continue;
         }
-        if (tid == 0)
-            fm_step_loss(r, start, rows);
+        /* the loss rows shared out; one thread when the split would
+         * leave a thread less than a few rows */
+        int loss_threads = rows >= 16 * nthreads ? nthreads : 1;
+        if (tid < loss_threads)
+            fm_step_loss_rows(r, start, rows, rows * tid / loss_threads, rows * (tid + 1) / loss_threads,
+                              &P->loss_parts[tid]);
         fm_pool_barrier(pool, &sense);
+        if (tid == 0)
+            fm_step_loss_total(r, rows, loss_threads);
         float coef = r->coef[s], wd_lr = r->wd_lr ? r->wd_lr[s] : 0.0f;
         for (int l = last; l >= 0; --l) {
             fm_step_layer *L = &P->layers[l];

@@ -58,6 +58,13 @@ typedef struct {
     float rho, one_minus_rho; /* RMSprop */
 } fm_step_optimizer;
 
+/* One thread's share of a batch's loss, on a cache line of its own. */
+typedef struct {
+    double total;
+    size_t hits;
+    char pad[48];
+} fm_step_loss_part;
+
 typedef struct {
     int nlayers;
     fm_step_layer layers[FM_STEP_MAX_LAYERS];
@@ -73,6 +80,7 @@ typedef struct {
     float *partials[2];
     int64_t max_in;
     int nthreads;        /* threads the plan was laid out for */
+    fm_step_loss_part loss_parts[FM_POOL_MAX_THREADS];
     fm_blas blas;
 } fm_step_plan;
 
