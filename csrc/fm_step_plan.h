@@ -11,6 +11,29 @@
 #include "fm_common.h"
 #include "fm_pool.h"
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+/* Zeroed floats for the plan's buffers, on a cache line; blocks of 2 MiB
+ * and more on 2 MiB boundaries, and on Linux marked for transparent huge
+ * pages (a thread's kernel block, gradient and slots then take a few TLB
+ * entries instead of thousands). NULL when out of memory; free() frees. */
+static float *fm_alloc_floats(size_t count)
+{
+    size_t bytes = (count ? count : 1) * sizeof(float);
+    size_t huge = (size_t)2 << 20;
+    void *ptr = NULL;
+    if (posix_memalign(&ptr, bytes >= huge ? huge : 64, bytes) != 0)
+        return NULL;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (bytes >= huge)
+        madvise(ptr, bytes - bytes % huge, MADV_HUGEPAGE); /* advice only: failure changes nothing */
+#endif
+    memset(ptr, 0, bytes);
+    return (float *)ptr;
+}
+
 #define FM_STEP_MAX_LAYERS 64
 
 /* ------------------------------------------------------------- the model */

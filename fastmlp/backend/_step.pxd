@@ -91,8 +91,6 @@ cdef extern from "fm_step.h" nogil:
         float *out
     void fm_step_task(void *arg, int tid, int nthreads)
     size_t fm_step_block_size(const fm_step_layer *L, int tid)
+    float *fm_alloc_floats(size_t count)
     void fm_pool_run(fm_pool *p, void (*task)(void *, int, int) noexcept nogil, void *arg)
 
-
-cdef extern from "<stdlib.h>" nogil:
-    int posix_memalign(void **memptr, size_t alignment, size_t size)

@@ -105,11 +105,10 @@ def shutdown_pool():
 
 
 cdef float *_aligned_floats(size_t count) except NULL:
-    cdef void *ptr = NULL
-    if posix_memalign(&ptr, 64, max(count, 1) * sizeof(float)) != 0:
+    cdef float *ptr = fm_alloc_floats(count)
+    if ptr == NULL:
         raise MemoryError(f"cannot allocate {count} floats for the training step")
-    memset(ptr, 0, max(count, 1) * sizeof(float))
-    return <float *>ptr
+    return ptr
 
 
 cdef cnp.ndarray _checked(object a, str name, int typenum, Py_ssize_t size, bint writable):
