@@ -73,12 +73,12 @@ FM_FN void fm_dropout_block(fm_philox_stream s, uint32_t threshold, float scale,
 }
 
 #ifndef __CUDACC__
-/* Blocks computed side by side. With AVX2 (chosen at run time, so the
- * portable build keeps it) eight blocks go through each round together:
- * _mm256_mul_epu32 forms the 32x32->64-bit products of the even lanes, a
- * second one those of the odd lanes. The words are the same as
- * fm_philox_block's: only integer arithmetic, in the same order. */
-#define FM_PHILOX_LANES 64
+/* Blocks computed side by side. With AVX-512 or AVX2 (chosen at run time,
+ * so the portable build keeps them) sixteen or eight blocks go through each
+ * round together: _mm*_mul_epu32 forms the 32x32->64-bit products of the
+ * even lanes, a second one those of the odd lanes. The words are the same
+ * as fm_philox_block's: only integer arithmetic, in the same order. */
+#define FM_PHILOX_LANES 128
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(FASTMLP_NO_MULTIVERSION)
 #include <immintrin.h>
@@ -150,6 +150,69 @@ fm_philox_lanes_avx2(fm_philox_stream s, uint64_t first, size_t count, uint32_t 
         }
     }
 }
+
+/* The same with AVX-512: sixteen blocks per group. */
+__attribute__((target("avx512f"))) static inline void
+fm_philox_mul16(__m512i c, __m512i m, __m512i *lo, __m512i *hi)
+{
+    __m512i even = _mm512_mul_epu32(c, m);
+    __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(c, 32), m);
+    *lo = _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, _mm512_slli_epi64(odd, 32));
+    *hi = _mm512_mask_blend_epi32((__mmask16)0xAAAA, _mm512_srli_epi64(even, 32), odd);
+}
+
+__attribute__((target("avx512f"))) static void
+fm_philox_lanes_avx512(fm_philox_stream s, uint64_t first, size_t count, uint32_t *words)
+{
+    const __m512i m0 = _mm512_set1_epi32((int)FM_PHILOX_M0);
+    const __m512i m1 = _mm512_set1_epi32((int)FM_PHILOX_M1);
+    for (size_t base = 0; base < count; base += 16 * FM_PHILOX_GROUPS) {
+        __m512i c0[FM_PHILOX_GROUPS], c1[FM_PHILOX_GROUPS], c2[FM_PHILOX_GROUPS], c3[FM_PHILOX_GROUPS];
+        for (int g = 0; g < FM_PHILOX_GROUPS; ++g) {
+            uint32_t lo_words[16], hi_words[16];
+            for (int i = 0; i < 16; ++i) {
+                uint64_t block = first + base + (uint64_t)(16 * g + i);
+                lo_words[i] = (uint32_t)block;
+                hi_words[i] = (uint32_t)(block >> 32);
+            }
+            c0[g] = _mm512_loadu_si512((const void *)lo_words);
+            c1[g] = _mm512_loadu_si512((const void *)hi_words);
+            c2[g] = _mm512_set1_epi32((int)s.step[0]);
+            c3[g] = _mm512_set1_epi32((int)s.step[1]);
+        }
+        uint32_t k0 = s.key[0], k1 = s.key[1];
+        for (int r = 0; r < 10; ++r) {
+            if (r > 0) {
+                k0 += FM_PHILOX_W0;
+                k1 += FM_PHILOX_W1;
+            }
+            __m512i key0 = _mm512_set1_epi32((int)k0), key1 = _mm512_set1_epi32((int)k1);
+            for (int g = 0; g < FM_PHILOX_GROUPS; ++g) {
+                __m512i lo0, hi0, lo1, hi1;
+                fm_philox_mul16(c0[g], m0, &lo0, &hi0);
+                fm_philox_mul16(c2[g], m1, &lo1, &hi1);
+                __m512i next0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1[g]), key0);
+                __m512i next2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3[g]), key1);
+                c1[g] = lo1;
+                c3[g] = lo0;
+                c0[g] = next0;
+                c2[g] = next2;
+            }
+        }
+        for (int g = 0; g < FM_PHILOX_GROUPS; ++g) {
+            uint32_t w[4][16];
+            _mm512_storeu_si512((void *)w[0], c0[g]);
+            _mm512_storeu_si512((void *)w[1], c1[g]);
+            _mm512_storeu_si512((void *)w[2], c2[g]);
+            _mm512_storeu_si512((void *)w[3], c3[g]);
+            size_t at = base + 16 * (size_t)g;
+            size_t n = count > at ? (count - at < 16 ? count - at : 16) : 0;
+            for (size_t i = 0; i < n; ++i)
+                for (int t = 0; t < 4; ++t)
+                    words[4 * (at + i) + (size_t)t] = w[t][i];
+        }
+    }
+}
 #endif
 
 /* The words of blocks [first, first + count) of stream s, count <=
@@ -159,6 +222,10 @@ static void
 fm_philox_lanes(fm_philox_stream s, uint64_t first, size_t count, uint32_t *words)
 {
 #ifdef FM_PHILOX_AVX2
+    if (__builtin_cpu_supports("avx512f")) {
+        fm_philox_lanes_avx512(s, first, count, words);
+        return;
+    }
     if (__builtin_cpu_supports("avx2")) {
         fm_philox_lanes_avx2(s, first, count, words);
         return;
@@ -167,7 +234,6 @@ fm_philox_lanes(fm_philox_stream s, uint64_t first, size_t count, uint32_t *word
     for (size_t i = 0; i < count; ++i)
         fm_philox_block(s, first + i, words + 4 * i);
 }
-
 /* mask[i] = words[i] >= threshold and, when x is not NULL, out[i] = x[i] *
  * scale * mask[i]: restrict lets the loop vectorize (a uint8 store may
  * otherwise alias anything). */
