@@ -408,3 +408,37 @@ def test_steps_per_execution_travels_in_keras_files(tmp_path):
     model.compile("adam", fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True), steps_per_execution=8)
     model.save(tmp_path / "m.keras")
     assert fastmlp.saving.load_model(tmp_path / "m.keras").steps_per_execution == 8
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_trains_with_threads_of_its_own(monkeypatch):
+    """A child forked after a threaded fit has none of the parent's workers:
+    it starts its own instead of waiting forever on theirs."""
+    import os
+    _train("seed", "adam", True, 2, monkeypatch, epochs=1)
+    assert compiled_step.worker_threads() == 2
+    pid = os.fork()
+    if pid == 0:  # the child: exit status 0 only if training ran through
+        try:
+            model, _ = _train("seed", "adam", True, 2, monkeypatch, epochs=1)
+            os._exit(0 if model.optimizer.iterations == 10 else 1)
+        except BaseException:  # noqa: BLE001 - any failure is a non-zero status
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+class _Rescaler(fastmlp.callbacks.Callback):
+    """Changes the weights and the learning rate between steps, as user callbacks may."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 4:
+            self.model.set_weights([w * 0.5 for w in self.model.get_weights()])
+            self.model.optimizer.learning_rate = 0.002
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_callbacks_may_change_weights_between_executions(threads, monkeypatch):
+    ref, ref_history = _train("deep", "adam", False, threads, monkeypatch, callbacks=[_Rescaler()])
+    got, history = _train("deep", "adam", True, threads, monkeypatch, callbacks=[_Rescaler()])
+    _compare(_state(ref), _state(got), ref_history, history, exact=threads == 1)
