@@ -19,6 +19,10 @@ import time
 
 THRESHOLD = 0.10  # busy fraction of the whole machine still called idle (0.2 core of 2)
 WINDOW = 0.2      # seconds between the two readings of one probe
+# The fewest clock ticks (of all CPUs together) a measurement must span for
+# the others' share of it to mean anything: the counters tick at 100 Hz per
+# CPU, so below ~20 ticks one tick of anyone else is several percent.
+MIN_TICKS = 20
 
 
 def read_cpu_times(path="/proc/stat"):
@@ -151,7 +155,8 @@ class IdleProbe:
         ``busy`` are None), then run ``fn`` and also note how much of the
         machine *other* processes used while it ran (all CPU time minus that
         of this process and of ``own``). Returns ``(fn(), reading)``: the
-        wait's dict with ``"others"`` (0..1, or None when unknown) added."""
+        wait's dict with ``"others"`` (0..1; None when unknown, or when the
+        run was too short to tell: under :data:`MIN_TICKS` clock ticks)."""
         reading = self.wait() if wait else {"idle": None, "busy": None, "waited": 0.0,
                                             "busiest": None}
         mine = [os.getpid(), *self.own]
@@ -159,7 +164,7 @@ class IdleProbe:
         result = fn()
         cpu1, own1 = self._read_cpu(), self._read_procs(pids=mine)
         reading["others"] = None
-        if cpu0 is not None and cpu1 is not None and cpu1[1] > cpu0[1]:
+        if cpu0 is not None and cpu1 is not None and cpu1[1] - cpu0[1] >= MIN_TICKS:
             ours = sum(j - own0.get(pid, (n, j))[1] for pid, (n, j) in own1.items())
             others = (cpu1[0] - cpu0[0] - ours) / (cpu1[1] - cpu0[1])
             reading["others"] = min(max(others, 0.0), 1.0)

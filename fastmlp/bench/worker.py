@@ -178,7 +178,7 @@ class Handler:
     """A worker's answers to the commands every contender shares
     ("prepare", "epoch", "prepare_inference", "latency", "predict"), given
     its framework's builders; it keeps the data (loaded once per sample
-    count) and the loops built, by workload name.
+    count) and the loop of the workload prepared last.
 
     Args:
         make_epoch: ``make_epoch(workload, x, y)`` -> a callable running one
@@ -211,6 +211,7 @@ class Handler:
         if name == "prepare":
             workload = from_wire(cmd["workload"])
             x, y = self.load(cmd["samples"])
+            self.epochs.clear()  # rows run one after another: free the last one's model first
             self.epochs[workload.name] = self.make_epoch(workload, x, y)
             return {"ok": True}
         if name == "epoch":

@@ -164,6 +164,14 @@ def test_measure_without_waiting():
     assert summarize([dict(reading, others=0.0)])["idle"] is True
 
 
+def test_measure_too_short_to_tell():
+    """Under MIN_TICKS ticks one tick is a large share: the others' use is unknown."""
+    cpu = iter([(0, 0), (5, idle.MIN_TICKS - 1)])
+    probe = IdleProbe(read_cpu=lambda: next(cpu), read_procs=lambda pids=None: {})
+    _, reading = probe.measure(lambda: None, wait=False)
+    assert reading["others"] is None and summarize([reading])["idle"] is None
+
+
 def test_summarize():
     runs = [{"idle": True, "busy": 0.02, "waited": 0.2, "busiest": None, "others": 0.01},
             {"idle": False, "busy": 0.7, "waited": 5.1, "busiest": "cc1 140%", "others": 0.3},
