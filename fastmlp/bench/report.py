@@ -36,7 +36,8 @@ def _header(report):
             frameworks.append(f"{key} {env[key]} ({env[key + '_threads']} threads)")
         else:
             frameworks.append(f"{key} absent ({env.get('absent', {}).get(name, 'not run')})")
-    lines = [f"fastmlp-bench {env['fastmlp']}  ({'quick' if report['quick'] else 'full'} run)",
+    kind = "smoke" if report.get("smoke") else "quick" if report["quick"] else "full"
+    lines = [f"fastmlp-bench {env['fastmlp']}  ({kind} run)",
              f"  python {env['python']}, numpy {env['numpy']}, " + ", ".join(frameworks),
              f"  cpu: {env['cpu']} ({env['cpu_count']} cpus; {' '.join(env['cpu_features'])})"]
     for lib in env["blas"] or [{}]:
