@@ -415,10 +415,52 @@ static void fm_step_loss_total(fm_step_run *r, int64_t rows, int nthreads)
 
 /* ------------------------------------------------------------ the task */
 
+/* Inference with whole batches shared out: thread t runs batches t, t + n,
+ * ... through every layer on buffers of its own (the weights are only read,
+ * so sharing them costs nothing). Each batch computes exactly what one
+ * thread would: no barriers, no partial sums. */
+static void fm_step_infer_batches(fm_step_run *r, int tid, int nthreads)
+{
+    fm_step_plan *P = r->plan;
+    int direct = r->x_kind == FM_X_FLOAT32 && !r->rescale_on && !r->offset_on;
+    for (int64_t s = tid; s < r->steps; s += nthreads) {
+        int64_t start = r->first_row + s * r->batch_size;
+        int64_t rows = r->n_samples - start < r->batch_size ? r->n_samples - start : r->batch_size;
+        const float *in = P->x[tid];
+        int64_t ld_in = P->features;
+        if (direct)
+            in = (const float *)r->x_src + start * P->features;
+        else
+            fm_step_gather(r, P->x[tid], start, rows);
+        fm_step_layer *L = NULL;
+        float *y = NULL;
+        for (int l = 0; l < P->nlayers; ++l) {
+            L = &P->layers[l];
+            y = L->y + (size_t)tid * (size_t)(P->max_rows * L->ld);
+            fm_gemm(&P->blas, 0, 0, rows, L->out, L->in, in, ld_in, L->W, L->out, y, L->ld);
+            if (L->b != NULL || L->act == FM_ACT_RELU)
+                for (int64_t i = 0; i < rows; ++i)
+                    fm_bias_act_row(y + i * L->ld, L->b, (size_t)L->out, L->act == FM_ACT_RELU);
+            in = y;
+            ld_in = L->ld;
+        }
+        float *dst = r->out + (start - r->first_row) * L->out;
+        if (L->act == FM_ACT_SOFTMAX && L->ld == L->out)
+            fm_softmax(y, dst, (size_t)rows, (size_t)L->out);
+        else
+            for (int64_t i = 0; i < rows; ++i)
+                memcpy(dst + i * L->out, y + i * L->ld, (size_t)L->out * sizeof(float));
+    }
+}
+
 static void fm_step_task(void *arg, int tid, int nthreads)
 {
     fm_step_run *r = (fm_step_run *)arg;
     fm_step_plan *P = r->plan;
+    if (P->batch_parallel && !r->training) {
+        fm_step_infer_batches(r, tid, nthreads);
+        return;
+    }
     fm_pool *pool = r->pool;
     int sense = fm_pool_sense(pool);
     int last = P->nlayers - 1;

@@ -103,6 +103,9 @@ typedef struct {
     float *partials[2];
     int64_t max_in;
     int nthreads;        /* threads the plan was laid out for */
+    /* Inference only: whole batches per thread (every layer unsplit, each
+     * layer's y and the gathered x one per thread). */
+    int batch_parallel;
     fm_step_loss_part loss_parts[FM_POOL_MAX_THREADS];
     fm_blas blas;
 } fm_step_plan;

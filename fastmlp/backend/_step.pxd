@@ -64,6 +64,7 @@ cdef extern from "fm_step.h" nogil:
         float *partials[2]
         int64_t max_in
         int nthreads
+        int batch_parallel
         fm_blas blas
     ctypedef struct fm_step_run:
         fm_step_plan *plan

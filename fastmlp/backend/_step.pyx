@@ -160,6 +160,8 @@ cdef class StepPlan:
         nthreads: threads of the split layers.
         sgemm: ``(gemm, gemv, dot, ilp64)``: the addresses of BLAS's
             ``cblas_sgemm``, ``cblas_sgemv`` and ``cblas_sdot``.
+        batch_parallel: an inference plan whose threads take whole batches
+            (every layer with ``threads`` 1).
     """
 
     cdef fm_step_plan plan
@@ -177,7 +179,7 @@ cdef class StepPlan:
             raise MemoryError("cannot allocate a lock")
 
     def __init__(self, list layers, tuple optimizer, int64_t features, int64_t max_rows, int nthreads,
-                 tuple sgemm):
+                 tuple sgemm, bint batch_parallel=False):
         if not 1 <= len(layers) <= FM_STEP_MAX_LAYERS:
             raise ValueError(f"a step plan takes 1 to {FM_STEP_MAX_LAYERS} layers, got {len(layers)}")
         if not 1 <= nthreads <= MAX_THREADS:
@@ -212,6 +214,11 @@ cdef class StepPlan:
         cdef int i, t
         cdef fm_step_layer *L
         self.trains = all(spec.get("kernel_grad") is not None for spec in layers)
+        if batch_parallel and (self.trains or any(spec.get("threads", 1) != 1 for spec in layers)):
+            raise ValueError("a batch-parallel plan only infers, with no layer split")
+        P.batch_parallel = 1 if batch_parallel else 0
+        # batch-parallel: each thread its own activations and gathered batch
+        cdef int copies = nthreads if batch_parallel else 1
         for i, spec in enumerate(layers):
             L = &P.layers[i]
             L.in_ = spec["in"]
@@ -273,7 +280,7 @@ cdef class StepPlan:
             if threads > 1 and not L.ksplit and self.trains:  # each thread's own block (see fm_step.h)
                 for t in range(threads):
                     L.block[t] = _aligned_floats(fm_step_block_size(L, t))
-            L.y = _aligned_floats(<size_t>(max_rows * L.ld))
+            L.y = _aligned_floats(<size_t>(copies * max_rows * L.ld))
             L.g = _aligned_floats(<size_t>(max_rows * L.ld))
             if L.dropout:
                 L.d = _aligned_floats(<size_t>(max_rows * L.ld))
@@ -283,7 +290,7 @@ cdef class StepPlan:
             prev_out = L.out
             P.nlayers = i + 1
         P.max_in = max_in
-        for t in range(P.layers[0].nthreads):
+        for t in range(nthreads if batch_parallel else P.layers[0].nthreads):
             P.x[t] = _aligned_floats(<size_t>(max_rows * features))
         if nthreads > 1:
             for t in range(2):

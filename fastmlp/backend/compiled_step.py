@@ -101,9 +101,10 @@ def split_inputs(rows, units_in, units_out, nthreads, previous_split):
     return nthreads > 1 and previous_split and rows * units_in * units_out >= KSPLIT_MIN_MACS
 
 
-def make_plan(layers, optimizer, features, max_rows, nthreads):
+def make_plan(layers, optimizer, features, max_rows, nthreads, batch_parallel=False):
     """A :class:`fastmlp.backend._step.StepPlan` (see its docstring)."""
-    return _step.StepPlan(layers, optimizer, features, max_rows, nthreads, blas.sgemm_address())
+    return _step.StepPlan(layers, optimizer, features, max_rows, nthreads, blas.sgemm_address(),
+                          batch_parallel)
 
 
 def worker_threads():

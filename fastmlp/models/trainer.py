@@ -431,7 +431,7 @@ class Trainer:
         result = self.ops.xp.empty((n,) + self.output_shape_, dtype=np.float32)
         if not callbacks and not verbose and n:
             fast = compiled_inference.outputs(self, x[:n] if n < x.shape[0] else x, batch_size,
-                                              result.reshape(n, -1))
+                                              result.reshape(n, -1), block=True)
             if fast is not None:
                 return result
         batches = ((step, as_input_batch(self.ops, x[start:start + batch_size], self.input_shape_,

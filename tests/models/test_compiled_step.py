@@ -349,9 +349,12 @@ def test_compiled_inference_matches_the_layer_by_layer_path(kind, threads, monke
     fast = [model(x[:1]), model(x[:7]), model.predict(x, verbose=0), model.predict(x, batch_size=64, verbose=0)]
     compiled_step.set_enabled(False)
     slow = [model(x[:1]), model(x[:7]), model.predict(x, verbose=0), model.predict(x, batch_size=64, verbose=0)]
-    for a, b in zip(fast, slow):
+    # model(x) runs one batch as the layer-by-layer path does: the same bits
+    # on one thread. predict runs blocks of at least 128 rows, whose GEMMs
+    # round a few ulps differently from 32-row blocks.
+    for i, (a, b) in enumerate(zip(fast, slow)):
         assert a.shape == b.shape and a.dtype == b.dtype == np.float32
-        if threads == 1:
+        if threads == 1 and i < 2:
             np.testing.assert_array_equal(a, b)
         else:
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
