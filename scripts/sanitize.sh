@@ -74,7 +74,10 @@ print('sanitize: instrumented', s.__file__)"
     fi
     echo "sanitize: canary caught (data race), running the tests"
     set +e
-    FASTMLP_NUM_THREADS=2 "$PY" -m pytest -q -p no:cacheprovider tests/models/test_compiled_step.py "$@" 2>&1 | tee pytest.log
+    # (ThreadSanitizer cannot follow a child forked from a threaded process)
+    FASTMLP_NUM_THREADS=2 "$PY" -m pytest -q -p no:cacheprovider tests/models/test_compiled_step.py \
+        --deselect tests/models/test_compiled_step.py::test_a_forked_child_trains_with_threads_of_its_own \
+        "$@" 2>&1 | tee pytest.log
     status=${PIPESTATUS[0]}
     set -e
     if grep -qE "WARNING: ThreadSanitizer|SUMMARY: ThreadSanitizer" pytest.log; then
