@@ -77,6 +77,16 @@ class Trainer:
                 ``class_weight``) of ``fit`` and ``evaluate``; ``metrics`` do
                 not. A weighted metric named like an unweighted one is logged
                 as ``weighted_<name>``, as in Keras.
+            steps_per_execution: training steps per call of the compiled
+                step (a positive int, or ``"auto"``). When a callback
+                overrides a batch hook, ``fit`` returns to Python every that
+                many steps and the hooks see the first and last step of each
+                call, as in Keras; with no such callback, or with ``"auto"``,
+                it returns about every 50 ms. Results do not depend on it.
+
+        Raises:
+            ValueError: no loss, an unknown name, or a bad
+                ``steps_per_execution``.
         """
         if loss_weights is not None:
             raise NotImplementedError("fastmlp models have one output: loss_weights is not supported")
