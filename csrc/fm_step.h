@@ -11,10 +11,13 @@
  * contiguous block of its own, trains on that block, and copies it back at
  * the end of the call: no cache line of weights, gradients or slots is
  * shared between cores during the steps (not even through the hardware
- * prefetchers, which fetch the neighbouring lines of strided column blocks). The input gradient of a split layer is a sum over the blocks:
- * each thread writes its partial product, and the partials are added in
- * thread order (a fixed order, so runs repeat bit for bit). Narrow layers and
- * the loss run on thread 0.
+ * prefetchers, which fetch the neighbouring lines of strided column blocks).
+ * The input gradient of a split layer is a sum over the blocks: each thread
+ * writes its partial product, and the partials are added in thread order (a
+ * fixed order, so runs repeat bit for bit). A narrow layer after a split one
+ * is split by input units instead (fm_step_forward_k); other narrow layers
+ * run on thread 0; the loss rows are shared out. Inference over many batches
+ * gives each thread whole batches (fm_step_infer_batches).
  *
  * Each piece is the same C the step-by-step path runs (fm_dense.h,
  * fm_philox.h, fm_softmax.h, fm_optim.h) and the same BLAS GEMM NumPy calls,
@@ -445,11 +448,12 @@ static void fm_step_infer_batches(fm_step_run *r, int tid, int nthreads)
             ld_in = L->ld;
         }
         float *dst = r->out + (start - r->first_row) * L->out;
-        if (L->act == FM_ACT_SOFTMAX && L->ld == L->out)
-            fm_softmax(y, dst, (size_t)rows, (size_t)L->out);
-        else
-            for (int64_t i = 0; i < rows; ++i)
+        for (int64_t i = 0; i < rows; ++i) {
+            if (L->act == FM_ACT_SOFTMAX)
+                fm_softmax(y + i * L->ld, dst + i * L->out, 1, (size_t)L->out);
+            else
                 memcpy(dst + i * L->out, y + i * L->ld, (size_t)L->out * sizeof(float));
+        }
     }
 }
 
