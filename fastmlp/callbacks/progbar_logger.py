@@ -1,6 +1,6 @@
 """ProgbarLogger: the progress bar of ``fit`` and ``evaluate`` as a callback."""
 
-from ..utils.progbar import Progbar
+from ..utils.progbar import log_progbar
 from .callback import Callback
 
 
@@ -24,7 +24,7 @@ class ProgbarLogger(Callback):
         print(f"Epoch {epoch + 1}/{self.params['epochs']}", flush=True)
         steps = self.params.get("steps")
         # Steps unknown (a generator's first pass): only the epoch's last line is drawn.
-        self._bar = Progbar(steps, verbose=self.verbose) if steps else None
+        self._bar = log_progbar(steps, self.verbose) if steps else None
         self._step = 0
 
     def on_train_batch_end(self, batch, logs=None):
@@ -34,5 +34,5 @@ class ProgbarLogger(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self._bar is None:
-            self._bar = Progbar(max(self._step, 1), verbose=self.verbose)
+            self._bar = log_progbar(max(self._step, 1), self.verbose)
         self._bar.update(self._step, logs, finalize=True)

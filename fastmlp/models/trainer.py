@@ -14,7 +14,7 @@ from .. import callbacks as callbacks_module
 from .. import losses, metrics as metrics_module, optimizers
 from .. import random as _random
 from ..layers.layer import as_input_batch
-from ..utils.progbar import Progbar
+from ..utils.progbar import log_progbar
 from ..utils.validation import check_positive_int, check_same_length
 from . import compiled_inference, compiled_training
 from .data_adapters import ArrayData, data_kind, get_data_adapter, model_inputs
@@ -410,7 +410,7 @@ class Trainer:
         total = data.num_batches
         callback_list = callbacks_module.CallbackList(callbacks or [], self,
                                                       {"steps": total, "verbose": verbose})
-        bar = Progbar(total, verbose=verbose) if verbose and total else None
+        bar = log_progbar(total, verbose) if verbose and total else None
         callback_list.on_test_begin()
         logs = self._evaluate_data(data, callback_list, bar)
         if bar is not None:
@@ -454,7 +454,7 @@ class Trainer:
         of ``batch_size``) when given, else gathered and joined."""
         callback_list = callbacks_module.CallbackList(callbacks or [], self,
                                                       {"steps": total, "verbose": verbose})
-        bar = Progbar(total, verbose=verbose) if verbose and total else None
+        bar = log_progbar(total, verbose) if verbose and total else None
         callback_list.on_predict_begin()
         outputs = []
         for step, xb in batches:

@@ -7,6 +7,7 @@ import numpy as np
 from .. import random as _random
 from . import naming
 from .file_cache import get_file
+from .progbar import Progbar
 from .py_dataset import PyDataset
 
 # Keras 3 keeps Keras 2's name for the same class.
@@ -73,4 +74,4 @@ def clear_session():
     naming.reset_names()
 
 
-__all__ = ["PyDataset", "Sequence", "clear_session", "get_file", "normalize", "set_random_seed", "to_categorical"]
+__all__ = ["Progbar", "PyDataset", "Sequence", "clear_session", "get_file", "normalize", "set_random_seed", "to_categorical"]
