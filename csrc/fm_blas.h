@@ -21,6 +21,9 @@ typedef void (*fm_sgemv32_fn)(int, int, int, int, float, const float *, int, con
 typedef float (*fm_sdot64_fn)(int64_t, const float *, int64_t, const float *, int64_t);
 typedef float (*fm_sdot32_fn)(int, const float *, int, const float *, int);
 
+/* The addresses are kept as void *; each call goes through uintptr_t to the
+ * function type, which ISO C allows (a direct object-to-function pointer
+ * cast is an extension -pedantic rejects). */
 typedef struct {
     void *gemm, *gemv, *dot;
     int ilp64;
@@ -33,9 +36,9 @@ static inline void fm_gemv(const fm_blas *blas, int trans, int64_t m, int64_t n,
 {
     int t = trans ? FM_TRANS : FM_NO_TRANS;
     if (blas->ilp64)
-        ((fm_sgemv64_fn)blas->gemv)(FM_ROW_MAJOR, t, m, n, 1.0f, a, lda, x, incx, 0.0f, y, incy);
+        ((fm_sgemv64_fn)(uintptr_t)blas->gemv)(FM_ROW_MAJOR, t, m, n, 1.0f, a, lda, x, incx, 0.0f, y, incy);
     else
-        ((fm_sgemv32_fn)blas->gemv)(FM_ROW_MAJOR, t, (int)m, (int)n, 1.0f, a, (int)lda, x,
+        ((fm_sgemv32_fn)(uintptr_t)blas->gemv)(FM_ROW_MAJOR, t, (int)m, (int)n, 1.0f, a, (int)lda, x,
                                     (int)incx, 0.0f, y, (int)incy);
 }
 
@@ -49,8 +52,8 @@ static inline void fm_gemm(const fm_blas *blas, int trans_a, int trans_b, int64_
 {
     int64_t inc_a = trans_a ? lda : 1, inc_b = trans_b ? 1 : ldb;
     if (m == 1 && n == 1) {
-        c[0] = blas->ilp64 ? ((fm_sdot64_fn)blas->dot)(k, a, inc_a, b, inc_b)
-                           : ((fm_sdot32_fn)blas->dot)((int)k, a, (int)inc_a, b, (int)inc_b);
+        c[0] = blas->ilp64 ? ((fm_sdot64_fn)(uintptr_t)blas->dot)(k, a, inc_a, b, inc_b)
+                           : ((fm_sdot32_fn)(uintptr_t)blas->dot)((int)k, a, (int)inc_a, b, (int)inc_b);
     } else if (m == 1) {
         if (trans_b)
             fm_gemv(blas, 0, n, k, b, ldb, a, inc_a, c, 1);
@@ -64,10 +67,10 @@ static inline void fm_gemm(const fm_blas *blas, int trans_a, int trans_b, int64_
     } else {
         int ta = trans_a ? FM_TRANS : FM_NO_TRANS, tb = trans_b ? FM_TRANS : FM_NO_TRANS;
         if (blas->ilp64)
-            ((fm_sgemm64_fn)blas->gemm)(FM_ROW_MAJOR, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f,
+            ((fm_sgemm64_fn)(uintptr_t)blas->gemm)(FM_ROW_MAJOR, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f,
                                         c, ldc);
         else
-            ((fm_sgemm32_fn)blas->gemm)(FM_ROW_MAJOR, ta, tb, (int)m, (int)n, (int)k, 1.0f, a,
+            ((fm_sgemm32_fn)(uintptr_t)blas->gemm)(FM_ROW_MAJOR, ta, tb, (int)m, (int)n, (int)k, 1.0f, a,
                                         (int)lda, b, (int)ldb, 0.0f, c, (int)ldc);
     }
 }

@@ -31,12 +31,21 @@
  * Linux each is compiled twice, for baseline x86-64 and for AVX2, and the
  * loader picks the one the CPU runs (an ifunc): the wheel stays portable while
  * AVX2 machines get 8-wide loops. FP contraction stays off in both clones, so
- * they compute the same bits. Define FASTMLP_NO_MULTIVERSION to build one clone. */
+ * they compute the same bits. Define FASTMLP_NO_MULTIVERSION to build one clone.
+ * ifuncs need glibc's loader: musl (no __GLIBC__, defined by <features.h>, which
+ * <math.h> above includes), macOS and Windows build the baseline clone only. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
-    && !defined(FASTMLP_NO_MULTIVERSION)
+    && defined(__GLIBC__) && !defined(FASTMLP_NO_MULTIVERSION)
 #define FM_VECTOR_LOOP __attribute__((target_clones("avx2", "default")))
 #else
 #define FM_VECTOR_LOOP
+#endif
+
+/* C99's restrict; MSVC's C compiler spells it __restrict (outside /std:c11). */
+#if defined(_MSC_VER) && !defined(__clang__)
+#define FM_RESTRICT __restrict
+#else
+#define FM_RESTRICT restrict
 #endif
 
 /* The whole-array loops of the elementwise kernels: one function per element

@@ -238,8 +238,8 @@ fm_philox_lanes(fm_philox_stream s, uint64_t first, size_t count, uint32_t *word
  * scale * mask[i]: restrict lets the loop vectorize (a uint8 store may
  * otherwise alias anything). */
 FM_VECTOR_LOOP static void
-fm_dropout_words(const uint32_t *restrict words, uint32_t threshold, float scale,
-                 const float *restrict x, uint8_t *restrict mask, float *restrict out, size_t n)
+fm_dropout_words(const uint32_t *FM_RESTRICT words, uint32_t threshold, float scale,
+                 const float *FM_RESTRICT x, uint8_t *FM_RESTRICT mask, float *FM_RESTRICT out, size_t n)
 {
     if (x == NULL) {
         for (size_t i = 0; i < n; ++i)

@@ -18,7 +18,9 @@
 
 #define FM_POOL_MAX_THREADS 16
 
-#if defined(__unix__) || defined(__APPLE__)
+/* The workers need POSIX threads and GCC/Clang's __atomic builtins; any other
+ * compiler (MSVC) gets the single-threaded pool. */
+#if (defined(__unix__) || defined(__APPLE__)) && defined(__GNUC__)
 #define FM_POOL_THREADS 1
 #include <pthread.h>
 #include <sched.h>
@@ -30,15 +32,22 @@
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
 #include <immintrin.h>
 #define FM_CPU_RELAX() _mm_pause()
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) && defined(__GNUC__)
 #define FM_CPU_RELAX() __asm__ __volatile__("yield")
 #else
 #define FM_CPU_RELAX() ((void)0)
 #endif
 
+#if FM_POOL_THREADS
 #define FM_LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define FM_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 #define FM_ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
+#else
+/* One thread: nothing else reads or writes the pool's counters. */
+#define FM_LOAD(p) (*(p))
+#define FM_STORE(p, v) ((void)(*(p) = (v)))
+#define FM_ADD(p, v) (*(p) += (v))
+#endif
 
 /* Spins before a waiting thread yields its core (inside a task) or goes to
  * sleep (between tasks): ~50-100 microseconds of pause instructions. */

@@ -44,6 +44,14 @@
  * turn leaves the memory system mostly idle. */
 #define FM_GATHER_AHEAD 8
 
+/* A read hint with no temporal locality; a no-op where the compiler has no
+ * __builtin_prefetch (MSVC). */
+#if defined(__GNUC__)
+#define FM_PREFETCH(p) __builtin_prefetch((p), 0, 0)
+#else
+#define FM_PREFETCH(p) ((void)(p))
+#endif
+
 static inline const char *fm_step_row(const fm_step_run *r, int64_t start, int64_t i, size_t *bytes)
 {
     int64_t src = r->order ? r->order[start + i] : start + i;
@@ -62,13 +70,13 @@ static void fm_step_gather(const fm_step_run *r, float *x, int64_t start, int64_
     for (int64_t i = 0; i < rows && i < FM_GATHER_AHEAD; ++i) {
         const char *row = fm_step_row(r, start, i, &bytes);
         for (size_t b = 0; b < bytes; b += 64)
-            __builtin_prefetch(row + b, 0, 0);
+            FM_PREFETCH(row + b);
     }
     for (int64_t i = 0; i < rows; ++i) {
         if (i + FM_GATHER_AHEAD < rows) {
             const char *ahead = fm_step_row(r, start, i + FM_GATHER_AHEAD, &bytes);
             for (size_t b = 0; b < bytes; b += 64)
-                __builtin_prefetch(ahead + b, 0, 0);
+                FM_PREFETCH(ahead + b);
         }
         const char *row = fm_step_row(r, start, i, &bytes);
         float *dst = x + i * f;

@@ -23,6 +23,12 @@ static float *fm_alloc_floats(size_t count)
 {
     size_t bytes = (count ? count : 1) * sizeof(float);
     size_t huge = (size_t)2 << 20;
+#if defined(_WIN32)
+    /* No posix_memalign, and _aligned_malloc's blocks would need _aligned_free
+     * rather than free(): calloc's 16-byte alignment costs only speed. */
+    (void)huge;
+    return (float *)calloc(bytes / sizeof(float), sizeof(float));
+#else
     void *ptr = NULL;
     if (posix_memalign(&ptr, bytes >= huge ? huge : 64, bytes) != 0)
         return NULL;
@@ -32,6 +38,7 @@ static float *fm_alloc_floats(size_t count)
 #endif
     memset(ptr, 0, bytes);
     return (float *)ptr;
+#endif
 }
 
 #define FM_STEP_MAX_LAYERS 64
