@@ -1,17 +1,19 @@
-"""NumPy's BLAS, seen from fastmlp: its thread count.
+"""NumPy's BLAS, seen from fastmlp: its thread count, and (for the compiled
+training step) the addresses of its OpenBLAS routines.
 
-Nothing here is a hard dependency: the thread count is read and set through
-the ``*openblas_set_num_threads*`` symbol of the OpenBLAS NumPy bundles (found
-with ctypes), or through threadpoolctl when it is importable.
+threadpoolctl finds the BLAS libraries loaded into the process, whichever
+they are (OpenBLAS, MKL, BLIS, FlexiBLAS, Apple Accelerate), and reads or
+sets their thread counts. The compiled step calls NumPy's OpenBLAS directly:
+its file comes from threadpoolctl too, and ctypes opens that same copy.
 """
 
 import contextlib
 import ctypes
-import glob
 import os
 import threading
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 _SET_THREADS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
                 "openblas_set_num_threads64_", "openblas_set_num_threads")
@@ -23,40 +25,53 @@ _GET_THREADS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_thr
 _CBLAS_NAMES = (("scipy_cblas_", "64_", True), ("cblas_", "64_", True),
                 ("scipy_cblas_", "", False), ("cblas_", "", False))
 
-_lib = None
-_lib_searched = False
+_found = False
+_controller = None  # threadpoolctl's controller of NumPy's BLAS, or None
+_lib = None  # ctypes handle of NumPy's OpenBLAS, or None
+_find_lock = threading.Lock()
 
 
-def _candidate_paths():
-    """Shared libraries bundled with NumPy's wheel (numpy.libs/ on Linux,
-    .dylibs/ on macOS), OpenBLAS first."""
-    base = os.path.dirname(os.path.dirname(np.__file__))
-    here = os.path.dirname(np.__file__)
-    paths = []
-    for pattern in (os.path.join(base, "numpy.libs", "*openblas*"),
-                    os.path.join(here, ".dylibs", "*openblas*"),
-                    os.path.join(here, "_core", "*openblas*")):
-        paths.extend(sorted(glob.glob(pattern)))
-    return paths
+def _is_numpys(filepath):
+    """Whether a loaded library ships inside NumPy's wheel (numpy.libs/ on
+    Linux, numpy/.dylibs/ on macOS, numpy/ or numpy.libs/ on Windows)."""
+    if not filepath:
+        return False
+    real = os.path.realpath(filepath)
+    here = os.path.realpath(os.path.dirname(np.__file__))
+    return real.startswith(here + os.sep) or real.startswith(here + ".libs" + os.sep)
+
+
+def _numpy_blas():
+    """threadpoolctl's controller of the BLAS NumPy's matrix products call:
+    the one bundled with NumPy, else the only BLAS loaded (a system or conda
+    BLAS NumPy was linked against); None when unknown."""
+    libs = ThreadpoolController().select(user_api="blas").lib_controllers
+    bundled = [lib for lib in libs if _is_numpys(lib.filepath)]
+    if bundled:
+        return bundled[0]
+    return libs[0] if len(libs) == 1 else None
+
+
+def _find():
+    global _found, _controller, _lib
+    with _find_lock:
+        if _found:
+            return
+        _controller = _numpy_blas()
+        if _controller is not None and _controller.internal_api == "openblas":
+            # RTLD_NOLOAD: the copy NumPy already loaded, never a second one
+            mode = getattr(os, "RTLD_NOLOAD", 0) | ctypes.RTLD_GLOBAL
+            try:
+                _lib = ctypes.CDLL(_controller.filepath, mode=mode)
+            except OSError:
+                _lib = None
+        _found = True
 
 
 def openblas():
-    """The ctypes handle of NumPy's bundled OpenBLAS (already loaded by NumPy,
-    so this opens the same copy), or None."""
-    global _lib, _lib_searched
-    if _lib_searched:
-        return _lib
-    _lib_searched = True
-    for path in _candidate_paths():
-        try:
-            _lib = ctypes.CDLL(path, mode=getattr(os, "RTLD_NOLOAD", 0) | ctypes.RTLD_GLOBAL)
-            break
-        except OSError:
-            try:
-                _lib = ctypes.CDLL(path)
-                break
-            except OSError:
-                continue
+    """The ctypes handle of NumPy's OpenBLAS (the copy NumPy loaded), or None
+    when NumPy's BLAS is another one."""
+    _find()
     return _lib
 
 
@@ -101,33 +116,19 @@ def thread_function_addresses():
 
 def get_num_threads():
     """BLAS threads NumPy's matrix products use (None if unknown)."""
-    fn = _symbol(_GET_THREADS)
-    if fn is not None:
-        fn.restype = ctypes.c_int
-        return int(fn())
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
+    _find()
+    if _controller is None:
         return None
-    counts = [lib["num_threads"] for lib in threadpool_info() if lib.get("user_api") == "blas"]
-    return counts[0] if counts else None
+    return int(_controller.get_num_threads())
 
 
 def set_num_threads(n):
-    """Set the BLAS thread count; returns the previous one (None if unknown).
-    Threads change only the order of a GEMM's partial sums (float32 rounding),
-    never what is computed."""
+    """Set the thread count of NumPy's BLAS; returns the previous one (None
+    if unknown, and then nothing is set). Threads change only the order of a
+    GEMM's partial sums (float32 rounding), never what is computed."""
     previous = get_num_threads()
-    fn = _symbol(_SET_THREADS)
-    if fn is not None:
-        fn.argtypes = [ctypes.c_int]
-        fn(int(n))
-        return previous
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return previous
-    threadpool_limits(int(n), user_api="blas")
+    if previous is not None:
+        _controller.set_num_threads(int(n))
     return previous
 
 
