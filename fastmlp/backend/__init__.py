@@ -154,9 +154,11 @@ def _blas_info():
 
 def info():
     """What runs: the backend, whether the compiled kernels are built, the
-    versions of Python, NumPy and fastmlp, and the BLAS in use."""
+    versions of Python, NumPy and fastmlp, the BLAS in use and the CPU's SIMD
+    features (``cpu_features``: AVX2, AVX512F, ... as NumPy detects them)."""
     import numpy as np
     from ..version import __version__
+    from .cpu import cpu_features
 
     exc = _compiled_import_error()
     return {
@@ -168,6 +170,7 @@ def info():
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "blas": _blas_info(),
+        "cpu_features": cpu_features(),
     }
 
 

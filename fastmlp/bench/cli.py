@@ -13,6 +13,7 @@ import os
 import sys
 from typing import NamedTuple
 
+from ..version import __version__
 from .end_to_end import add_floor, bench_end_to_end
 from .environment import environment
 from .floor import bench_floor, gemm_rate
@@ -184,11 +185,13 @@ def _positive(kind, zero=False):
 def parser():
     """The command's argument parser."""
     p = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION)
+    p.add_argument("--version", action="version", version=f"%(prog)s (fastmlp {__version__})")
     p.add_argument("--quick", action="store_true", help="a run of a minute or two (fewer "
                    "repeats, 12,000-sample epochs scaled to 60,000, one pass, no "
                    "fastmlp-train run)")
     p.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # tests: tiny
-    p.add_argument("--json", metavar="FILE", help="also write every number as JSON")
+    p.add_argument("--json", metavar="FILE", help="also write every number as JSON into FILE; "
+                   "'-' writes it to stdout (and the text report to stderr)")
     p.add_argument("--plot", metavar="FILE.png", help="bar chart of the speed-ups (matplotlib)")
     p.add_argument("--passes", type=_positive(int), default=None,
                    help="interleaved end-to-end passes per contender (default 3, --quick 1)")
@@ -218,8 +221,15 @@ def main(argv=None):
                  max_wait=args.max_wait, stability=args.stability,
                  log=lambda msg: print(f"[{PROG}] {msg}", file=sys.stderr, flush=True))
     report["command"] = " ".join([PROG] + list(sys.argv[1:] if argv is None else argv))
-    print(format_report(report))
-    if args.json:
+    # With --json -, stdout carries the JSON alone (for a pipe into jq or a
+    # file), so the text report goes to stderr beside the progress lines.
+    to_stdout = args.json == "-"
+    print(format_report(report), file=sys.stderr if to_stdout else sys.stdout, flush=True)
+    if to_stdout:
+        json.dump(report, sys.stdout, indent=1, default=float)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    elif args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1, default=float)
     if args.plot:

@@ -8,32 +8,7 @@ import platform
 
 import numpy as np
 
-_WANTED_FEATURES = ("SSE2", "SSE42", "AVX", "FMA3", "AVX2", "AVX512F", "AVX512_SKX", "ASIMD",
-                    "SVE")
-
-
-def cpu_features():
-    """The SIMD features of this CPU that matter here, from NumPy's detection."""
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__ as feats
-    except ImportError:  # NumPy < 2
-        try:
-            from numpy.core._multiarray_umath import __cpu_features__ as feats
-        except ImportError:
-            feats = {}
-    return [name for name in _WANTED_FEATURES if feats.get(name)]
-
-
-def cpu_model():
-    """The CPU's model name (Linux's /proc/cpuinfo), else what platform knows."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+from ..backend.cpu import cpu_features, cpu_model
 
 
 def environment(workers=None, absent=None):

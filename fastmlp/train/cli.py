@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..version import __version__
 from .errors import PROG, CommandError, first_line
 from .run import run
 
@@ -66,6 +67,7 @@ def build_parser():
                "/usr/share/datasets, then downloaded (unless FASTMLP_OFFLINE=1). Without full MNIST "
                "the run falls back to the bundled 3,000/1,000-image MNIST sample and says so.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s (fastmlp {__version__})")
     p.add_argument("--dataset", type=_dataset, default="mnist", metavar="NAME",
                    help="mnist (default), fashion_mnist or mnist-sample (bundled subset, no download)")
     p.add_argument("--epochs", type=int, default=5, help="training epochs (default 5)")

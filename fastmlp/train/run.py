@@ -6,7 +6,8 @@
 4. build and compile the seed model (``model``);
 5. train it, timing every epoch;
 6. test it: loss, accuracy, predictions and confusion matrix;
-7. write the model, its history, the plots and the metrics (``outputs``);
+7. write the model, its history, the plots and the metrics (``outputs``) aside,
+   then swap them for an earlier run's in ``--out`` (``replace``);
 8. say what was done.
 
 ``say`` lines go to ``out`` (none with ``--quiet``, which prints one summary
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..callbacks import Callback
-from . import outputs
+from . import outputs, replace
 from .data import prepare_data
 from .errors import CommandError, first_line
 from .model import chosen_backend, compiled_model
@@ -161,17 +162,20 @@ def run(args, out=None, err=None):
         rss_training = outputs.peak_rss_mb()
         report_test(console, training, tested)
 
-        table, written = outputs.write_model_and_history(outdir, model, training.history,
-                                                         training.seconds)
-        drawn, skipped, skip_reason = outputs.write_plots(outdir, args, learning_rate, data, table,
-                                                          tested, console.warn)
-        written += drawn
-        total_seconds = time.perf_counter() - t_start
-        metrics = outputs.metrics_summary(
-            args, data=data, backend_name=backend_name, learning_rate=learning_rate,
-            training=training, tested=tested, table=table, rss_training=rss_training,
-            total_seconds=total_seconds, files=written + ["metrics.json"],
-            skipped=skipped, skip_reason=skip_reason)
-        written.append(outputs.write_metrics(outdir, metrics))
+        # Written aside, then swapped in: no file of an earlier run survives
+        # beside this run's (replace.py).
+        with replace.staged(outdir) as staging:
+            table, written = outputs.write_model_and_history(staging, model, training.history,
+                                                             training.seconds)
+            drawn, skipped, skip_reason = outputs.write_plots(staging, args, learning_rate, data,
+                                                              table, tested, console.warn)
+            written += drawn
+            total_seconds = time.perf_counter() - t_start
+            metrics = outputs.metrics_summary(
+                args, data=data, backend_name=backend_name, learning_rate=learning_rate,
+                training=training, tested=tested, table=table, rss_training=rss_training,
+                total_seconds=total_seconds, files=written + ["metrics.json"],
+                skipped=skipped, skip_reason=skip_reason)
+            written.append(outputs.write_metrics(staging, metrics))
     report_end(console, data, training, tested, total_seconds, metrics, outdir, written)
     return metrics

@@ -20,7 +20,7 @@ PACKAGE_DIR = os.path.dirname(os.path.abspath(fastmlp.__file__))
 
 # Top to bottom. Each entry is one layer: the units in it, by dotted name.
 LAYERS = [
-    ("commands", ["fastmlp.train", "fastmlp.bench"]),
+    ("commands", ["fastmlp.train", "fastmlp.bench", "fastmlp.__main__"]),  # __main__: python -m fastmlp
     ("package root", ["fastmlp"]),
     ("integrations", ["fastmlp.wrappers"]),  # scikit-learn estimators around models
     ("saving facade", ["fastmlp.saving"]),

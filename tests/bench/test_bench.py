@@ -206,3 +206,23 @@ def test_bad_options_are_refused(capsys, args, message):
         bench.main(args)
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_json_to_stdout():
+    """``--json -``: stdout is the JSON alone, the text report goes to stderr."""
+    env = dict(os.environ, PYTHONPATH=HOME + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    res = subprocess.run([sys.executable, "-m", "fastmlp.bench", "--smoke", "--only", "floor",
+                          "--no-torch", "--no-jax", "--json", "-"], capture_output=True, text=True,
+                         env=env, cwd=HOME, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    data = json.loads(res.stdout)
+    assert data["smoke"] is True and data["floor"][0]["sgemm"] > 0
+    assert data["command"].endswith("--json -")
+    assert "Floor:" in res.stderr and "Floor:" not in res.stdout
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        bench.main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"fastmlp-bench (fastmlp {fastmlp.__version__})\n"

@@ -266,6 +266,11 @@ def test_help_exits_0():
     assert status == 0 and "--dataset" in stdout and "--validation-split" in stdout
 
 
+def test_version_exits_0():
+    status, stdout, _ = run_main(["--version"])
+    assert status == 0 and stdout == f"fastmlp-train (fastmlp {fastmlp.__version__})\n"
+
+
 # --------------------------------------------------------------------------- as a program
 
 
