@@ -106,7 +106,7 @@ class Constant(Initializer):
                              f"shape {tuple(shape)}") from None
 
     def get_config(self):
-        return {"value": self.value if np.ndim(self.value) == 0 else self.value.tolist()}
+        return {"value": self.value if isinstance(self.value, float) else self.value.tolist()}
 
 
 class Identity(Initializer):

@@ -11,19 +11,25 @@ falls back to ``numpy`` with one warning; ``FASTMLP_REQUIRE_COMPILED=1`` turns
 that fallback into an error.
 """
 
+from __future__ import annotations
+
 import contextlib
 import os
 import platform
 import sys
 import warnings
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .errors import BackendUnavailable, CompiledExtensionMissing
+
+if TYPE_CHECKING:
+    from .numpy_ops import NumpyOps  # every backend's Ops subclasses it
 
 BACKENDS = ("cython", "numpy", "cupy")
 DEFAULT_BACKEND = "cython"
 
-_instances = {}
-_current = None
+_instances: dict[str, Any] = {}
+_current: Any = None
 
 
 def _compiled_import_error():
@@ -43,7 +49,7 @@ def _missing_message(exc):
     )
 
 
-def _make(name):
+def _make(name: str) -> NumpyOps:
     if name == "numpy":
         from .numpy_ops import NumpyOps
         return NumpyOps()
@@ -59,7 +65,7 @@ def _make(name):
     raise ValueError(f"unknown backend {name!r}; valid backends are {', '.join(BACKENDS)}")
 
 
-def get_ops(name=None):
+def get_ops(name: str | None = None) -> NumpyOps:
     """The kernel object (an ``Ops``) of backend ``name``, or of the current backend."""
     if name is None:
         return _current_ops()
@@ -70,7 +76,7 @@ def get_ops(name=None):
     return _instances[name]
 
 
-def set_backend(name):
+def set_backend(name: str) -> NumpyOps:
     """Make ``name`` (``"cython"``, ``"numpy"`` or ``"cupy"``) the backend of
     models built from now on. Raises ValueError for an unknown name and
     ImportError when the backend cannot run here."""
@@ -81,7 +87,7 @@ def set_backend(name):
 
 
 @contextlib.contextmanager
-def use_backend(name):
+def use_backend(name: str) -> Iterator[NumpyOps]:
     """Use backend ``name`` for the models built inside a ``with`` block, then
     go back to the choice made before (an explicit one, or the default that
     ``FASTMLP_BACKEND`` selects), even when the block raises.
@@ -109,7 +115,7 @@ def _require_compiled():
     return os.environ.get("FASTMLP_REQUIRE_COMPILED", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _current_ops():
+def _current_ops() -> NumpyOps:
     if _current is not None:
         return get_ops(_current)
     requested = os.environ.get("FASTMLP_BACKEND", "").strip().lower() or DEFAULT_BACKEND
@@ -126,7 +132,7 @@ def _current_ops():
     return get_ops(_current)
 
 
-def backend():
+def backend() -> str:
     """The name of the backend that runs: ``"cython"``, ``"numpy"`` or ``"cupy"``."""
     return _current_ops().name
 
@@ -152,7 +158,7 @@ def _blas_info():
     return [{k: blas.get(k) for k in ("name", "version", "openblas configuration") if k in blas}]
 
 
-def info():
+def info() -> dict[str, Any]:
     """What runs: the backend, whether the compiled kernels are built, the
     versions of Python, NumPy and fastmlp, the BLAS in use and the CPU's SIMD
     features (``cpu_features``: AVX2, AVX512F, ... as NumPy detects them)."""
@@ -174,7 +180,7 @@ def info():
     }
 
 
-def clear_session():
+def clear_session() -> None:
     """Keras's ``keras.backend.clear_session``: see :func:`fastmlp.utils.clear_session`."""
     from ..utils import clear_session as _clear
     _clear()

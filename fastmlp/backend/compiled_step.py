@@ -13,7 +13,7 @@ from . import blas
 try:
     from . import _step
 except ImportError:  # a build without the extension: the step-by-step path runs
-    _step = None
+    _step = None  # type: ignore[assignment]
 else:
     _step.set_blas_thread_functions(*blas.thread_function_addresses())
 

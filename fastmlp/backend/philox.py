@@ -18,14 +18,14 @@ _SHIFT32 = np.uint64(32)
 ROUNDS = 10
 
 
-def _split64(value, what):
+def _split64(value: int, what: str) -> tuple[int, int]:
     value = int(value)
     if not 0 <= value < 2**64:
         raise ValueError(f"{what} must be in [0, 2**64), got {value}")
     return value & 0xFFFFFFFF, value >> 32
 
 
-def stream_key(seed, step):
+def stream_key(seed: int, step: int) -> tuple[int, int, int, int]:
     """The 32-bit words that select the stream for ``(seed, step)``.
 
     Every backend draws from the same stream: the NumPy reference

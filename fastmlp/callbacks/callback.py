@@ -1,13 +1,15 @@
 """The Callback base class and the list that dispatches to callbacks."""
 
+from typing import Any
+
 
 class Callback:
     """Base class: override the hooks you need. ``self.model`` and
     ``self.params`` (epochs, steps, verbose) are set before training starts."""
 
     def __init__(self):
-        self.model = None
-        self.params = {}
+        self.model: Any = None  # the Model being trained (set by set_model)
+        self.params: dict[str, Any] = {}
 
     def set_model(self, model):
         self.model = model

@@ -2,6 +2,7 @@
 
 import csv
 import os
+from typing import Any
 
 from .callback import Callback
 
@@ -14,13 +15,13 @@ class CSVLogger(Callback):
         self.filename = os.fspath(filename)
         self.separator = separator
         self.append = append
-        self._file = None
+        self._file: Any = None
 
     def on_train_begin(self, logs=None):
         exists = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
         self._file = open(self.filename, "a" if self.append else "w", newline="")
-        self._writer = None
-        self._keys = None
+        self._writer: Any = None
+        self._keys: Any = None
         self._header_written = exists
 
     def on_epoch_end(self, epoch, logs=None):

@@ -380,6 +380,7 @@ def _load_files(found: DatasetFiles):
     for base in IDX_FILES:
         ndim = 3 if "images" in base else 1
         arrays.append(read_idx(found.files[base], sha256=digests[base], ndim=ndim))
+    assert found.directory is not None
     return _check_arrays(name, os.fspath(found.directory), *arrays)
 
 

@@ -41,7 +41,9 @@ def _batch(archive: tarfile.TarFile, name: str, label: str):
         raise ValueError(f"{label}: the tarball has no {member}") from None
     if not info.isreg():
         raise ValueError(f"{label}: {member} is not a regular file")
-    with archive.extractfile(info) as f:
+    extracted = archive.extractfile(info)
+    assert extracted is not None  # a regular member (checked above) always extracts
+    with extracted as f:
         d = restricted_loads(f.read(), encoding="bytes")
     if not isinstance(d, dict):
         raise ValueError(f"{label}: {member} holds a {type(d).__name__}, not a batch dictionary")

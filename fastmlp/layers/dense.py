@@ -1,5 +1,7 @@
 """Dense: ``activation(x @ kernel + bias)`` on the fused kernels."""
 
+from typing import Any
+
 from .. import activations, initializers, regularizers
 from .activation import KERNELS, activation_backward
 from .layer import Layer, deserialize_entries
@@ -47,7 +49,8 @@ class Dense(Layer):
         return (self.units,)
 
     def param_specs(self):
-        specs = [("kernel", (self.input_shape_[0], self.units), self.kernel_initializer)]
+        specs: list[tuple[str, tuple[int, ...], Any]] = [
+            ("kernel", (self.input_shape_[0], self.units), self.kernel_initializer)]
         if self.use_bias:
             specs.append(("bias", (self.units,), self.bias_initializer))
         return specs

@@ -11,6 +11,7 @@ for checking and for ``summary()``.
 """
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,7 @@ class ParamStore:
     def trainable_segments(self):
         """``[(start, stop), ...]``: the runs of the buffer that belong to
         trainable layers, merged where adjacent."""
-        segments = []
+        segments: list[tuple[int, int]] = []
         for layer, _, _, offset, count in self.placed:
             if not layer.trainable:
                 continue
@@ -100,14 +101,14 @@ class Layer:
         self._declared_input_shape = None if input_shape is None else normalize_shape(input_shape)
         self.trainable = trainable
         self.built = False
-        self.ops = None
-        self._store = None
+        self.ops: Any = None  # the backend's ops once built
+        self._store: Any = None
         self._weights = {}
         self._grads = {}
         self._buffers = {}
         self._scope = None  # the enclosing models' names, for Variable.path
-        self.input_shape_ = None
-        self.output_shape_ = None
+        self.input_shape_: Any = None  # per-sample shapes once built
+        self.output_shape_: Any = None
 
     # ------------------------------------------------------------------ shapes
     @property

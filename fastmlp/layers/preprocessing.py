@@ -7,6 +7,7 @@ data, and writes nothing until every batch has been read and checked.
 
 import itertools
 import math
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -138,7 +139,7 @@ class Normalization(Layer):
         if isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
             data = np.asarray(data) if isinstance(data, np.ndarray) else self.ops.to_numpy(data)
             rows = batch_size or _ADAPT_ROWS
-            batches = (data[i:i + rows] for i in range(0, max(len(data), 1), rows))
+            batches: Iterator[Any] = (data[i:i + rows] for i in range(0, max(len(data), 1), rows))
         elif hasattr(data, "__iter__") and not isinstance(data, (str, bytes, dict)):
             batches = iter(data)
         else:
@@ -173,7 +174,8 @@ class Normalization(Layer):
     def _moments(self, batches):
         """Streamed ``(sample_shape, mean, variance)`` over all batches, in
         float64, merged with Keras's (Chan's) pairwise update."""
-        total_mean = total_var = None
+        total_mean: Any = None
+        total_var: Any = None
         total = 0
         sample_shape = None
         for i, batch in enumerate(batches):

@@ -63,9 +63,9 @@ class Loss:
     from_logits = False
     #: the name of Keras's function form, also this class's string name
     #: (None: the class name in snake_case)
-    function_name = None
+    function_name: str | None = None
     #: Keras's default name of instances (None: ``function_name``)
-    default_name = None
+    default_name: str | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

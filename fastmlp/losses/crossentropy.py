@@ -3,6 +3,8 @@ targets. On logits -- ``from_logits=True``, or a softmax output the model
 hands over as logits -- the loss, its weights and its reduction go through
 the compiled fused softmax-cross-entropy kernel in one pass."""
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..backend.checks import check_labels
@@ -12,6 +14,11 @@ from .base import EPSILON, Loss
 
 class _Crossentropy(Loss):
     fuses_softmax = True
+
+    if TYPE_CHECKING:
+        # Each subclass defines them for its kind of targets.
+        _fused: Any
+        _dense_targets: Any
 
     def __init__(self, from_logits=False, reduction="sum_over_batch_size", name=None, axis=-1,
                  dtype=None):

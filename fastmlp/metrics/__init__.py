@@ -55,6 +55,7 @@ def get(identifier, loss=None, num_outputs=None):
         A :class:`Metric`.
     """
     if isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc"):
+        cls: type[Metric]
         if num_outputs == 1:
             cls = BinaryAccuracy
         elif loss is not None and loss.target_kind == "sparse":

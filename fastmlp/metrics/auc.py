@@ -2,6 +2,8 @@
 counts at ``num_thresholds`` thresholds (Keras's approximation, Riemann sums
 or, for PR, Davis & Goadrich's interpolation)."""
 
+from typing import Any
+
 import numpy as np
 
 from ..utils.validation import check_positive_int
@@ -78,7 +80,7 @@ class AUC(_Confusion):
 
     def reset_state(self):
         labels = self.num_labels if self.multi_label else 1
-        self.counts = None if labels is None else np.zeros((4, self.num_thresholds, labels))
+        self.counts: Any = None if labels is None else np.zeros((4, self.num_thresholds, labels))
 
     @property
     def variables(self):

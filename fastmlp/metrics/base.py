@@ -43,7 +43,9 @@ class Metric:
     #: training loop may then pass logits instead of softmax probabilities
     argmax_only = False
     #: names of the state attributes listed by :attr:`variables`
-    state_names = ()
+    state_names: tuple[str, ...] = ()
+    #: the name in logs and in the registry (each subclass gets one when defined)
+    default_name: str
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -126,7 +128,7 @@ class Mean(Metric):
         self.total = 0.0
         self.count = 0.0
 
-    def update_state(self, values, sample_weight=None):
+    def update_state(self, values, sample_weight=None):  # type: ignore[override]  # Keras's Mean takes values
         """Args: values: numbers, one (or one row) per sample; sample_weight:
         None, a number or one weight per sample."""
         values = _per_sample(values, "values")
@@ -157,7 +159,7 @@ class Sum(Metric):
     def reset_state(self):
         self.total = 0.0
 
-    def update_state(self, values, sample_weight=None):
+    def update_state(self, values, sample_weight=None):  # type: ignore[override]  # Keras's Mean takes values
         """Args: values: numbers; sample_weight: None, a number or one weight per sample."""
         values = _per_sample(values, "values", reduce=np.sum)
         weights = _weights(sample_weight, len(values))
@@ -185,7 +187,7 @@ class MeanMetricWrapper(Mean):
         self.fn = fn
         self.fn_kwargs = kwargs
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(self, y_true, y_pred, sample_weight=None):  # type: ignore[override]
         values = _per_sample(self.fn(y_true, y_pred, **self.fn_kwargs), f"{self.name}'s values")
         weights = _weights(sample_weight, len(values))
         self.accumulate(get_ops(), values, weights)
@@ -236,7 +238,7 @@ class _BatchMetric(Metric):
         """Further checks of a batch against the metric's settings (host arrays)."""
 
 
-class _MeanOfValues(_BatchMetric, Mean):
+class _MeanOfValues(_BatchMetric, Mean):  # type: ignore[misc]  # _BatchMetric's update_state wins
     """A weighted mean of per-sample values computed on the backend by
     :meth:`values` (the metrics Keras builds with ``MeanMetricWrapper``)."""
 

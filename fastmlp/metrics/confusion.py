@@ -124,7 +124,7 @@ class _Count(_Confusion):
         self.reset_state()
 
     @property
-    def state_names(self):
+    def state_names(self):  # type: ignore[override]  # Metric's is a plain class attribute
         return ("accumulator",)
 
     @property
@@ -157,7 +157,7 @@ class FalseNegatives(_Count):
 class _PrecisionRecall(_Confusion):
     """``tp / (tp + other)`` per threshold (0 where nothing was counted)."""
 
-    other = None
+    other: str | None = None
     state_names = ("true_positives",)
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):

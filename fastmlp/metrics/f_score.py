@@ -1,5 +1,7 @@
 """F-scores: FBetaScore and F1Score, per class or averaged."""
 
+from typing import Any
+
 import numpy as np
 
 from .base import _BatchMetric, dense_targets
@@ -38,8 +40,11 @@ class FBetaScore(_BatchMetric):
         self.reset_state()
 
     def reset_state(self):
-        self.true_positives = self.false_positives = None
-        self.false_negatives = self.intermediate_weights = None
+        # None until the first batch (its shape depends on the predictions' columns)
+        self.true_positives: Any = None
+        self.false_positives: Any = None
+        self.false_negatives: Any = None
+        self.intermediate_weights: Any = None
 
     def check_batch(self, y_true, y_pred):
         if self.true_positives is not None and self.average != "micro" \

@@ -17,6 +17,7 @@ in another (fixed) order, so the weights then agree to float32 rounding.
 """
 
 import time
+from typing import Any
 
 import numpy as np
 
@@ -130,7 +131,7 @@ class CompiledTraining:
         optimizer = model.optimizer
         slot_views = _slot_views(optimizer, model.stores())
         trained = _trained_offsets(model)
-        specs = []
+        specs: list[dict[str, Any]] = []
         for dense, dropout in chain:
             kernel, bias = dense._weights["kernel"], dense._weights.get("bias")
             threads = compiled_step.split_threads(batch, dense.input_shape_[0], dense.units, nthreads)

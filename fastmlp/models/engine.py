@@ -5,6 +5,8 @@ outputs)`` builds it from Keras's functional calls, as long as they form a
 single chain. Training lives in :mod:`fastmlp.models.trainer`.
 """
 
+from typing import Any
+
 import numpy as np
 
 from ..backend import get_ops
@@ -145,7 +147,7 @@ class Model(Trainer, Layer):
 
     def leaves(self):
         """The non-model layers of the chain, nested models expanded."""
-        out = []
+        out: list[Layer] = []
         for layer in self._layers:
             out.extend(layer.leaves() if isinstance(layer, Model) else [layer])
         return out
@@ -155,14 +157,14 @@ class Model(Trainer, Layer):
 
     def stores(self):
         """The parameter stores of this model's weights, each once, in order."""
-        seen = {}
+        seen: dict[int, Any] = {}
         for layer in self.leaves_with_weights():
             if layer._store is not None:
                 seen.setdefault(id(layer._store), layer._store)
         return list(seen.values())
 
     @property
-    def emits_softmax(self):
+    def emits_softmax(self):  # type: ignore[override]  # Layer's is a plain class attribute
         return bool(self._layers) and self._layers[-1].emits_softmax
 
     # ------------------------------------------------------------ execution

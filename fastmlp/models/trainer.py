@@ -7,6 +7,7 @@ them into epochs.
 """
 
 import contextlib
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -47,20 +48,34 @@ def _steps_per_execution(value):
 class Trainer:
     """The training half of :class:`fastmlp.Model`."""
 
+    if TYPE_CHECKING:
+        # Provided by Layer, Model's other base (declared here for the type checker only).
+        ops: Any
+        built: bool
+        emits_softmax: bool
+        input_shape_: Any
+        output_shape_: Any
+        stores: Any
+        leaves: Any
+        forward: Any
+        backward: Any
+        buffer: Any
+        __call__: Any
+
     def __init__(self):
-        self.optimizer = None
-        self.loss = None
+        self.optimizer: Any = None
+        self.loss: Any = None
         self.compiled = False
         self.stop_training = False
-        self.history = None
+        self.history: Any = None
         self._metric_specs = []
         self._weighted_specs = []
-        self._metrics = None
-        self._plan = None
+        self._metrics: Any = None
+        self._plan: Any = None
         self._loss_total = 0.0
         self._loss_count = 0
         self._initial_epoch = None  # set by BackupAndRestore when it resumes
-        self.steps_per_execution = 1
+        self.steps_per_execution: int | str = 1
         # Shuffles are keyed by (shuffle seed, epochs trained), so training
         # resumed from a saved model draws the same orders as uninterrupted training.
         self._shuffle_seed = _random.draw_seed()

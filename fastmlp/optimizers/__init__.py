@@ -33,7 +33,7 @@ class Optimizer:
     """Base class. Subclasses name their state buffers in ``slot_names`` and
     implement ``_update`` over flat views."""
 
-    slot_names = ()
+    slot_names: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -10,6 +10,7 @@ import io
 import json
 import os
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,7 @@ def _json(obj):
 def history_table(history, seconds):
     """Per-epoch columns: ``epoch`` (1-based), the History keys, ``seconds``."""
     n = len(history.get("loss", seconds))
-    table = {"epoch": list(range(1, n + 1))}
+    table: dict[str, list[Any]] = {"epoch": list(range(1, n + 1))}
     for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
         if key in history:
             table[key] = [float(v) for v in history[key]]

@@ -7,7 +7,7 @@ without importing each other.
 
 import re
 
-_counts = {}
+_counts: dict[str, int] = {}
 
 
 def to_snake_case(name):

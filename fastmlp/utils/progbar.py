@@ -171,7 +171,7 @@ class Progbar:
             if name not in self._values_order:
                 self._values_order.append(name)
             averaged = (name not in self.stateful_metrics if self.stateful_metrics is not None
-                        else name in self.stateless_metrics)
+                        else name in (self.stateless_metrics or ()))
             value = float(value)
             if not averaged or finalize:
                 self._values[name] = [value, 1]

@@ -152,39 +152,6 @@ def check_weight_value(value, shape, what):
     return value
 
 
-def check_sample_weight(sample_weight, count, what="sample_weight"):
-    """Per-sample weights for ``count`` samples, as Keras's metrics take them.
-
-    Args:
-        sample_weight: None, a number (the same weight for every sample), or
-            an array of shape ``(count,)`` or ``(count, 1)``.
-        count: the number of samples in the batch.
-        what: its name in messages.
-
-    Returns:
-        None, or a C-contiguous float32 array of shape ``(count,)``.
-
-    Raises:
-        TypeError: for non-numeric weights; ValueError for another shape or
-        for NaN/infinity.
-    """
-    if sample_weight is None:
-        return None
-    w = np.asarray(as_array(sample_weight, what))
-    if w.dtype.kind not in "fiub":
-        raise TypeError(f"{what} must be numeric, got dtype {w.dtype}")
-    if w.ndim == 0:
-        w = np.full(count, w, dtype=np.float32)
-    elif w.shape in ((count,), (count, 1)):
-        w = np.ascontiguousarray(w.reshape(count), dtype=np.float32)
-    else:
-        raise ValueError(f"{what} must have shape ({count},) (one weight per sample) or be a "
-                         f"number, got shape {w.shape}")
-    if not np.isfinite(w).all():
-        raise ValueError(f"{what} holds NaN or infinity")
-    return w
-
-
 def check_seed(seed, what):
     """``seed`` as an int, or a ValueError unless it is None or an integer in [0, 2**64)."""
     if seed is None:

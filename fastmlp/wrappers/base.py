@@ -40,6 +40,10 @@ class SKLBase(BaseEstimator):
     ``verbose=0``: no progress bar per call.
     """
 
+    # Set by fit (annotations only: unfitted estimators have none, as scikit-learn checks).
+    model_: Model
+    history_: dict[str, list[float]]
+
     def __init__(self, model, warm_start=False, model_kwargs=None, fit_kwargs=None):
         # scikit-learn's rule: __init__ stores its arguments as given; fit checks them.
         self.model = model
@@ -76,8 +80,8 @@ class SKLBase(BaseEstimator):
         try:
             return self._fit(X, y, kwargs)
         except BaseException:
-            vars(self).clear()
-            vars(self).update(saved)
+            self.__dict__.clear()
+            self.__dict__.update(saved)
             raise
 
     def _fit(self, X, y, kwargs):

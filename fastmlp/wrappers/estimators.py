@@ -38,6 +38,8 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
         clf.fit(X, y).score(X_test, y_test)
     """
 
+    classes_: np.ndarray  # set by fit
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.poor_score = True  # few epochs in scikit-learn's checks

@@ -13,12 +13,14 @@ Public API (also used by the legacy ``.h5`` reader): :func:`to_keras_config`,
 :func:`from_keras_config`, :func:`compile_to_keras`, :func:`compile_from_keras`.
 """
 
+from typing import Any
+
 from ..errors import ModelFileError as KerasFileError
 
 # Keras's option -> the values that mean "off" (fastmlp drops them on load;
 # ANY: the option only matters when another one, rejected elsewhere, is on).
-_ANY = object()
-_NEUTRAL = {
+_ANY: Any = object()
+_NEUTRAL: dict[str, Any] = {
     "dtype": _ANY,  # checked separately (float32 only)
     "kernel_constraint": (None,), "bias_constraint": (None,), "quantization_config": (None,),
     "lora_rank": (None,), "lora_alpha": (None,), "activity_regularizer": (None,),
@@ -33,7 +35,7 @@ _NEUTRAL = {
     "centered": (False,), "weight_decay": (None,),
 }
 # Keras's values for those options, written so Keras sees a complete config.
-_KERAS_EXTRAS = {
+_KERAS_EXTRAS: dict[str, dict[str, Any]] = {
     "Dense": {"kernel_constraint": None, "bias_constraint": None, "quantization_config": None},
     "BatchNormalization": {"beta_regularizer": None, "gamma_regularizer": None, "beta_constraint": None,
                            "gamma_constraint": None, "synchronized": False, "renorm": False,

@@ -20,6 +20,7 @@ model's own size.
 
 import re
 import warnings
+from typing import Any
 
 import h5py
 import numpy as np
@@ -64,7 +65,7 @@ def layer_groups(model, prefix=""):
     layers = list(model.layers)
     if not isinstance(model, Sequential) and model._input_layer is not None:
         layers.insert(0, model._input_layer)  # a functional model's layers include its input
-    used = {}
+    used: dict[str, int] = {}
     for layer in layers:
         name = keras_snake_case(_keras_class_name(layer))
         if name in used:
@@ -153,7 +154,7 @@ def read_model_weights(model, h5, include_optimizer=True):
     optimizer's state) from the open file ``h5``; nothing is changed unless
     every array is valid."""
     Model, _ = model_classes()
-    weights = []
+    weights: list[Any] = []
     for path, layer in layer_groups(model):
         if isinstance(layer, Model):
             continue
