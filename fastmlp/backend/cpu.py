@@ -3,6 +3,7 @@ which kernel versions run (the AVX2 clones, the AVX-512 dropout masks)."""
 
 from __future__ import annotations
 
+import importlib
 import platform
 
 _WANTED_FEATURES = ("SSE2", "SSE42", "AVX", "FMA3", "AVX2", "AVX512F", "AVX512_SKX", "ASIMD",
@@ -13,13 +14,13 @@ def cpu_features() -> list[str]:
     """The SIMD features of this CPU that matter to fastmlp, as NumPy's run-time
     detection finds them (so only those the OS enables too), e.g.
     ``["SSE2", "SSE42", "AVX", "FMA3", "AVX2"]``."""
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__ as feats
-    except ImportError:  # NumPy < 2
+    feats: dict[str, bool] = {}
+    for module in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):  # NumPy 2, 1
         try:
-            from numpy.core._multiarray_umath import __cpu_features__ as feats
-        except ImportError:
-            feats = {}
+            feats = importlib.import_module(module).__cpu_features__
+            break
+        except (ImportError, AttributeError):
+            continue
     return [name for name in _WANTED_FEATURES if feats.get(name)]
 
 

@@ -160,7 +160,12 @@ class Progbar:
         self._last_update = now
 
     def add(self, n: int, values: Values = None) -> None:
-        """``update(steps so far + n, values)``."""
+        """Advance by ``n`` steps: ``update(steps so far + n, values)``.
+
+        Args:
+            n: the number of steps done since the last update.
+            values: as for ``update``.
+        """
         self.update(self._seen_so_far + n, values)
 
     # ------------------------------------------------------------ internals
