@@ -37,4 +37,9 @@ napoleon_use_rtype = False
 
 html_theme = "alabaster"
 html_title = f"fastmlp {release}"
-html_theme_options = {"description": "Keras programs, on fast CPU kernels", "fixed_sidebar": True}
+html_theme_options = {
+    "description": "Keras programs, on fast CPU kernels",
+    "fixed_sidebar": True,
+    "page_width": "1240px",   # room for the seed program's lines and the progress bars
+    "body_max_width": "none",
+}

@@ -172,9 +172,15 @@ def api_page(modname, module):
     if elsewhere:
         out += ["Also exported here, documented with their first module:", ""]
         out += [f"- :py:obj:`{name} <{home}.{name}>`" for name, home in elsewhere] + [""]
+    # Modules a public module exports (fastmlp.datasets.mnist) with their functions.
+    submodules = [getattr(module, name) for name in getattr(module, "__all__", [])
+                  if inspect.ismodule(getattr(module, name))]
+    for sub in submodules:
+        out += [f".. automodule:: {sub.__name__}", "   :members:", ""]
     for name, obj in pairs:
         if inspect.isclass(obj):
-            out += [f".. autoclass:: {modname}.{name}", "   :members:", "   :show-inheritance:", ""]
+            out += [f".. autoclass:: {modname}.{name}", "   :members:", "   :inherited-members:",
+                    "   :show-inheritance:", ""]
         else:
             out += [f".. autofunction:: {modname}.{name}", ""]
     return "\n".join(out)
@@ -194,9 +200,14 @@ def write_api_pages(app):
 
 
 def skip_foreign(app, what, name, obj, skip, options):
-    """Leave out members a base class from another library adds (scikit-learn's
-    ``set_fit_request`` on the wrappers): they are that library's API."""
-    if (getattr(obj, "__module__", "") or "").startswith("sklearn"):
+    """Document only members fastmlp defines: what a base class from Python or
+    another library brings (``ValueError.with_traceback``, scikit-learn's
+    ``set_fit_request``) is that library's API, and a plain class attribute
+    would show the docstring of its type (``bool``)."""
+    if what != "class":
+        return None
+    target = obj.fget if isinstance(obj, property) else getattr(obj, "__func__", obj)
+    if not (getattr(target, "__module__", "") or "").startswith("fastmlp"):
         return True
     return None
 
