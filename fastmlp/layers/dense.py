@@ -16,6 +16,23 @@ class Dense(Layer):
     ``relu`` and ``linear`` run fused into the dense kernel; ``sigmoid``,
     ``tanh`` and ``softmax`` run as a second pass (and a final softmax is
     folded into the cross-entropy during training).
+
+    Args:
+        units: the number of outputs, a positive integer.
+        activation: an activation name or function (None is linear).
+        use_bias: whether to add a bias vector.
+        kernel_initializer, bias_initializer: initializer names or objects.
+        kernel_regularizer, bias_regularizer: L1/L2 penalties, or None.
+        activity_regularizer: not supported (must be None).
+        **kwargs: the common layer arguments (``name``, ``input_shape``, ...).
+
+    Raises:
+        TypeError: ``units`` that is not an integer.
+        ValueError: ``units`` below 1, an unknown name, an
+            ``activity_regularizer``, or non-flat inputs when built.
+
+    Example:
+        >>> layer = fastmlp.layers.Dense(128, activation="relu")
     """
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",

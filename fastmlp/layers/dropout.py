@@ -15,6 +15,18 @@ class Dropout(Layer):
     The mask of training step ``s`` is drawn from Philox keyed by
     ``(seed, s)``; ``seed`` defaults to a draw from the global generator, so
     :func:`fastmlp.utils.set_random_seed` makes it reproducible.
+
+    Args:
+        rate: the fraction of inputs to drop, in [0, 1).
+        noise_shape: not supported (must be None).
+        seed: the Philox key's seed, or None for a draw.
+        **kwargs: the common layer arguments (``name``, ``input_shape``, ...).
+
+    Raises:
+        ValueError: a rate outside [0, 1), a ``noise_shape``, or a bad seed.
+
+    Example:
+        >>> fastmlp.layers.Dropout(0.2)
     """
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):

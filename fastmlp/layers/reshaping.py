@@ -8,7 +8,17 @@ from .layer import Layer
 
 
 class Flatten(Layer):
-    """Flattens each sample to one dimension: ``(n, 28, 28) -> (n, 784)``."""
+    """Flattens each sample to one dimension: ``(n, 28, 28) -> (n, 784)``.
+
+    Args:
+        data_format: accepted for Keras's signature (samples are flattened in
+            C order either way).
+        **kwargs: the common layer arguments (``name``, ``input_shape``, ...).
+
+    Example:
+        >>> fastmlp.layers.Flatten(input_shape=(28, 28)).compute_output_shape((28, 28))
+        (784,)
+    """
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)

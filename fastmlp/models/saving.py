@@ -144,7 +144,28 @@ def _restore_weights(model, archive, manifest):
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Load a model written by ``model.save``: architecture, weights and, when
-    it was compiled, the optimizer with its state."""
+    it was compiled, the optimizer with its state.
+
+    Args:
+        filepath: a fastmlp model file, or Keras's ``.keras`` or legacy
+            ``.h5`` file (recognised by name or by content).
+        custom_objects: ``{name: class}`` for a user's own layers, losses or
+            metrics named in the file.
+        compile: restore the loss, metrics and optimizer when the file has them.
+        safe_mode: accepted for Keras's signature; reading never runs code.
+
+    Returns:
+        The model, built, with its weights (and compiled when ``compile``).
+
+    Raises:
+        FileNotFoundError: no file at ``filepath``.
+        ModelFileError: a file that is not a readable model (damaged, a newer
+            format version, non-finite weights, a layer fastmlp lacks).
+
+    Example:
+        >>> model.save("mnist.fastmlp")
+        >>> again = fastmlp.models.load_model("mnist.fastmlp")
+    """
     from .. import losses, metrics, optimizers
     from ..layers import deserialize
     from .keras_files import keras_v3

@@ -11,6 +11,24 @@ class Sequential(Model):
     The model is built (weights created) as soon as its input shape is known:
     from ``Input(shape)``, an ``input_shape``/``input_dim`` on the first layer,
     :meth:`build`, or the first call/fit.
+
+    Args:
+        layers: the layers, in order (more can follow with :meth:`add`).
+        name: the model's name (``"sequential"``, ``"sequential_1"``, ... when None).
+        trainable: whether ``fit`` updates the model's weights.
+
+    Raises:
+        TypeError: an entry of ``layers`` that is not a layer.
+        ValueError: layers whose shapes do not chain.
+
+    Example:
+        >>> model = fastmlp.Sequential([
+        ...     fastmlp.layers.Flatten(input_shape=(28, 28)),
+        ...     fastmlp.layers.Dense(128, activation="relu"),
+        ...     fastmlp.layers.Dense(10),
+        ... ])
+        >>> model.output_shape_
+        (10,)
     """
 
     def __init__(self, layers=None, name=None, trainable=True, **kwargs):

@@ -102,6 +102,13 @@ class Trainer:
         Raises:
             ValueError: no loss, an unknown name, or a bad
                 ``steps_per_execution``.
+            NotImplementedError: ``loss_weights`` (fastmlp models have one
+                output).
+
+        Example:
+            >>> model.compile(optimizer="adam",
+            ...               loss=fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True),
+            ...               metrics=["accuracy"])
         """
         if loss_weights is not None:
             raise NotImplementedError("fastmlp models have one output: loss_weights is not supported")
@@ -300,6 +307,22 @@ class Trainer:
                 generator or a dataset; ``validation_freq``: an int (every
                 N-th epoch) or the 1-based epochs to validate after.
             initial_epoch: the epoch to start from (for resuming).
+
+        Returns:
+            A :class:`fastmlp.callbacks.History` whose ``history`` maps each
+            logged name (``loss``, the metrics, ``val_*``) to one value per
+            epoch.
+
+        Raises:
+            RuntimeError: the model was not compiled.
+            ValueError: inputs or targets of the wrong shape, length or dtype,
+                non-finite values, labels out of range, or a bad argument
+                (``validation_split`` outside [0, 1)); nothing is trained.
+
+        Example:
+            >>> history = model.fit(x_train, y_train, epochs=5, batch_size=32,
+            ...                     validation_split=0.1)
+            >>> history.history["val_accuracy"][-1]
         """
         self._require_compiled("fit")
         verbose = verbosity(verbose)
@@ -415,8 +438,27 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
         """Loss and metrics on ``(x, y)`` (or a generator or dataset of
-        batches, as ``fit`` takes them): a float when there are no metrics,
-        else ``[loss, *metrics]``, or a dict with ``return_dict=True``."""
+        batches, as ``fit`` takes them).
+
+        Args:
+            x, y, sample_weight: as for :meth:`fit`.
+            batch_size: samples per batch (32 when None).
+            verbose: ``"auto"``, 0, 1 or 2, as in Keras.
+            steps: batches to evaluate, or None for all.
+            callbacks: callbacks whose test hooks run.
+            return_dict: return ``{name: value}`` instead of a list.
+
+        Returns:
+            A float when there are no metrics, else ``[loss, *metrics]``, or
+            a dict with ``return_dict=True``.
+
+        Raises:
+            RuntimeError: the model was not compiled.
+            ValueError: inputs or targets that ``fit`` would refuse.
+
+        Example:
+            >>> loss, accuracy = model.evaluate(x_test, y_test, verbose=2)
+        """
         self._require_compiled("evaluate")
         verbose = verbosity(verbose)
         steps = _optional_steps(steps, "steps")
@@ -438,9 +480,28 @@ class Trainer:
 
     # -------------------------------------------------------------- predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Outputs for ``x`` in batches, as one array (NumPy on the CPU
-        backends). ``x``: arrays, or a generator or dataset of ``(x,)`` or
-        ``(x, y)`` batches (the targets are ignored)."""
+        """Outputs for ``x`` in batches, as one array.
+
+        Args:
+            x: arrays, or a generator or dataset of ``(x,)`` or ``(x, y)``
+                batches (the targets are ignored).
+            batch_size: samples per batch (32 when None).
+            verbose: ``"auto"``, 0, 1 or 2, as in Keras.
+            steps: batches to predict, or None for all.
+            callbacks: callbacks whose predict hooks run.
+
+        Returns:
+            The model's outputs, ``(n, *output_shape)`` float32 (NumPy on the
+            CPU backends, CuPy on ``cupy``).
+
+        Raises:
+            ValueError: inputs of the wrong shape or dtype, or a bad
+                ``batch_size`` or ``steps``.
+
+        Example:
+            >>> probabilities = model.predict(x_test[:5], verbose=0)
+            >>> probabilities.argmax(axis=1)
+        """
         batch_size = check_positive_int(DEFAULT_BATCH_SIZE if batch_size is None else batch_size, "batch_size")
         verbose = verbosity(verbose)
         steps = _optional_steps(steps, "steps")
