@@ -15,6 +15,8 @@ epoch with ``sample_weight``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from .data import load_data
 from .fastmlp_cases import fastmlp_epoch
 from .idle import summarize
@@ -58,7 +60,7 @@ def interleave(cases, rounds, probe, errors):
     ``probe.measure`` (the idle wait before, the others' CPU use during). A
     case that fails (RuntimeError: its worker died or answered an error) is
     dropped from the later turns, its error noted in ``errors``."""
-    out = {name: [] for name in cases}
+    out: dict[str, list[Any]] = {name: [] for name in cases}
     cases = dict(cases)
     readings = []
     for _ in range(rounds):
@@ -95,7 +97,7 @@ def stats(samples):
 
 def bench_row(workload, x, y, source, workers, passes, probe):
     """One end-to-end row (see the module's docstring) of ``workload``."""
-    errors = {}
+    errors: dict[str, str] = {}
     contenders = _contenders(workload, x, y, workers, errors)
     times, readings = interleave(contenders, passes, probe, errors)
     times = {name: [t * EPOCH_SAMPLES / len(x) for t in ts] for name, ts in times.items()}

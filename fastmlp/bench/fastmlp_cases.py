@@ -5,6 +5,8 @@ step included."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .data import workload_view
@@ -28,7 +30,7 @@ def build_model(workload, backend="cython"):
                 stack.append(layers.Dropout(workload.dropout))
         if workload.loss == "categorical":
             stack.append(layers.Dense(10, activation="softmax"))
-            loss = "categorical_crossentropy"
+            loss: Any = "categorical_crossentropy"
         else:
             stack.append(layers.Dense(10))
             loss = fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True)

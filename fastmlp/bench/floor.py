@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,7 @@ def _pairs(ops, batch):
 def _interleaved_medians(cases, repeats, rounds=3):
     """``{name: seconds}``: the median over ``rounds`` rounds, each timing
     every case in turn, so that drift affects the pairs alike."""
-    t = {}
+    t: dict[str, list[float]] = {}
     for _ in range(rounds):
         for name, fn in cases.items():
             t.setdefault(name, []).append(time_call(fn, max(repeats // rounds, 5))[0])

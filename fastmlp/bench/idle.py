@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 THRESHOLD = 0.10  # busy fraction of the whole machine still called idle (0.2 core of 2)
 WINDOW = 0.2      # seconds between the two readings of one probe
@@ -47,7 +48,7 @@ def read_process_times(root="/proc", pids=None):
     """``{pid: (name, jiffies)}``: the user+system CPU time (all threads) of
     every process readable under ``root``, or of those of ``pids``; empty
     where there is none."""
-    out = {}
+    out: dict[int, Any] = {}
     try:
         pids = [str(p) for p in pids] if pids is not None else [
             p for p in os.listdir(root) if p.isdigit()]

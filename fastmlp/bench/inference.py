@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import statistics
+from typing import Any
 
 from .data import load_data
 from .end_to_end import BASE, finish_row, interleave
@@ -43,7 +44,7 @@ def bench_latency(calls, workers, repeats, rounds, probe):
     """The latency row: per call, the median over rounds of each round's
     median (seconds) and the median of the rounds' interquartile ranges;
     ``"<label> / model(x[:1])"`` ratios to fastmlp's direct call."""
-    errors = {}
+    errors: dict[str, str] = {}
     cases = _latency_cases(calls, workers, repeats)
     results, readings = interleave(cases, rounds, probe, errors)
     row = {"repeats": repeats, "rounds": rounds}
@@ -69,8 +70,8 @@ def bench_throughput(predict, workers, images, rounds, probe):
     with ``{median, iqr, all, images_per_s}``, the ``"<name> / cython"``
     ratios and the GEMM ``flops`` (for
     :func:`~fastmlp.bench.end_to_end.add_floor`)."""
-    errors = {}
-    cases = {BASE: lambda: time_call(lambda: predict(images, PREDICT_BATCH), 1, warmup=1)[0]}
+    errors: dict[str, str] = {}
+    cases: dict[str, Any] = {BASE: lambda: time_call(lambda: predict(images, PREDICT_BATCH), 1, warmup=1)[0]}
     for name, worker in workers.items():
         cases[name] = lambda worker=worker: worker.predict(images, PREDICT_BATCH)
     results, readings = interleave(cases, rounds, probe, errors)

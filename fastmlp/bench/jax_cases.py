@@ -20,6 +20,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .data import workload_view
@@ -137,7 +139,8 @@ def jax_epoch(jax, workload, x, y):
 
     def run(limit, perm=None):
         perm = rng.permutation(n).astype(np.int32) if perm is None else perm
-        params, opt, loss, steps = state["params"], state["opt"], None, 0
+        loss: Any = None
+        params, opt, steps = state["params"], state["opt"], 0
         for start in range(0, min(n, limit), batch):
             params, opt, loss = step(params, opt, xd, yd, perm[start:start + batch], key)
             steps += 1

@@ -4,6 +4,8 @@ The JSON output (``--json``) is the report dict itself."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .report_tables import end_to_end_lines, gemm_lines, inference_lines, stability_lines
@@ -114,7 +116,7 @@ def _speedups(report):
     JAX / cython of every end-to-end, throughput and kernel row (NaN where a
     contender is missing)."""
     labels = []
-    series = {"numpy reference": [], "PyTorch": [], "JAX": []}
+    series: dict[str, list[Any]] = {"numpy reference": [], "PyTorch": [], "JAX": []}
     keys = {"numpy reference": "fastmlp numpy / cython", "PyTorch": "pytorch loop / cython",
             "JAX": "jax jit / cython"}
     rows = [(f"fit {r['workload']}", r) for r in report.get("end_to_end", [])]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from typing import Any
 
 from .data import load_data
 from .fastmlp_cases import fastmlp_epoch
@@ -33,7 +34,8 @@ def bench_stability(seconds, samples, probe, min_epochs=3, log=None, clock=time.
     x, y, source = load_data(samples)
     epoch = timed(fastmlp_epoch(STABILITY, x, y))
     scale = EPOCH_SAMPLES / len(x)
-    times, readings = [], []
+    times: list[float] = []
+    readings: list[Any] = []
     deadline = clock() + seconds
     while clock() < deadline or len(times) < min_epochs:
         # only the first epoch waits for an idle machine: the others follow

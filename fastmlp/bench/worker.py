@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 
 class WorkerError(RuntimeError):
@@ -50,7 +51,8 @@ class Worker:
 
     def __init__(self, module, label, timeout=600.0):
         self.label, self.timeout = label, timeout
-        self.proc = subprocess.Popen([sys.executable, "-m", module], stdin=subprocess.PIPE,
+        # stdin and stdout are pipes (never None): Any spares a check at every use
+        self.proc: Any = subprocess.Popen([sys.executable, "-m", module], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, bufsize=1)
         self.pid = self.proc.pid
         hello = self._recv()
@@ -193,7 +195,8 @@ class Handler:
     def __init__(self, make_epoch, make_inference, extra=None):
         self.make_epoch, self.make_inference = make_epoch, make_inference
         self.extra = extra
-        self.data, self.epochs, self.inference = {}, {}, None
+        self.data, self.epochs = {}, {}
+        self.inference: Any = None
 
     def load(self, samples):
         """``(x, y)`` of :func:`fastmlp.bench.data.load_data`, cached."""
