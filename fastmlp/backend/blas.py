@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import os
 import threading
+from typing import Any
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -26,7 +27,7 @@ _CBLAS_NAMES = (("scipy_cblas_", "64_", True), ("cblas_", "64_", True),
                 ("scipy_cblas_", "", False), ("cblas_", "", False))
 
 _found = False
-_controller = None  # threadpoolctl's controller of NumPy's BLAS, or None
+_controller: Any = None  # threadpoolctl's controller of NumPy's BLAS, or None
 _lib = None  # ctypes handle of NumPy's OpenBLAS, or None
 _find_lock = threading.Lock()
 

@@ -51,8 +51,8 @@ class EpochTimer(Callback):
 
     def __init__(self):
         super().__init__()
-        self.seconds = []
-        self._start = None
+        self.seconds: list[float] = []
+        self._start: Any = None  # perf_counter() at the epoch's start
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
