@@ -238,8 +238,8 @@ class Layer:
 
     @property
     def non_trainable_weights(self):
-        """Weights the optimizer leaves alone: a frozen layer's, and state such
-        as batch-normalization statistics."""
+        """Weights the optimizer leaves alone (a frozen layer's, and state such
+        as batch-normalization statistics)."""
         if not self.built:
             return []
         params, state = self._variables()
@@ -263,8 +263,8 @@ class Layer:
 
     @property
     def weights(self):
-        """Every weight as a :class:`Variable`, in Keras's order: the
-        parameters, then the state."""
+        """Every weight as a :class:`Variable`, in Keras's order (the
+        parameters, then the state)."""
         if not self.built:
             return []
         params, state = self._variables()

@@ -32,8 +32,8 @@ class Variable:
     # ---------------------------------------------------------------- reading
     @property
     def path(self):
-        """Keras 3's path: the enclosing models' names at build time, the
-        layer's name, the weight's name (``"sequential/dense/kernel"``)."""
+        """Keras 3's path, ``"sequential/dense/kernel"``, made of the enclosing
+        models' names at build time, the layer's name and the weight's name."""
         scope = getattr(self._layer, "_scope", None)
         prefix = f"{scope}/" if scope else ""
         return f"{prefix}{self._layer.name}/{self.name}"

@@ -165,6 +165,7 @@ class Model(Trainer, Layer):
 
     @property
     def emits_softmax(self):  # type: ignore[override]  # Layer's is a plain class attribute
+        """Whether the model's output is a softmax (its last layer's is)."""
         return bool(self._layers) and self._layers[-1].emits_softmax
 
     # ------------------------------------------------------------ execution

@@ -154,7 +154,7 @@ class Trainer:
 
     @property
     def metrics_names(self):
-        """As Keras 3 gives them: ``[]`` before ``compile``, ``["loss"]``
+        """The names Keras 3 gives, ``[]`` before ``compile``, ``["loss"]``
         without metrics, else ``["loss", "compile_metrics"]`` (one name for
         all compiled metrics; ``evaluate(..., return_dict=True)`` names each
         value)."""
