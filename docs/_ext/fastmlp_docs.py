@@ -105,7 +105,10 @@ def public_home(obj, modules):
 
 
 def first_line(obj):
-    doc = inspect.getdoc(obj) or ""
+    """The first paragraph of ``obj``'s own docstring (a class without one
+    would otherwise show its base class's)."""
+    own = obj.__dict__.get("__doc__") if inspect.isclass(obj) else obj.__doc__
+    doc = inspect.cleandoc(own) if own else ""
     return doc.strip().split("\n\n")[0].replace("\n", " ")
 
 
@@ -116,15 +119,16 @@ def names_table(registry, modules):
     for name in registry.names():
         obj = registry.lookup(name)
         groups.setdefault(id(obj), (obj, []))[1].append(name)
-    lines = [".. list-table::", "   :header-rows: 1", "   :widths: 30 30 20 40", "",
-             "   * - Keras", "     - fastmlp", "     - names accepted as strings", "     - what it is"]
+    lines = [".. list-table::", "   :header-rows: 1", "   :widths: 35 20 20 45", "",
+             "   * - Keras name (``fastmlp.`` for ``keras.``)", "     - fastmlp", "     - names accepted as strings", "     - what it is"]
     for obj, names in groups.values():
         home = public_home(obj, modules)
         path = f"{home}.{obj.__name__}" if home else None
         keras = f"``keras.{path[len('fastmlp.'):]}``" if path else "(internal)"
-        ours = f":py:obj:`{path}`" if path else f"``{obj.__name__}``"
+        # The short form keeps the table narrow: the path is keras.'s, with fastmlp.
+        ours = f":py:obj:`~{path}`" if path else f"``{obj.__name__}``"
         aliases = ", ".join(f'``"{n}"``' for n in names)
-        summary = first_line(obj).replace("|", "\\|") or "-"
+        summary = first_line(obj).replace("|", "\\|") or "\u2014"  # a bare "-" is a list
         lines += [f"   * - {keras}", f"     - {ours}", f"     - {aliases}", f"     - {summary}"]
     return lines
 
@@ -140,7 +144,8 @@ class FastmlpNames(Directive):
                  "built; a name appears here exactly when ``compile``, ``get`` and the model "
                  "files accept it (case-insensitively).", ""]
         for owner, registry in sorted(registries(), key=lambda pair: pair[1].kind):
-            title = f"{registry.kind[0].upper()}{registry.kind[1:]}s (registry in ``{owner}``)"
+            kinds = registry.kind + ("es" if registry.kind.endswith("s") else "s")
+            title = f"{kinds[0].upper()}{kinds[1:]} (registry in ``{owner}``)"
             lines += [title, "~" * len(title), ""] + names_table(registry, modules) + [""]
         lines += ["The package root", "~~~~~~~~~~~~~~~~", "",
                   "``import fastmlp`` gives these names (``keras.X`` becomes ``fastmlp.X``):", ""]
