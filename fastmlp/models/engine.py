@@ -5,9 +5,13 @@ outputs)`` builds it from Keras's functional calls, as long as they form a
 single chain. Training lives in :mod:`fastmlp.models.trainer`.
 """
 
-from typing import Any
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..backend import get_ops
 from ..layers import deserialize, serialize
@@ -17,12 +21,16 @@ from ..utils.validation import normalize_shape
 from . import compiled_inference
 from .trainer import Trainer
 
+if TYPE_CHECKING:
+    from ..layers.variable import Variable
+
 
 class Model(Trainer, Layer):
     """A chain of layers. ``Model(inputs, outputs)`` takes a functional graph
     that is a single chain from one ``Input`` to one output."""
 
-    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+    def __init__(self, inputs: SymbolicTensor | None = None, outputs: SymbolicTensor | None = None,
+                 name: str | None = None, trainable: bool = True, **kwargs: Any) -> None:
         if name is None and type(self) is Model:
             name = unique_name("functional")  # Keras 3's name for functional models
         Layer.__init__(self, name=name, **kwargs)
@@ -45,10 +53,10 @@ class Model(Trainer, Layer):
 
     # ------------------------------------------------------------ structure
     @property
-    def layers(self):
+    def layers(self) -> list[Layer]:
         return list(self._layers)
 
-    def get_layer(self, name=None, index=None):
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A layer by name or by index in :attr:`layers`."""
         if index is not None:
             if not -len(self._layers) <= index < len(self._layers):
@@ -135,7 +143,7 @@ class Model(Trainer, Layer):
         self._build(built.ops if built is not None else get_ops(), sample_shape)
         self._place_new_weights()
 
-    def build(self, input_shape=None):
+    def build(self, input_shape: Sequence[int | None] | None = None) -> None:
         """Build for ``input_shape`` with the batch axis first, e.g. ``(None, 784)``."""
         if input_shape is None:
             shape = self._declared_sample_shape()
@@ -181,7 +189,7 @@ class Model(Trainer, Layer):
             dy = self._layers[i].backward(dy, need_dx=need_dx or i > first)
         return dy if need_dx else None
 
-    def __call__(self, x, training=False):
+    def __call__(self, x: Any, training: bool = False) -> Any:
         """Run the model on a batch (inference unless ``training``); returns a
         new float32 array of shape ``(n, *output_shape)``."""
         if isinstance(x, SymbolicTensor):
@@ -199,15 +207,15 @@ class Model(Trainer, Layer):
 
     # -------------------------------------------------------------- weights
     @property
-    def weights(self):
+    def weights(self) -> list[Variable]:
         return [w for layer in self.leaves() for w in layer.weights]
 
     @property
-    def trainable_weights(self):
+    def trainable_weights(self) -> list[Variable]:
         return [w for layer in self.leaves() for w in layer.trainable_weights]
 
     @property
-    def non_trainable_weights(self):
+    def non_trainable_weights(self) -> list[Variable]:
         return [w for layer in self.leaves() for w in layer.non_trainable_weights]
 
     @property
@@ -215,11 +223,11 @@ class Model(Trainer, Layer):
         """The current weight penalties, one per regularized weight, layer by layer."""
         return [penalty for layer in self.leaves() for penalty in layer.losses]
 
-    def get_weights(self):
+    def get_weights(self) -> list[NDArray[np.float32]]:
         """Copies of every weight array, layer by layer, as NumPy arrays."""
         return [w for layer in self.leaves() for w in layer.get_weights()]
 
-    def set_weights(self, weights):
+    def set_weights(self, weights: Sequence[ArrayLike]) -> None:
         """Replace every weight; all arrays are checked before any is written."""
         weights = list(weights)
         leaves = self.leaves_with_weights()
@@ -234,12 +242,13 @@ class Model(Trainer, Layer):
         for layer, converted in checked:
             layer._assign_weights(converted)
 
-    def count_params(self):
+    def count_params(self) -> int:
         self._require_built()
         return sum(layer.count_params() for layer in self.leaves())
 
     # -------------------------------------------------------------- summary
-    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
+    def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,
+                print_fn: Callable[..., Any] | None = None, **kwargs: Any) -> None:
         """Print Keras's table: layer (type), output shape, param #, and totals."""
         print_fn = print_fn or print
         width = line_length or 65
@@ -274,23 +283,25 @@ class Model(Trainer, Layer):
         print_fn("_" * width)
 
     # --------------------------------------------------------------- saving
-    def save(self, filepath, overwrite=True, include_optimizer=True):
+    def save(self, filepath: str | os.PathLike[str], overwrite: bool = True,
+             include_optimizer: bool = True) -> None:
         """Write the architecture, weights and optimizer state to one file."""
         from .saving import save_model
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
-    def save_weights(self, filepath, overwrite=True):
+    def save_weights(self, filepath: str | os.PathLike[str], overwrite: bool = True) -> None:
         """Write the weights to one file."""
         from .saving import save_weights
         save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath):
+    def load_weights(self, filepath: str | os.PathLike[str]) -> None:
         """Read weights written by :meth:`save_weights` or :meth:`save`."""
         from .saving import load_weights
         self._require_built()
         load_weights(self, filepath)
 
-    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
+    def export(self, filepath: str | os.PathLike[str], format: str = "tf_saved_model",
+               verbose: bool | None = None, input_signature: Any = None, **kwargs: Any) -> Any:
         """Write the inference graph to ``filepath`` (Keras 3's signature).
 
         Args:
@@ -314,12 +325,12 @@ class Model(Trainer, Layer):
         return reduce_model(self, protocol)
 
     # --------------------------------------------------------------- config
-    def to_json(self, **kwargs):
+    def to_json(self, **kwargs: Any) -> str:
         """The architecture (no weights) as JSON; see :func:`model_from_json`."""
         import json
         return json.dumps(serialize(self), **kwargs)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = {"name": self.name, "trainable": self.trainable,
                   "layers": [serialize(layer) for layer in self._layers]}
         shape = self.input_shape_ if self.built else self._declared_sample_shape()
@@ -328,7 +339,7 @@ class Model(Trainer, Layer):
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> Model:
         model = cls(name=config.get("name"))
         model._layers = [deserialize(spec) for spec in config["layers"]]
         if config.get("input_shape") is not None:

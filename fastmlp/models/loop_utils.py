@@ -7,7 +7,7 @@ import threading
 from ..utils.validation import check_positive_int
 
 
-def verbosity(verbose):
+def verbosity(verbose: int | str) -> int:
     """``verbose`` as 0, 1 or 2 (``"auto"`` is 1)."""
     if verbose == "auto":
         return 1

@@ -9,11 +9,14 @@ error in bounded memory. Saving writes a temporary file beside the target and
 renames it into place, so an interrupted save leaves the previous file intact.
 """
 
+from __future__ import annotations
+
 import io
 import json
 import math
 import os
 import zipfile
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +24,9 @@ from ..utils.files import atomic_output
 from .archive import BoundedZip
 from .errors import ModelFileError  # noqa: F401 (public here, as before)
 from .training_state import restore_training_state, training_state
+
+if TYPE_CHECKING:
+    from .engine import Model
 
 FORMAT = "fastmlp-model"
 FORMAT_VERSION = 1
@@ -75,7 +81,8 @@ def _state_arrays_and_manifest(model, include_optimizer=True):
     return manifest, arrays
 
 
-def save_model(model, filepath, overwrite=True, include_optimizer=True):
+def save_model(model: Model, filepath: str | os.PathLike[str], overwrite: bool = True,
+               include_optimizer: bool = True) -> None:
     """Write ``model`` to one file (any extension)."""
     model._require_built()
     if not overwrite and os.path.exists(filepath):
@@ -90,7 +97,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     _write_archive(filepath, manifest, arrays)
 
 
-def save_weights(model, filepath, overwrite=True):
+def save_weights(model: Model, filepath: str | os.PathLike[str], overwrite: bool = True) -> None:
     """Write only the weights (and the architecture, for checking on load);
     a ``.weights.h5`` name gets Keras 3's weights file."""
     from .keras_files import keras_v3
@@ -142,7 +149,8 @@ def _restore_weights(model, archive, manifest):
     model.set_weights(weights)
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+def load_model(filepath: str | os.PathLike[str], custom_objects: dict[str, Any] | None = None,
+               compile: bool = True, safe_mode: bool = True) -> Model:
     """Load a model written by ``model.save``: architecture, weights and, when
     it was compiled, the optimizer with its state.
 
@@ -202,7 +210,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         archive.close()
 
 
-def load_weights(model, filepath):
+def load_weights(model: Model, filepath: str | os.PathLike[str]) -> None:
     """Load weights saved by ``save``/``save_weights`` into a model of the same
     architecture; Keras 3's ``.weights.h5`` and ``.keras`` files load too."""
     from .keras_files import keras_v3, legacy_h5

@@ -1,5 +1,9 @@
 """Sequential: a plain stack of layers."""
 
+from __future__ import annotations
+
+from typing import Any, Iterable
+
 from ..layers.input_layer import InputLayer
 from ..layers.layer import Layer, ParamStore, SymbolicTensor
 from .engine import Model
@@ -31,16 +35,17 @@ class Sequential(Model):
         (10,)
     """
 
-    def __init__(self, layers=None, name=None, trainable=True, **kwargs):
+    def __init__(self, layers: Iterable[Layer] | None = None, name: str | None = None,
+                 trainable: bool = True, **kwargs: Any) -> None:
         super().__init__(name=name, trainable=trainable, **kwargs)
         for layer in layers or ():
             self._append(layer)
         self._build_if_shape_known()
 
-    def add(self, layer):
+    def add(self, layer: Layer | SymbolicTensor) -> None:
         """Append a layer (or an ``Input`` as the first element)."""
         self._append(layer)
-        if self.built and not layer.built:
+        if self.built and isinstance(layer, Layer) and not layer.built:  # (an Input is refused when built)
             self._build_added(layer)
         else:
             self._build_if_shape_known()
@@ -76,7 +81,7 @@ class Sequential(Model):
         if owned:
             ParamStore(self.ops, owned, owner=self)
 
-    def pop(self):
+    def pop(self) -> Layer:
         """Remove and return the last layer."""
         if not self._layers:
             raise ValueError("there is no layer to pop")

@@ -6,10 +6,13 @@ backend batches; :class:`~fastmlp.models.epoch_iterator.EpochIterator` cuts
 them into epochs.
 """
 
+from __future__ import annotations
+
 import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .. import callbacks as callbacks_module
 from .. import losses, metrics as metrics_module, optimizers
@@ -26,7 +29,7 @@ from .loop_utils import DeferredInterrupt, validation_epochs, verbosity
 DEFAULT_BATCH_SIZE = 32
 
 
-def _as_list(metrics, what):
+def _as_list(metrics: Any, what: str) -> list[Any]:
     if isinstance(metrics, dict):
         raise NotImplementedError(f"fastmlp models have one output: pass {what} as a list")
     if metrics is not None and not isinstance(metrics, (list, tuple)):
@@ -82,9 +85,12 @@ class Trainer:
         self._epochs_seen = 0
 
     # -------------------------------------------------------------- compile
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
-                weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
-                auto_scale_loss=True):
+    def compile(self, optimizer: str | dict[str, Any] | optimizers.Optimizer = "rmsprop",
+                loss: str | dict[str, Any] | losses.Loss | Callable[..., Any] | None = None,
+                metrics: Sequence[Any] | None = None, loss_weights: Any = None,
+                weighted_metrics: Sequence[Any] | None = None, run_eagerly: bool = False,
+                steps_per_execution: int | str = 1, jit_compile: bool | str = "auto",
+                auto_scale_loss: bool = True) -> None:
         """Set the optimizer, the loss and the metrics (names or objects).
 
         Args:
@@ -149,11 +155,11 @@ class Trainer:
         return self._metrics
 
     @property
-    def metrics(self):
+    def metrics(self) -> list[metrics_module.Metric]:
         return list(self._compiled_metrics()) if self.compiled and self.built else []
 
     @property
-    def metrics_names(self):
+    def metrics_names(self) -> list[str]:
         """The names Keras 3 gives, ``[]`` before ``compile``, ``["loss"]``
         without metrics, else ``["loss", "compile_metrics"]`` (one name for
         all compiled metrics; ``evaluate(..., return_dict=True)`` names each
@@ -162,7 +168,7 @@ class Trainer:
             return []
         return ["loss"] + (["compile_metrics"] if self._metric_specs or self._weighted_specs else [])
 
-    def reset_metrics(self):
+    def reset_metrics(self) -> None:
         """Start the running loss and metrics over."""
         self._loss_total = 0.0
         self._loss_count = 0
@@ -288,10 +294,13 @@ class Trainer:
         return EpochIterator(adapter, steps, "the validation data")
 
     # ------------------------------------------------------------------ fit
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: int | str = "auto", callbacks: Sequence[callbacks_module.Callback] | None = None,
+            validation_split: float = 0.0, validation_data: Any = None, shuffle: bool | str = True,
+            class_weight: dict[int, float] | None = None, sample_weight: ArrayLike | None = None,
+            initial_epoch: int = 0, steps_per_epoch: int | None = None,
+            validation_steps: int | None = None, validation_batch_size: int | None = None,
+            validation_freq: int = 1) -> callbacks_module.History:
         """Train for ``epochs`` epochs; returns a :class:`History`.
 
         Args:
@@ -344,7 +353,7 @@ class Trainer:
         history = callbacks_module.History()
         # As in Keras: the progress bar first (its epoch line comes before the
         # other callbacks' messages), History last.
-        cbs = [callbacks_module.ProgbarLogger(verbose)] if verbose else []
+        cbs: list[callbacks_module.Callback] = [callbacks_module.ProgbarLogger(verbose)] if verbose else []
         cbs += list(callbacks or []) + [history]
         callback_list = callbacks_module.CallbackList(
             cbs, self, {"epochs": epochs, "steps": train.num_batches, "verbose": verbose})
@@ -435,8 +444,10 @@ class Trainer:
             raise ValueError(f"{data.what} gave no batches to evaluate")
         return self._logs()
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False):
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+                 verbose: int | str = "auto", sample_weight: ArrayLike | None = None,
+                 steps: int | None = None, callbacks: Sequence[callbacks_module.Callback] | None = None,
+                 return_dict: bool = False) -> float | list[float] | dict[str, float]:
         """Loss and metrics on ``(x, y)`` (or a generator or dataset of
         batches, as ``fit`` takes them).
 
@@ -479,7 +490,9 @@ class Trainer:
         return values[0] if len(values) == 1 else values
 
     # -------------------------------------------------------------- predict
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+    def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = "auto",
+                steps: int | None = None,
+                callbacks: Sequence[callbacks_module.Callback] | None = None) -> NDArray[np.float32]:
         """Outputs for ``x`` in batches, as one array.
 
         Args:
@@ -553,7 +566,10 @@ class Trainer:
         return result.reshape((result.shape[0],) + self.output_shape_)
 
     # ------------------------------------------------------------ on batch
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+    def train_on_batch(self, x: ArrayLike, y: ArrayLike | None = None,
+                       sample_weight: ArrayLike | None = None,
+                       class_weight: dict[int, float] | None = None,
+                       return_dict: bool = False) -> float | list[float] | dict[str, float]:
         """One optimizer step on one batch, weighted by ``sample_weight`` or
         ``class_weight``. Like Keras 3, the loss and metrics returned are
         running values since the last ``reset_metrics``."""
@@ -565,7 +581,9 @@ class Trainer:
             self._train_step(xb, yb, wb)
         return self._batch_result(return_dict)
 
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+    def test_on_batch(self, x: ArrayLike, y: ArrayLike | None = None,
+                      sample_weight: ArrayLike | None = None,
+                      return_dict: bool = False) -> float | list[float] | dict[str, float]:
         """Loss and metrics on one batch, without training."""
         self._require_compiled("test_on_batch")
         data = ArrayData(self, x, y, "x", sample_weight)
@@ -574,7 +592,7 @@ class Trainer:
             self._loss_step(xb, yb, wb, training=False)
         return self._batch_result(return_dict)
 
-    def predict_on_batch(self, x):
+    def predict_on_batch(self, x: ArrayLike) -> NDArray[np.float32]:
         """Outputs for one batch (inference mode)."""
         return self(x)
 
