@@ -21,7 +21,7 @@ def build_model(workload, backend="cython"):
     layers = fastmlp.layers
     with fastmlp.backend.use_backend(backend):
         if workload.flat:
-            stack = [layers.Input(shape=(784,))]
+            stack: list[Any] = [layers.Input(shape=(784,))]
         else:
             stack = [layers.Flatten(input_shape=(28, 28))]
         for units in workload.hidden:

@@ -1,5 +1,9 @@
 """Standalone activation layers: Activation, ReLU, Softmax."""
 
+from __future__ import annotations
+
+from typing import Any, Callable
+
 from .. import activations
 from .layer import Layer
 
@@ -37,7 +41,7 @@ def activation_backward(layer, name, x, y, dy, key="dx"):
 class Activation(Layer):
     """Applies an activation function by name (``"relu"``, ``"softmax"``...)."""
 
-    def __init__(self, activation, **kwargs):
+    def __init__(self, activation: str | Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
         self.emits_softmax = self.activation == "softmax"
@@ -74,7 +78,8 @@ class _FixedActivation(Activation):
 class ReLU(_FixedActivation):
     """``max(x, 0)``. Only Keras's default arguments are supported."""
 
-    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+    def __init__(self, max_value: float | None = None, negative_slope: float = 0.0, threshold: float = 0.0,
+                 **kwargs: Any) -> None:
         if max_value is not None or negative_slope != 0.0 or threshold != 0.0:
             raise ValueError("fastmlp's ReLU supports only max_value=None, negative_slope=0, threshold=0")
         super().__init__("relu", **kwargs)
@@ -83,7 +88,7 @@ class ReLU(_FixedActivation):
 class Softmax(_FixedActivation):
     """Softmax over the last axis."""
 
-    def __init__(self, axis=-1, **kwargs):
+    def __init__(self, axis: int = -1, **kwargs: Any) -> None:
         if axis != -1:
             raise ValueError(f"fastmlp's Softmax supports only axis=-1, got {axis}")
         super().__init__("softmax", **kwargs)
@@ -93,7 +98,7 @@ class LeakyReLU(Layer):
     """``x`` where positive, else ``negative_slope * x`` (Keras's default 0.3;
     Keras 2 called it ``alpha``)."""
 
-    def __init__(self, negative_slope=0.3, alpha=None, **kwargs):
+    def __init__(self, negative_slope: float = 0.3, alpha: float | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         slope = float(negative_slope if alpha is None else alpha)
         if not slope >= 0 or slope != slope or slope == float("inf"):

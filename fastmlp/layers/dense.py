@@ -1,8 +1,11 @@
 """Dense: ``activation(x @ kernel + bias)`` on the fused kernels."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import Any, Callable
 
 from .. import activations, initializers, regularizers
+from ..utils.types import Identifier
 from .activation import KERNELS, activation_backward
 from .layer import Layer, deserialize_entries
 
@@ -35,9 +38,12 @@ class Dense(Layer):
         >>> layer = fastmlp.layers.Dense(128, activation="relu")
     """
 
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, **kwargs):
+    def __init__(self, units: int, activation: str | Callable[..., Any] | None = None, use_bias: bool = True,
+                 kernel_initializer: Identifier = "glorot_uniform",
+                 bias_initializer: Identifier = "zeros",
+                 kernel_regularizer: Identifier | None = None,
+                 bias_regularizer: Identifier | None = None,
+                 activity_regularizer: Any = None, **kwargs: Any) -> None:
         if activity_regularizer is not None:
             raise ValueError("fastmlp's Dense does not support activity_regularizer")
         if isinstance(units, bool) or not isinstance(units, int) and not hasattr(units, "__index__"):

@@ -1,9 +1,14 @@
 """Dropout with counter-based masks: the same seed gives the same masks on
 every backend and every run."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from .. import random as _random
+from ..utils.types import Shape
 from ..utils.validation import check_rate, check_seed
 from .layer import Layer
 
@@ -29,7 +34,8 @@ class Dropout(Layer):
         >>> fastmlp.layers.Dropout(0.2)
     """
 
-    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+    def __init__(self, rate: float, noise_shape: Shape | None = None, seed: int | None = None,
+                 **kwargs: Any) -> None:
         rate = check_rate(rate, "Dropout")
         if noise_shape is not None:
             raise ValueError("fastmlp's Dropout does not support noise_shape")

@@ -1,5 +1,10 @@
 """The input of a model: ``InputLayer`` and Keras's ``Input`` function."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from ..utils.types import Shape
 from ..utils.validation import normalize_shape
 from .layer import Layer, SymbolicTensor
 
@@ -7,7 +12,8 @@ from .layer import Layer, SymbolicTensor
 class InputLayer(Layer):
     """Declares the per-sample input shape of a model; it has no computation."""
 
-    def __init__(self, shape=None, input_shape=None, batch_size=None, name=None, **kwargs):
+    def __init__(self, shape: Shape | None = None, input_shape: Shape | None = None,
+                 batch_size: int | None = None, name: str | None = None, **kwargs: Any) -> None:
         shape = shape if shape is not None else input_shape
         if shape is None:
             raise ValueError("InputLayer needs a shape, e.g. InputLayer(shape=(784,))")
@@ -25,7 +31,8 @@ class InputLayer(Layer):
         return config
 
 
-def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
+def Input(shape: Shape | None = None, batch_size: int | None = None, dtype: Any = None,
+          name: str | None = None, batch_shape: Shape | None = None) -> SymbolicTensor:
     """A symbolic model input: the first element of a ``Sequential``, or the
     start of a functional ``Model``.
 

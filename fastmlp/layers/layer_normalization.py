@@ -7,9 +7,14 @@ reductions keep it well below the GEMM's cost, and the same code runs on every
 backend.
 """
 
+from __future__ import annotations
+
+from typing import Any, Sequence
+
 import numpy as np
 
 from .. import initializers
+from ..utils.types import Identifier
 from .layer import Layer, deserialize_entries
 from .normalization import gamma_beta_specs, scale_and_shift
 
@@ -25,9 +30,13 @@ class LayerNormalization(Layer):
         scale: learn ``gamma``.
     """
 
-    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
-                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
-                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
+    def __init__(self, axis: int | Sequence[int] = -1, epsilon: float = 1e-3, center: bool = True,
+                 scale: bool = True, rms_scaling: bool = False,
+                 beta_initializer: Identifier = "zeros",
+                 gamma_initializer: Identifier = "ones",
+                 beta_regularizer: Identifier | None = None,
+                 gamma_regularizer: Identifier | None = None,
+                 beta_constraint: Any = None, gamma_constraint: Any = None, **kwargs: Any) -> None:
         if axis not in (-1, [-1], (-1,)):
             raise ValueError(f"fastmlp's LayerNormalization normalizes the last axis only (axis=-1), got {axis}")
         if rms_scaling:

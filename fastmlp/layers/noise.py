@@ -6,7 +6,10 @@ every backend and every run (``seed`` defaults to a draw from the global
 generator, which :func:`fastmlp.utils.set_random_seed` seeds).
 """
 
+from __future__ import annotations
+
 import math
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +37,7 @@ def philox_normal(seed, step, shape):
 class _NoiseLayer(Layer):
     """Shared seed and step bookkeeping of the noise layers."""
 
-    def __init__(self, seed=None, **kwargs):
+    def __init__(self, seed: int | None = None, **kwargs: Any) -> None:
         seed = check_seed(seed, type(self).__name__)
         super().__init__(**kwargs)
         self.seed = seed if seed is not None else _random.draw_seed()
@@ -58,7 +61,7 @@ class GaussianNoise(_NoiseLayer):
         seed: the noise stream's seed.
     """
 
-    def __init__(self, stddev, seed=None, **kwargs):
+    def __init__(self, stddev: float, seed: int | None = None, **kwargs: Any) -> None:
         if isinstance(stddev, bool) or not isinstance(stddev, (int, float, np.floating, np.integer)):
             raise TypeError(f"GaussianNoise stddev must be a number, got {stddev!r}")
         stddev = float(stddev)
@@ -91,7 +94,7 @@ class GaussianDropout(_NoiseLayer):
         seed: the noise stream's seed.
     """
 
-    def __init__(self, rate, seed=None, **kwargs):
+    def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
         rate = check_rate(rate, "GaussianDropout")
         super().__init__(seed=seed, **kwargs)
         self.rate = rate

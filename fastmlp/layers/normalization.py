@@ -1,8 +1,13 @@
 """BatchNormalization over the last axis."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from .. import initializers
+from ..utils.types import Identifier
 from .layer import Layer, deserialize_entries
 
 
@@ -37,9 +42,11 @@ class BatchNormalization(Layer):
     ``epsilon`` 1e-3). ``gamma`` and ``beta`` are trained; the moving mean and
     variance are state the layer updates itself."""
 
-    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
-                 beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
-                 moving_variance_initializer="ones", **kwargs):
+    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
+                 scale: bool = True, beta_initializer: Identifier = "zeros",
+                 gamma_initializer: Identifier = "ones",
+                 moving_mean_initializer: Identifier = "zeros",
+                 moving_variance_initializer: Identifier = "ones", **kwargs: Any) -> None:
         if axis != -1:
             raise ValueError(f"fastmlp's BatchNormalization normalizes the last axis only (axis=-1), got {axis}")
         super().__init__(**kwargs)
@@ -52,7 +59,7 @@ class BatchNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self._state = []
+        self._state: list[Any] = []
 
     def param_specs(self):
         return gamma_beta_specs(self)

@@ -5,6 +5,8 @@ streams: it combines per-batch moments (in float64) instead of holding the
 data, and writes nothing until every batch has been read and checked.
 """
 
+from __future__ import annotations
+
 import itertools
 import math
 from typing import Any, Iterator
@@ -32,7 +34,9 @@ class Normalization(Layer):
         invert: map normalized values back (``mean + x * std``).
     """
 
-    def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
+    # axis, mean and variance: int / sequence / None and array-likes, normalized in the body
+    def __init__(self, axis: Any = -1, mean: Any = None, variance: Any = None, invert: bool = False,
+                 **kwargs: Any) -> None:
         if axis is None:
             axis = ()
         elif isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
@@ -56,7 +60,7 @@ class Normalization(Layer):
         self.axis = axis
         self.invert = bool(invert)
         self.input_mean, self.input_variance = mean, variance
-        self._state = []
+        self._state: list[Any] = []
 
     # ------------------------------------------------------------- shapes
     def _keep_axes(self, sample_shape):
@@ -115,7 +119,7 @@ class Normalization(Layer):
         return Variable(self, name, lambda: self._stats()[i].reshape((1,) + self._broadcast), False)
 
     # ---------------------------------------------------------------- adapt
-    def adapt(self, data, batch_size=None, steps=None):
+    def adapt(self, data: Any, batch_size: int | None = None, steps: int | None = None) -> None:
         """Set the mean and variance from ``data``.
 
         Args:

@@ -1,6 +1,9 @@
 """Flatten, Reshape, Rescaling and Identity."""
 
+from __future__ import annotations
+
 import math
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -20,7 +23,7 @@ class Flatten(Layer):
         (784,)
     """
 
-    def __init__(self, data_format=None, **kwargs):
+    def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
 
     def compute_output_shape(self, input_shape):
@@ -37,7 +40,7 @@ class Flatten(Layer):
 class Reshape(Layer):
     """Gives each sample the shape ``target_shape`` (one entry may be -1)."""
 
-    def __init__(self, target_shape, **kwargs):
+    def __init__(self, target_shape: Sequence[int], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         target = tuple(int(d) for d in target_shape)
         if not target or target.count(-1) > 1 or any(d == 0 or d < -1 for d in target):
@@ -72,7 +75,7 @@ class Rescaling(Layer):
     directly: each batch is cast and scaled as it is drawn, so no float copy
     of the whole dataset is made."""
 
-    def __init__(self, scale, offset=0.0, **kwargs):
+    def __init__(self, scale: float, offset: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.scale = float(scale)
         self.offset = float(offset)

@@ -7,16 +7,16 @@ single chain. Training lives in :mod:`fastmlp.models.trainer`.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from ..backend import get_ops
 from ..layers import deserialize, serialize
 from ..layers.layer import Layer, SymbolicTensor, as_input_batch
 from ..utils.naming import unique_name
+from ..utils.types import Float32Array, PathLike, Shape
 from ..utils.validation import normalize_shape
 from . import compiled_inference
 from .trainer import Trainer
@@ -143,7 +143,7 @@ class Model(Trainer, Layer):
         self._build(built.ops if built is not None else get_ops(), sample_shape)
         self._place_new_weights()
 
-    def build(self, input_shape: Sequence[int | None] | None = None) -> None:
+    def build(self, input_shape: Shape | None = None) -> None:
         """Build for ``input_shape`` with the batch axis first, e.g. ``(None, 784)``."""
         if input_shape is None:
             shape = self._declared_sample_shape()
@@ -223,7 +223,7 @@ class Model(Trainer, Layer):
         """The current weight penalties, one per regularized weight, layer by layer."""
         return [penalty for layer in self.leaves() for penalty in layer.losses]
 
-    def get_weights(self) -> list[NDArray[np.float32]]:
+    def get_weights(self) -> list[Float32Array]:
         """Copies of every weight array, layer by layer, as NumPy arrays."""
         return [w for layer in self.leaves() for w in layer.get_weights()]
 
@@ -283,24 +283,24 @@ class Model(Trainer, Layer):
         print_fn("_" * width)
 
     # --------------------------------------------------------------- saving
-    def save(self, filepath: str | os.PathLike[str], overwrite: bool = True,
+    def save(self, filepath: PathLike, overwrite: bool = True,
              include_optimizer: bool = True) -> None:
         """Write the architecture, weights and optimizer state to one file."""
         from .saving import save_model
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
-    def save_weights(self, filepath: str | os.PathLike[str], overwrite: bool = True) -> None:
+    def save_weights(self, filepath: PathLike, overwrite: bool = True) -> None:
         """Write the weights to one file."""
         from .saving import save_weights
         save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath: str | os.PathLike[str]) -> None:
+    def load_weights(self, filepath: PathLike) -> None:
         """Read weights written by :meth:`save_weights` or :meth:`save`."""
         from .saving import load_weights
         self._require_built()
         load_weights(self, filepath)
 
-    def export(self, filepath: str | os.PathLike[str], format: str = "tf_saved_model",
+    def export(self, filepath: PathLike, format: str = "tf_saved_model",
                verbose: bool | None = None, input_signature: Any = None, **kwargs: Any) -> Any:
         """Write the inference graph to ``filepath`` (Keras 3's signature).
 

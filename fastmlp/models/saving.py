@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..utils.files import atomic_output
+from ..utils.types import PathLike
 from .archive import BoundedZip
 from .errors import ModelFileError  # noqa: F401 (public here, as before)
 from .training_state import restore_training_state, training_state
@@ -81,7 +82,7 @@ def _state_arrays_and_manifest(model, include_optimizer=True):
     return manifest, arrays
 
 
-def save_model(model: Model, filepath: str | os.PathLike[str], overwrite: bool = True,
+def save_model(model: Model, filepath: PathLike, overwrite: bool = True,
                include_optimizer: bool = True) -> None:
     """Write ``model`` to one file (any extension)."""
     model._require_built()
@@ -97,7 +98,7 @@ def save_model(model: Model, filepath: str | os.PathLike[str], overwrite: bool =
     _write_archive(filepath, manifest, arrays)
 
 
-def save_weights(model: Model, filepath: str | os.PathLike[str], overwrite: bool = True) -> None:
+def save_weights(model: Model, filepath: PathLike, overwrite: bool = True) -> None:
     """Write only the weights (and the architecture, for checking on load);
     a ``.weights.h5`` name gets Keras 3's weights file."""
     from .keras_files import keras_v3
@@ -149,7 +150,7 @@ def _restore_weights(model, archive, manifest):
     model.set_weights(weights)
 
 
-def load_model(filepath: str | os.PathLike[str], custom_objects: dict[str, Any] | None = None,
+def load_model(filepath: PathLike, custom_objects: dict[str, Any] | None = None,
                compile: bool = True, safe_mode: bool = True) -> Model:
     """Load a model written by ``model.save``: architecture, weights and, when
     it was compiled, the optimizer with its state.
@@ -210,7 +211,7 @@ def load_model(filepath: str | os.PathLike[str], custom_objects: dict[str, Any] 
         archive.close()
 
 
-def load_weights(model: Model, filepath: str | os.PathLike[str]) -> None:
+def load_weights(model: Model, filepath: PathLike) -> None:
     """Load weights saved by ``save``/``save_weights`` into a model of the same
     architecture; Keras 3's ``.weights.h5`` and ``.keras`` files load too."""
     from .keras_files import keras_v3, legacy_h5

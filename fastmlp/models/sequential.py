@@ -35,7 +35,7 @@ class Sequential(Model):
         (10,)
     """
 
-    def __init__(self, layers: Iterable[Layer] | None = None, name: str | None = None,
+    def __init__(self, layers: Iterable[Layer | SymbolicTensor] | None = None, name: str | None = None,
                  trainable: bool = True, **kwargs: Any) -> None:
         super().__init__(name=name, trainable=trainable, **kwargs)
         for layer in layers or ():

@@ -12,13 +12,14 @@ import contextlib
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from .. import callbacks as callbacks_module
 from .. import losses, metrics as metrics_module, optimizers
 from .. import random as _random
 from ..layers.layer import as_input_batch
 from ..utils.progbar import log_progbar
+from ..utils.types import Float32Array
 from ..utils.validation import check_positive_int, check_same_length
 from . import compiled_inference, compiled_training
 from .data_adapters import ArrayData, data_kind, get_data_adapter, model_inputs
@@ -492,7 +493,7 @@ class Trainer:
     # -------------------------------------------------------------- predict
     def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = "auto",
                 steps: int | None = None,
-                callbacks: Sequence[callbacks_module.Callback] | None = None) -> NDArray[np.float32]:
+                callbacks: Sequence[callbacks_module.Callback] | None = None) -> Float32Array:
         """Outputs for ``x`` in batches, as one array.
 
         Args:
@@ -592,7 +593,7 @@ class Trainer:
             self._loss_step(xb, yb, wb, training=False)
         return self._batch_result(return_dict)
 
-    def predict_on_batch(self, x: ArrayLike) -> NDArray[np.float32]:
+    def predict_on_batch(self, x: ArrayLike) -> Float32Array:
         """Outputs for one batch (inference mode)."""
         return self(x)
 
