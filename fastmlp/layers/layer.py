@@ -10,14 +10,17 @@ flattens its input once at the door, and per-sample shapes are tracked only
 for checking and for ``summary()``.
 """
 
+from __future__ import annotations
+
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from ..backend import get_ops
 from ..utils.naming import to_snake_case, unique_name
 from ..utils.registry import Registry, joins_registry
+from ..utils.types import ArrayLike, Float32Array, Shape
 from ..utils.validation import check_batch, check_weight_value, normalize_shape
 from .variable import Variable
 
@@ -86,8 +89,9 @@ class Layer:
         if joins_registry(cls):
             LAYERS.register(cls)
 
-    def __init__(self, name=None, input_shape=None, input_dim=None, batch_input_shape=None,
-                 trainable=True, dtype=None, **kwargs):
+    def __init__(self, name: str | None = None, input_shape: Shape | None = None,
+                 input_dim: int | None = None, batch_input_shape: Shape | None = None,
+                 trainable: bool = True, dtype: Any = None, **kwargs: Any) -> None:
         if kwargs:
             raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): "
                             f"{', '.join(sorted(kwargs))}")
@@ -103,22 +107,22 @@ class Layer:
         self.built = False
         self.ops: Any = None  # the backend's ops once built
         self._store: Any = None
-        self._weights = {}
-        self._grads = {}
-        self._buffers = {}
+        self._weights: dict[str, Any] = {}
+        self._grads: dict[str, Any] = {}
+        self._buffers: dict[Any, Any] = {}
         self._scope = None  # the enclosing models' names, for Variable.path
         self.input_shape_: Any = None  # per-sample shapes once built
         self.output_shape_: Any = None
 
     # ------------------------------------------------------------------ shapes
     @property
-    def input_shape(self):
+    def input_shape(self) -> tuple[int | None, ...]:
         """``(None, *per_sample_shape)`` once built."""
         self._require_built()
         return (None,) + self.input_shape_
 
     @property
-    def output_shape(self):
+    def output_shape(self) -> tuple[int | None, ...]:
         self._require_built()
         return (None,) + self.output_shape_
 
@@ -138,7 +142,7 @@ class Layer:
         """``{weight name: regularizer}`` for the weights with a penalty."""
         return {}
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         """Build on the current backend for ``input_shape`` (batch axis first,
         as in Keras: ``(None, 784)``) and create the weights."""
         input_shape = normalize_shape(tuple(input_shape)[1:], "input_shape")
@@ -196,7 +200,7 @@ class Layer:
         (or None when ``need_dx`` is false)."""
         raise NotImplementedError
 
-    def __call__(self, x, training=False):
+    def __call__(self, x: Any, training: bool = False) -> Any:
         """Run the layer on its own, building it (and its weights) from ``x``."""
         if isinstance(x, SymbolicTensor):
             return x.apply(self)
@@ -229,7 +233,7 @@ class Layer:
         return Variable(self, name, lambda: self._weights[name], self.trainable)
 
     @property
-    def trainable_weights(self):
+    def trainable_weights(self) -> list[Variable]:
         """The weights the optimizer updates (Variables over views into the
         model's parameter buffer), or none when the layer is frozen."""
         if not self.built or not self.trainable:
@@ -237,7 +241,7 @@ class Layer:
         return self._variables()[0]
 
     @property
-    def non_trainable_weights(self):
+    def non_trainable_weights(self) -> list[Variable]:
         """Weights the optimizer leaves alone (a frozen layer's, and state such
         as batch-normalization statistics)."""
         if not self.built:
@@ -246,15 +250,15 @@ class Layer:
         return state if self.trainable else params + state
 
     @property
-    def trainable_variables(self):
+    def trainable_variables(self) -> list[Variable]:
         return self.trainable_weights
 
     @property
-    def non_trainable_variables(self):
+    def non_trainable_variables(self) -> list[Variable]:
         return self.non_trainable_weights
 
     @property
-    def variables(self):
+    def variables(self) -> list[Variable]:
         return self.weights
 
     def state_arrays(self):
@@ -262,7 +266,7 @@ class Layer:
         return []
 
     @property
-    def weights(self):
+    def weights(self) -> list[Variable]:
         """Every weight as a :class:`Variable`, in Keras's order (the
         parameters, then the state)."""
         if not self.built:
@@ -283,11 +287,11 @@ class Layer:
             return []
         return [np.float32(reg(self._weights[name])) for name, reg in self.regularizers().items()]
 
-    def get_weights(self):
+    def get_weights(self) -> list[Float32Array]:
         """Copies of the weights as NumPy arrays, in Keras's order."""
         return [np.array(self.ops.to_numpy(w), copy=True) for w in self._weight_arrays()]
 
-    def set_weights(self, weights):
+    def set_weights(self, weights: Sequence[ArrayLike]) -> None:
         """Replace the weights with arrays of the same shapes (all checked
         before any is written)."""
         self._assign_weights(self._check_weights(weights))
@@ -305,19 +309,19 @@ class Layer:
         return [check_weight_value(value, target.shape, f"weight {i} of layer {self.name!r}")
                 for i, (target, value) in enumerate(zip(current, weights))]
 
-    def count_params(self):
+    def count_params(self) -> int:
         self._require_built()
         return sum(int(w.size) for w in self._weight_arrays())
 
     # ----------------------------------------------------------------- config
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = {"name": self.name, "trainable": self.trainable}
         if self._declared_input_shape is not None:
             config["input_shape"] = list(self._declared_input_shape)
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> Layer:
         return cls(**config)
 
     def __repr__(self):

@@ -7,6 +7,10 @@ softmax output are computed by the fused softmax-cross-entropy kernel from the
 logits.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 from ..utils.registry import serialize  # noqa: F401 (public here, as keras.losses.serialize)
 from .base import EPSILON, LOSSES, REDUCTIONS, Loss  # noqa: F401
 from .binary import BinaryCrossentropy, BinaryFocalCrossentropy  # noqa: F401
@@ -31,7 +35,7 @@ LOSSES.register(KLDivergence, "kld")
 LOSSES.register(BinaryCrossentropy, "bce")
 
 
-def get(identifier):
+def get(identifier: Any) -> Loss:
     """A loss object from a name (``"mse"``, ``"huber"``, ``"MeanSquaredError"``,
     any letter case), a saved config dict, a class, an instance or one of this
     package's loss functions.
@@ -64,6 +68,6 @@ def get(identifier):
     return loss
 
 
-def deserialize(config):
+def deserialize(config: dict[str, Any] | str) -> Loss:
     """Rebuild a loss saved by :func:`serialize`."""
     return LOSSES.deserialize(config)

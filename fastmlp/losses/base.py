@@ -1,11 +1,16 @@
 """The Loss base class: Keras's reductions and sample weights, the training
 interface (:meth:`Loss.value_and_grad`) and the loss registry."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from ..backend import get_ops
 from ..utils.naming import to_snake_case
 from ..utils.registry import Registry, joins_registry
+from ..utils.types import ArrayLike, Float32Array
 from ..utils.validation import (check_float_targets, check_predictions, check_same_length,
                                 check_sample_weight)
 
@@ -72,7 +77,7 @@ class Loss:
         if joins_registry(cls):
             LOSSES.register(cls, cls.__dict__.get("function_name") or to_snake_case(cls.__name__))
 
-    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
+    def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size", dtype: Any = None) -> None:
         if not (reduction is None or (isinstance(reduction, str) and reduction in REDUCTIONS)):
             raise ValueError(f"reduction must be one of {', '.join(map(repr, REDUCTIONS))}; "
                              f"got {reduction!r}")
@@ -149,24 +154,25 @@ class Loss:
             grad *= coef
         return loss
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
+    def __call__(self, y_true: ArrayLike, y_pred: ArrayLike,
+                 sample_weight: ArrayLike | None = None) -> float | Float32Array:
         ops = get_ops()
-        y_pred = check_predictions(ops.to_numpy(y_pred))
-        targets = self.prepare_targets(y_true, y_pred.shape[1])
-        n = y_pred.shape[0]
+        pred = check_predictions(ops.to_numpy(y_pred))
+        targets = self.prepare_targets(y_true, pred.shape[1])
+        n = pred.shape[0]
         check_same_length(targets.shape[0], n, "y_true", "y_pred")
         weights = None if sample_weight is None else check_sample_weight(sample_weight, n)
-        y_pred, y_true = ops.asarray(y_pred), ops.asarray(targets, dtype=targets.dtype)
+        dev_pred, dev_true = ops.asarray(pred), ops.asarray(targets, dtype=targets.dtype)
         if self.reduction in (None, "none"):
-            values = ops.to_numpy(self.per_sample(ops, y_pred, y_true, None)).astype(np.float32)
+            values = ops.to_numpy(self.per_sample(ops, dev_pred, dev_true, None)).astype(np.float32)
             return values if weights is None else values * weights
         # Keras divides by the sum of the weight as given: a scalar 2 sums to 2, not 2 * n.
         total = None if weights is None else float(np.sum(np.asarray(sample_weight, np.float64)))
         scale = self._scale(n, total)
         dev_weights = None if weights is None else ops.asarray(weights)
-        return self._reduced(ops, y_pred, y_true, None, False, dev_weights, scale)
+        return self._reduced(ops, dev_pred, dev_true, None, False, dev_weights, scale)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """The constructor arguments (Keras's names), for :func:`serialize`."""
         return {"name": self.name, "reduction": self.reduction}
 

@@ -1,6 +1,10 @@
 """Binary cross-entropy and Keras's binary focal cross-entropy, each output an
 independent 0/1 target; the value and its gradient in one pass."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from ..utils.validation import check_number
@@ -10,8 +14,8 @@ from .base import EPSILON, Loss
 class _Binary(Loss):
     """What the binary losses share: from_logits, label smoothing towards 0.5."""
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name=None, dtype=None):
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str | None = "sum_over_batch_size", name: str | None = None, dtype: Any = None) -> None:
         if axis not in (-1, 1):
             raise ValueError(f"fastmlp losses take the outputs on the last axis; got axis={axis!r}")
         super().__init__(name=name, reduction=reduction, dtype=dtype)
@@ -79,9 +83,9 @@ class BinaryFocalCrossentropy(_Binary):
             :class:`BinaryCrossentropy`.
     """
 
-    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
-                 label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
-                 name=None, dtype=None):
+    def __init__(self, apply_class_balancing: bool = False, alpha: float = 0.25, gamma: float = 2.0,
+                 from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str | None = "sum_over_batch_size", name: str | None = None, dtype: Any = None) -> None:
         super().__init__(from_logits=from_logits, label_smoothing=label_smoothing, axis=axis,
                          reduction=reduction, name=name, dtype=dtype)
         self.apply_class_balancing = bool(apply_class_balancing)

@@ -3,6 +3,8 @@ targets. On logits -- ``from_logits=True``, or a softmax output the model
 hands over as logits -- the loss, its weights and its reduction go through
 the compiled fused softmax-cross-entropy kernel in one pass."""
 
+from __future__ import annotations
+
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,8 +22,8 @@ class _Crossentropy(Loss):
         _fused: Any
         _dense_targets: Any
 
-    def __init__(self, from_logits=False, reduction="sum_over_batch_size", name=None, axis=-1,
-                 dtype=None):
+    def __init__(self, from_logits: bool = False, reduction: str | None = "sum_over_batch_size", name: str | None = None,
+                 axis: int = -1, dtype: Any = None) -> None:
         if axis not in (-1, 1):
             raise ValueError(f"fastmlp losses take the classes on the last axis; got axis={axis!r}")
         super().__init__(name=name, reduction=reduction, dtype=dtype)
@@ -75,8 +77,8 @@ class SparseCategoricalCrossentropy(_Crossentropy):
 
     target_kind = "sparse"
 
-    def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
-                 name=None, axis=-1, dtype=None):
+    def __init__(self, from_logits: bool = False, ignore_class: int | None = None,
+                 reduction: str | None = "sum_over_batch_size", name: str | None = None, axis: int = -1, dtype: Any = None) -> None:
         if ignore_class is not None:
             raise ValueError("fastmlp does not support ignore_class")
         super().__init__(from_logits=from_logits, reduction=reduction, name=name, axis=axis,
@@ -111,8 +113,8 @@ class CategoricalCrossentropy(_Crossentropy):
         reduction, name, dtype: see :class:`Loss`.
     """
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name=None, dtype=None):
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str | None = "sum_over_batch_size", name: str | None = None, dtype: Any = None) -> None:
         super().__init__(from_logits=from_logits, reduction=reduction, name=name, axis=axis,
                          dtype=dtype)
         self.label_smoothing = check_number(label_smoothing, "label_smoothing", 0.0, 1.0)

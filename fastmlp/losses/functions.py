@@ -2,6 +2,12 @@
 loss of each sample as a NumPy float32 array of shape (n,), as Keras's do.
 Passed to ``compile(loss=...)``, a function trains with its class's gradient."""
 
+from __future__ import annotations
+
+from typing import Any, cast
+
+from ..utils.types import ArrayLike, Float32Array
+from .base import Loss
 from .binary import BinaryCrossentropy, BinaryFocalCrossentropy
 from .crossentropy import CategoricalCrossentropy, SparseCategoricalCrossentropy
 from .hinge import CategoricalHinge, Hinge, SquaredHinge
@@ -10,29 +16,32 @@ from .regression import (Huber, LogCosh, MeanAbsoluteError, MeanAbsolutePercenta
                          MeanSquaredError, MeanSquaredLogarithmicError)
 
 
-def _per_sample(cls, y_true, y_pred, **kwargs):
-    return cls(reduction=None, **kwargs)(y_true, y_pred)
+def _per_sample(cls: type[Loss], y_true: ArrayLike, y_pred: ArrayLike, **kwargs: Any) -> Float32Array:
+    return cast(Float32Array, cls(reduction=None, **kwargs)(y_true, y_pred))  # reduction None: an array
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+def sparse_categorical_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, from_logits: bool = False) -> Float32Array:
     """Per-sample sparse categorical cross-entropy (integer labels)."""
     return _per_sample(SparseCategoricalCrossentropy, y_true, y_pred, from_logits=from_logits)
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+def categorical_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, from_logits: bool = False,
+                             label_smoothing: float = 0.0) -> Float32Array:
     """Per-sample categorical cross-entropy (one-hot targets)."""
     return _per_sample(CategoricalCrossentropy, y_true, y_pred, from_logits=from_logits,
                        label_smoothing=label_smoothing)
 
 
-def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+def binary_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, from_logits: bool = False,
+                        label_smoothing: float = 0.0) -> Float32Array:
     """Per-sample binary cross-entropy, averaged over the outputs."""
     return _per_sample(BinaryCrossentropy, y_true, y_pred, from_logits=from_logits,
                        label_smoothing=label_smoothing)
 
 
-def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0,
-                              from_logits=False, label_smoothing=0.0):
+def binary_focal_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, apply_class_balancing: bool = False,
+                              alpha: float = 0.25, gamma: float = 2.0, from_logits: bool = False,
+                              label_smoothing: float = 0.0) -> Float32Array:
     """Per-sample binary focal cross-entropy (see :class:`BinaryFocalCrossentropy`)."""
     return _per_sample(BinaryFocalCrossentropy, y_true, y_pred,
                        apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
@@ -49,7 +58,7 @@ def _function_form(cls, name, what):
     return function
 
 
-def huber(y_true, y_pred, delta=1.0):
+def huber(y_true: ArrayLike, y_pred: ArrayLike, delta: float = 1.0) -> Float32Array:
     """Per-sample Huber loss."""
     return _per_sample(Huber, y_true, y_pred, delta=delta)
 

@@ -1,6 +1,10 @@
 """Regression losses, each the mean over the outputs of an elementwise
 function of ``y_pred`` and ``y_true``; the value and its gradient in one pass."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from ..utils.validation import check_number
@@ -70,7 +74,8 @@ class Huber(_Elementwise):
 
     default_name = "huber_loss"  # Keras's default name (its function is ``huber``)
 
-    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name=None, dtype=None):
+    def __init__(self, delta: float = 1.0, reduction: str | None = "sum_over_batch_size", name: str | None = None,
+                 dtype: Any = None) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.delta = check_number(delta, "delta", 0.0, low_open=True)
 
