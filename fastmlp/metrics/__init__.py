@@ -11,6 +11,10 @@ Modules: ``base`` (Metric, Mean, Sum, MeanMetricWrapper), ``accuracy``,
 ``f_score``.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from ..utils.registry import serialize  # noqa: F401 (public here, as keras.metrics.serialize)
 from .accuracy import (BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
                        SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy)
@@ -21,6 +25,9 @@ from .confusion import (FalseNegatives, FalsePositives, Precision, Recall, TrueN
 from .f_score import F1Score, FBetaScore
 from .probabilistic import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
 from .regression import MeanAbsoluteError, MeanSquaredError, RootMeanSquaredError
+
+if TYPE_CHECKING:
+    from ..losses import Loss
 
 # Keras's short names (keras.metrics.get accepts these, in either case)
 METRICS.register(MeanSquaredError, "mse")
@@ -37,7 +44,7 @@ __all__ = [
 ]
 
 
-def get(identifier, loss=None, num_outputs=None):
+def get(identifier: Any, loss: Loss | None = None, num_outputs: int | None = None) -> Metric:
     """A metric from a name, class, instance, config dict or plain function.
 
     ``"accuracy"``/``"acc"`` resolve as in Keras's ``compile``: binary for one
@@ -73,6 +80,6 @@ def get(identifier, loss=None, num_outputs=None):
     return metric
 
 
-def deserialize(config):
+def deserialize(config: dict[str, Any] | str) -> Metric:
     """Rebuild a metric saved by :func:`serialize` (its class taken only from the registry)."""
     return METRICS.deserialize(config)

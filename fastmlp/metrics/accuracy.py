@@ -1,5 +1,9 @@
 """Accuracy metrics: argmax (sparse and categorical), binary and top-k."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from ..backend.checks import check_labels
@@ -53,7 +57,7 @@ class BinaryAccuracy(_MeanOfValues):
         threshold: the decision threshold (0.5; 0 for logits).
     """
 
-    def __init__(self, name=None, dtype=None, threshold=0.5):
+    def __init__(self, name: str | None = None, dtype: Any = None, threshold: float = 0.5) -> None:
         threshold = float(threshold)
         if not np.isfinite(threshold):
             raise ValueError(f"threshold must be a finite number, got {threshold}")
@@ -73,7 +77,7 @@ class _TopK(_MeanOfValues):
     """Rows whose target class scores at least the k-th largest prediction
     (ties count as in the top k, as Keras's ``in_top_k``)."""
 
-    def __init__(self, k=5, name=None, dtype=None):
+    def __init__(self, k: int = 5, name: str | None = None, dtype: Any = None) -> None:
         self.k = check_positive_int(k, "k")
         super().__init__(name=name, dtype=dtype)
 

@@ -2,10 +2,13 @@
 counts at ``num_thresholds`` thresholds (Keras's approximation, Riemann sums
 or, for PR, Davis & Goadrich's interpolation)."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import Any, Sequence
 
 import numpy as np
 
+from ..utils.types import ArrayLike
 from ..utils.validation import check_positive_int
 from .confusion import _Confusion, evenly_distributed, parse_thresholds
 
@@ -40,9 +43,10 @@ class AUC(_Confusion):
 
     default_name = "auc"
 
-    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name=None,
-                 dtype=None, thresholds=None, multi_label=False, num_labels=None, label_weights=None,
-                 from_logits=False):
+    def __init__(self, num_thresholds: int = 200, curve: str = "ROC", summation_method: str = "interpolation",
+                 name: str | None = None, dtype: Any = None, thresholds: Sequence[float] | None = None,
+                 multi_label: bool = False, num_labels: int | None = None,
+                 label_weights: ArrayLike | None = None, from_logits: bool = False) -> None:
         self.curve = self._choice(curve, CURVES, "curve", str.upper)
         self.summation_method = self._choice(summation_method, SUMMATIONS, "summation_method", str.lower)
         self._init_from_thresholds = thresholds is not None

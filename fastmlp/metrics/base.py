@@ -17,11 +17,16 @@ Weighted means are ``sum(w * v) / sum(w)`` (Keras's metrics; its losses divide
 by the batch size instead).
 """
 
+from __future__ import annotations
+
+from typing import Any, Callable
+
 import numpy as np
 
 from ..backend import get_ops
 from ..utils.naming import to_snake_case
 from ..utils.registry import Registry, joins_registry
+from ..utils.types import ArrayLike
 from ..utils.validation import (as_array, check_float_targets, check_predictions, check_same_length,
                                 check_sample_weight)
 
@@ -54,16 +59,17 @@ class Metric:
         if joins_registry(cls):
             METRICS.register(cls, cls.default_name)
 
-    def __init__(self, name=None, dtype=None):
+    def __init__(self, name: str | None = None, dtype: Any = None) -> None:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"metric name must be a string, got {name!r}")
-        self.name = name or getattr(self, "default_name", "metric")
+        default: str = getattr(self, "default_name", "metric")
+        self.name: str = name or default
         try:
             self.dtype = "float32" if dtype is None else np.dtype(dtype).name
         except TypeError:
             raise ValueError(f"metric dtype must be a dtype name, got {dtype!r}") from None
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(self, y_true: ArrayLike, y_pred: ArrayLike, sample_weight: ArrayLike | None = None) -> None:
         """Accumulate one batch.
 
         Args:
@@ -72,12 +78,12 @@ class Metric:
         """
         raise NotImplementedError(f"{type(self).__name__} must implement update_state")
 
-    def result(self):
+    def result(self) -> float | np.ndarray:
         """Returns: the metric's value over the batches seen (a float, or an
         array for metrics with several thresholds or classes)."""
         raise NotImplementedError(f"{type(self).__name__} must implement result")
 
-    def reset_state(self):
+    def reset_state(self) -> None:
         """Forget every batch seen."""
         raise NotImplementedError(f"{type(self).__name__} must implement reset_state")
 
@@ -91,22 +97,23 @@ class Metric:
         """The training loop's former call, kept while it moves to :meth:`update_batch`."""
         self.update_batch(ops, targets, scores)
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
+    def __call__(self, y_true: ArrayLike, y_pred: ArrayLike,
+                 sample_weight: ArrayLike | None = None) -> float | np.ndarray:
         """Keras's ``metric(y_true, y_pred)``: update, then return ``result()``."""
         self.update_state(y_true, y_pred, sample_weight=sample_weight)
         return self.result()
 
     @property
-    def variables(self):
+    def variables(self) -> list[np.ndarray]:
         """The state, as NumPy arrays (copies)."""
         return [np.array(getattr(self, name), dtype=np.float64) for name in self.state_names]
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """Returns: the constructor arguments, for ``from_config``."""
         return {"name": self.name, "dtype": self.dtype}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> Metric:
         """Args: config: a ``get_config`` dict. Returns: a new metric."""
         return cls(**config)
 
@@ -180,7 +187,7 @@ class MeanMetricWrapper(Mean):
         **kwargs: passed on to ``fn``.
     """
 
-    def __init__(self, fn, name=None, dtype=None, **kwargs):
+    def __init__(self, fn: Callable[..., Any], name: str | None = None, dtype: Any = None, **kwargs: Any) -> None:
         if not callable(fn):
             raise TypeError(f"MeanMetricWrapper needs a function, got {fn!r}")
         super().__init__(name=name, dtype=dtype)

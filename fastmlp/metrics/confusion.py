@@ -9,6 +9,10 @@ label is nonzero; a batch of ``(n, k)`` predictions is ``n * k`` elements, each
 weighing its sample's weight.
 """
 
+from __future__ import annotations
+
+from typing import Any, Sequence
+
 import numpy as np
 
 from ..utils.validation import check_positive_int
@@ -51,8 +55,8 @@ class _Confusion(_BatchMetric):
     """Confusion counts at ``self.thresholds`` (any order), kept as ``counts``:
     float64 ``(4, thresholds)`` -- or ``(4, thresholds, labels)`` per label."""
 
-    top_k = None
-    class_id = None
+    top_k: int | None = None
+    class_id: int | None = None
 
     def _set_thresholds(self, thresholds, clip):
         self.thresholds = list(thresholds)
@@ -116,7 +120,7 @@ class _Count(_Confusion):
         thresholds: a number or a list of numbers in [0, 1] (default 0.5).
     """
 
-    def __init__(self, thresholds=None, name=None, dtype=None):
+    def __init__(self, thresholds: float | Sequence[float] | None = None, name: str | None = None, dtype: Any = None) -> None:
         self.init_thresholds = thresholds
         parsed = parse_thresholds(thresholds, 0.5)
         self._set_thresholds(parsed, evenly_distributed(parsed))
@@ -160,7 +164,8 @@ class _PrecisionRecall(_Confusion):
     other: str | None = None
     state_names = ("true_positives",)
 
-    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
+    def __init__(self, thresholds: float | Sequence[float] | None = None, top_k: int | None = None,
+                 class_id: int | None = None, name: str | None = None, dtype: Any = None) -> None:
         self.init_thresholds = thresholds
         self.top_k = None if top_k is None else check_positive_int(top_k, "top_k")
         if class_id is not None:

@@ -1,5 +1,7 @@
 """F-scores: FBetaScore and F1Score, per class or averaged."""
 
+from __future__ import annotations
+
 from typing import Any
 
 import numpy as np
@@ -26,7 +28,8 @@ class FBetaScore(_BatchMetric):
     default_name = "fbeta_score"
     state_names = ("true_positives", "false_positives", "false_negatives", "intermediate_weights")
 
-    def __init__(self, average=None, beta=1.0, threshold=None, name=None, dtype=None):
+    def __init__(self, average: str | None = None, beta: float = 1.0, threshold: float | None = None,
+                 name: str | None = None, dtype: Any = None) -> None:
         if average not in AVERAGES:
             raise ValueError(f"Invalid `average` argument value. Expected one of: {AVERAGES}. "
                              f"Received: average={average!r}")
@@ -106,7 +109,7 @@ class F1Score(FBetaScore):
 
     default_name = "f1_score"
 
-    def __init__(self, average=None, threshold=None, name=None, dtype=None):
+    def __init__(self, average: str | None = None, threshold: float | None = None, name: str | None = None, dtype: Any = None) -> None:
         super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
 
     def get_config(self):

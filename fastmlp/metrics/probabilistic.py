@@ -1,6 +1,10 @@
 """Cross-entropy metrics: the running (weighted) mean of the per-sample loss,
 with Keras's clipping of probabilities (``fastmlp.losses.EPSILON``)."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from ..backend.checks import check_labels
@@ -21,7 +25,8 @@ def _log_normalized(xp, probs):
 
 
 class _Crossentropy(_MeanOfValues):
-    def __init__(self, name=None, dtype=None, from_logits=False, label_smoothing=0.0, axis=-1):
+    def __init__(self, name: str | None = None, dtype: Any = None, from_logits: bool = False, label_smoothing: float = 0.0,
+                 axis: int = -1) -> None:
         if axis not in (-1, 1):
             raise ValueError(f"fastmlp metrics take classes on the last axis, got axis={axis!r}")
         label_smoothing = float(label_smoothing)
@@ -44,7 +49,7 @@ class BinaryCrossentropy(_Crossentropy):
         label_smoothing: moves targets towards 0.5: ``t * (1 - s) + 0.5 * s``.
     """
 
-    def __init__(self, name=None, dtype=None, from_logits=False, label_smoothing=0.0):
+    def __init__(self, name: str | None = None, dtype: Any = None, from_logits: bool = False, label_smoothing: float = 0.0) -> None:
         super().__init__(name=name, dtype=dtype, from_logits=from_logits,
                          label_smoothing=label_smoothing)
 
@@ -89,7 +94,7 @@ class SparseCategoricalCrossentropy(_Crossentropy):
 
     target_kind = "sparse"
 
-    def __init__(self, name=None, dtype=None, from_logits=False, axis=-1):
+    def __init__(self, name: str | None = None, dtype: Any = None, from_logits: bool = False, axis: int = -1) -> None:
         super().__init__(name=name, dtype=dtype, from_logits=from_logits, axis=axis)
 
     def prepare_targets(self, y_true, num_outputs):
