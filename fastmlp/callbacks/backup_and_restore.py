@@ -1,10 +1,13 @@
 """BackupAndRestore: resume training where an interrupted ``fit`` stopped."""
 
+from __future__ import annotations
+
 import json
 import os
 import shutil
 
 from ..utils.files import atomic_output
+from ..utils.types import PathLike
 from .callback import Callback
 from .model_checkpoint import BatchCounter, check_save_freq
 
@@ -27,7 +30,8 @@ class BackupAndRestore(Callback):
         delete_checkpoint: delete the backup when training completes.
     """
 
-    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True):
+    def __init__(self, backup_dir: PathLike, save_freq: str | int = "epoch", double_checkpoint: bool = False,
+                 delete_checkpoint: bool = True) -> None:
         super().__init__()
         if not backup_dir:
             raise ValueError("Empty `backup_dir` argument passed")

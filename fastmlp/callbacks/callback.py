@@ -1,44 +1,46 @@
 """The Callback base class and the list that dispatches to callbacks."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import Any, Callable
 
 
 class Callback:
     """Base class: override the hooks you need. ``self.model`` and
     ``self.params`` (epochs, steps, verbose) are set before training starts."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.model: Any = None  # the Model being trained (set by set_model)
         self.params: dict[str, Any] = {}
 
-    def set_model(self, model):
+    def set_model(self, model: Any) -> None:
         self.model = model
 
-    def set_params(self, params):
+    def set_params(self, params: dict[str, Any]) -> None:
         self.params = params
 
-    def on_train_begin(self, logs=None): pass
-    def on_train_end(self, logs=None): pass
-    def on_epoch_begin(self, epoch, logs=None): pass
-    def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None: pass
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None: pass
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None: pass
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None: pass
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self.on_batch_begin(batch, logs)
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self.on_batch_end(batch, logs)
 
-    def on_test_begin(self, logs=None): pass
-    def on_test_end(self, logs=None): pass
-    def on_test_batch_begin(self, batch, logs=None): pass
-    def on_test_batch_end(self, batch, logs=None): pass
-    def on_predict_begin(self, logs=None): pass
-    def on_predict_end(self, logs=None): pass
-    def on_predict_batch_begin(self, batch, logs=None): pass
-    def on_predict_batch_end(self, batch, logs=None): pass
+    def on_test_begin(self, logs: dict[str, Any] | None = None) -> None: pass
+    def on_test_end(self, logs: dict[str, Any] | None = None) -> None: pass
+    def on_test_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None: pass
+    def on_test_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None: pass
+    def on_predict_begin(self, logs: dict[str, Any] | None = None) -> None: pass
+    def on_predict_end(self, logs: dict[str, Any] | None = None) -> None: pass
+    def on_predict_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None: pass
+    def on_predict_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None: pass
 
     # Keras 2 names of the training-batch hooks, called by the default ones above
-    def on_batch_begin(self, batch, logs=None): pass
-    def on_batch_end(self, batch, logs=None): pass
+    def on_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None: pass
+    def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None: pass
 
 
 _KERAS2_ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
@@ -101,7 +103,7 @@ class LambdaCallback(Callback):
               "on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end",
               "on_test_begin", "on_test_end", "on_predict_begin", "on_predict_end")
 
-    def __init__(self, **hooks):
+    def __init__(self, **hooks: Callable[..., Any]) -> None:
         super().__init__()
         unknown = set(hooks) - set(self._HOOKS)
         if unknown:

@@ -1,16 +1,19 @@
 """CSVLogger: one CSV row of logs per epoch."""
 
+from __future__ import annotations
+
 import csv
 import os
 from typing import Any
 
+from ..utils.types import PathLike
 from .callback import Callback
 
 
 class CSVLogger(Callback):
     """Write ``epoch`` and the sorted log keys to ``filename`` after every epoch."""
 
-    def __init__(self, filename, separator=",", append=False):
+    def __init__(self, filename: PathLike, separator: str = ",", append: bool = False) -> None:
         super().__init__()
         self.filename = os.fspath(filename)
         self.separator = separator

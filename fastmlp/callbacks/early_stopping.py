@@ -1,5 +1,7 @@
 """EarlyStopping: stop when a monitored value stops improving."""
 
+from __future__ import annotations
+
 import warnings
 
 from .monitor_callback import MonitorCallback
@@ -9,8 +11,9 @@ class EarlyStopping(MonitorCallback):
     """Stop training after ``patience`` epochs without an improvement of at
     least ``min_delta`` in ``monitor``; optionally restore the best weights."""
 
-    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
-                 baseline=None, restore_best_weights=False, start_from_epoch=0):
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0, patience: int = 0, verbose: int = 0,
+                 mode: str = "auto", baseline: float | None = None, restore_best_weights: bool = False,
+                 start_from_epoch: int = 0) -> None:
         super().__init__(monitor=monitor, mode=mode, min_delta=min_delta)
         self.patience = patience
         self.verbose = verbose

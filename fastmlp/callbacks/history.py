@@ -1,5 +1,9 @@
 """History: the per-epoch logs that ``fit`` returns."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from .callback import Callback
 
 
@@ -7,10 +11,10 @@ class History(Callback):
     """Records each epoch's logs in ``history`` (a dict of lists) and
     ``epoch`` (the epoch indices)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self.history = {}
-        self.epoch = []
+        self.history: dict[str, list[Any]] = {}
+        self.epoch: list[int] = []
 
     def on_train_begin(self, logs=None):
         self.epoch = []

@@ -1,7 +1,10 @@
 """Callbacks that steer training: LearningRateScheduler, ReduceLROnPlateau,
 TerminateOnNaN."""
 
+from __future__ import annotations
+
 import math
+from typing import Any, Callable
 
 from .callback import Callback
 from .monitor_callback import MonitorCallback
@@ -11,7 +14,7 @@ class LearningRateScheduler(Callback):
     """Set the learning rate at the start of each epoch to
     ``schedule(epoch, current_lr)`` (or ``schedule(epoch)``)."""
 
-    def __init__(self, schedule, verbose=0):
+    def __init__(self, schedule: Callable[..., float], verbose: int = 0) -> None:
         super().__init__()
         self.schedule = schedule
         self.verbose = verbose
@@ -38,8 +41,9 @@ class ReduceLROnPlateau(MonitorCallback):
     """Multiply the learning rate by ``factor`` after ``patience`` epochs
     without improvement of ``monitor``, down to ``min_lr``."""
 
-    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
-                 min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, verbose: int = 0,
+                 mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0,
+                 **kwargs: Any) -> None:
         if kwargs:
             raise TypeError(f"unexpected argument(s): {', '.join(sorted(kwargs))}")
         super().__init__(monitor=monitor, mode=mode, min_delta=min_delta)

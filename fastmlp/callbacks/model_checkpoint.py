@@ -1,10 +1,13 @@
 """ModelCheckpoint: save the model (or its weights) during training."""
 
+from __future__ import annotations
+
 import os
 import warnings
 
 import numpy as np
 
+from ..utils.types import PathLike
 from .monitor_callback import MonitorCallback
 
 
@@ -54,8 +57,9 @@ class ModelCheckpoint(MonitorCallback):
         initial_value_threshold: the value ``monitor`` must beat first.
     """
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 save_weights_only=False, mode="auto", save_freq="epoch", initial_value_threshold=None):
+    def __init__(self, filepath: PathLike, monitor: str = "val_loss", verbose: int = 0,
+                 save_best_only: bool = False, save_weights_only: bool = False, mode: str = "auto",
+                 save_freq: str | int = "epoch", initial_value_threshold: float | None = None) -> None:
         super().__init__(monitor=monitor, mode=mode)
         self.filepath = os.fspath(filepath)
         self.verbose = verbose

@@ -1,6 +1,8 @@
 """ProgbarLogger: the progress bar of ``fit`` and ``evaluate`` as a callback."""
 
-from ..utils.progbar import log_progbar
+from __future__ import annotations
+
+from ..utils.progbar import Progbar, log_progbar
 from .callback import Callback
 
 
@@ -14,10 +16,10 @@ class ProgbarLogger(Callback):
 
     pulls_logs = True  # asks the model for the running values only when it draws
 
-    def __init__(self, verbose=1):
+    def __init__(self, verbose: int = 1) -> None:
         super().__init__()
         self.verbose = verbose
-        self._bar = None
+        self._bar: Progbar | None = None
         self._step = 0
 
     def on_epoch_begin(self, epoch, logs=None):

@@ -5,7 +5,10 @@ update of the whole model is one fused kernel call per store (per contiguous
 run of trainable weights, when some layers are frozen).
 """
 
+from __future__ import annotations
+
 import math
+from typing import Any
 
 import numpy as np
 
@@ -40,8 +43,9 @@ class Optimizer:
         if joins_registry(cls):
             OPTIMIZERS.register(cls)
 
-    def __init__(self, learning_rate=0.001, name=None, weight_decay=None, clipnorm=None,
-                 clipvalue=None, global_clipnorm=None, **kwargs):
+    def __init__(self, learning_rate: float | schedules.LearningRateSchedule = 0.001, name: str | None = None,
+                 weight_decay: float | None = None, clipnorm: float | None = None,
+                 clipvalue: float | None = None, global_clipnorm: float | None = None, **kwargs: Any) -> None:
         for key in ("use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
                     "gradient_accumulation_steps"):
             value = kwargs.pop(key, None)
@@ -56,8 +60,8 @@ class Optimizer:
                              else _hyperparameter("weight_decay", weight_decay, 0.0, math.inf))
         self.name = name or type(self).__name__.lower()
         self.iterations = 0
-        self._slots = {}      # id(store) -> {slot name: flat array}
-        self._plan = []       # [(params view, grads view, {slot: view})], one per trainable run
+        self._slots: dict[int, dict[str, Any]] = {}  # id(store) -> {slot name: flat array}
+        self._plan: list[Any] = []  # [(params view, grads view, {slot: view})], one per trainable run
 
     @property
     def learning_rate(self):
@@ -135,7 +139,8 @@ class Optimizer:
 class SGD(Optimizer):
     """Gradient descent with optional (Nesterov) momentum."""
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name=None, **kwargs):
+    def __init__(self, learning_rate: float | schedules.LearningRateSchedule = 0.01, momentum: float = 0.0, nesterov: bool = False,
+                 name: str | None = None, **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.momentum = _hyperparameter("momentum", momentum, 0.0, 1.0, high_inclusive=True)
         self.nesterov = bool(nesterov)
@@ -154,8 +159,8 @@ class Adam(Optimizer):
 
     slot_names = ("m", "v")
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
-                 name=None, **kwargs):
+    def __init__(self, learning_rate: float | schedules.LearningRateSchedule = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, amsgrad: bool = False, name: str | None = None, **kwargs: Any) -> None:
         if amsgrad:
             raise ValueError("fastmlp's Adam does not support amsgrad")
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
@@ -175,8 +180,9 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay ``p -= p * weight_decay * lr``."""
 
-    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-7, amsgrad=False, name=None, **kwargs):
+    def __init__(self, learning_rate: float | schedules.LearningRateSchedule = 0.001, weight_decay: float = 0.004, beta_1: float = 0.9,
+                 beta_2: float = 0.999, epsilon: float = 1e-7, amsgrad: bool = False, name: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
                          amsgrad=amsgrad, name=name, weight_decay=weight_decay, **kwargs)
 
@@ -185,8 +191,8 @@ class AdamW(Adam):
 class RMSprop(Optimizer):
     """RMSprop (Keras defaults: rho 0.9, no momentum, epsilon 1e-7)."""
 
-    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
-                 name=None, **kwargs):
+    def __init__(self, learning_rate: float | schedules.LearningRateSchedule = 0.001, rho: float = 0.9, momentum: float = 0.0,
+                 epsilon: float = 1e-7, centered: bool = False, name: str | None = None, **kwargs: Any) -> None:
         if centered:
             raise ValueError("fastmlp's RMSprop does not support centered=True")
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
@@ -204,11 +210,11 @@ class RMSprop(Optimizer):
                 "epsilon": self.epsilon}
 
 
-def get(identifier):
+def get(identifier: Any) -> Optimizer:
     """An optimizer from a name (``"adam"``...), a class or an instance."""
     return OPTIMIZERS.get(identifier, Optimizer)
 
 
-def deserialize(config):
+def deserialize(config: dict[str, Any] | str) -> Optimizer:
     """Rebuild a optimizer saved by :func:`serialize`."""
     return OPTIMIZERS.deserialize(config)

@@ -4,7 +4,10 @@ A schedule is called with the optimizer's step count (updates done so far) and
 returns the learning rate for the next update.
 """
 
+from __future__ import annotations
+
 import math
+from typing import Any, Sequence
 
 from ..utils.registry import Registry, joins_registry, serialize  # noqa: F401 (serialize is public here)
 
@@ -30,7 +33,8 @@ class LearningRateSchedule:
 class _TimeDecay(LearningRateSchedule):
     """Shared settings of the decays driven by ``step / decay_steps``."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False,
+                 name: str | None = None) -> None:
         if decay_steps <= 0:
             raise ValueError(f"decay_steps must be positive, got {decay_steps}")
         self.initial_learning_rate = float(initial_learning_rate)
@@ -65,7 +69,7 @@ class InverseTimeDecay(_TimeDecay):
 class PiecewiseConstantDecay(LearningRateSchedule):
     """``values[i]`` while ``boundaries[i-1] < step <= boundaries[i]``."""
 
-    def __init__(self, boundaries, values, name=None):
+    def __init__(self, boundaries: Sequence[int], values: Sequence[float], name: str | None = None) -> None:
         if len(values) != len(boundaries) + 1:
             raise ValueError("PiecewiseConstantDecay needs one more value than boundaries")
         self.boundaries = list(boundaries)
@@ -85,8 +89,8 @@ class CosineDecay(LearningRateSchedule):
     """Cosine decay from ``initial_learning_rate`` to ``alpha`` times it over
     ``decay_steps`` (after an optional linear warm-up)."""
 
-    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name=None, warmup_target=None,
-                 warmup_steps=0):
+    def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0, name: str | None = None,
+                 warmup_target: float | None = None, warmup_steps: int = 0) -> None:
         if decay_steps <= 0:
             raise ValueError(f"decay_steps must be positive, got {decay_steps}")
         self.initial_learning_rate = float(initial_learning_rate)
@@ -112,6 +116,6 @@ class CosineDecay(LearningRateSchedule):
                 "warmup_steps": self.warmup_steps}
 
 
-def deserialize(config):
+def deserialize(config: dict[str, Any] | str) -> LearningRateSchedule:
     """Rebuild a learning-rate schedule saved by :func:`serialize`."""
     return SCHEDULES.deserialize(config)
