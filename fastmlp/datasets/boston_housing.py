@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..utils.types import DatasetSplits
 from ._keras_files import locate
 from ._sequences import check_test_split, split_table
 
 
-def load_data(path="boston_housing.npz", test_split=0.2, seed=113):
+def load_data(path: str = "boston_housing.npz", test_split: float = 0.2, seed: int = 113) -> DatasetSplits:
     """Load Boston housing, shuffled and split as Keras does.
 
     Args:

@@ -21,6 +21,7 @@ import tarfile
 import numpy as np
 
 from ..utils.download import ChecksumError
+from ..utils.types import DatasetSplits
 from . import _keras_files
 from ._keras_files import locate
 from ._safe_pickle import restricted_loads
@@ -59,7 +60,7 @@ def _batch(archive: tarfile.TarFile, name: str, label: str):
     return data.astype(np.uint8, copy=False).reshape(len(data), 3, 32, 32), labels
 
 
-def load_data():
+def load_data() -> DatasetSplits:
     """Load CIFAR-10.
 
     Returns:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from ..utils.types import DatasetSplits
 from ._fetch import PathLike, load_dataset
 
 NAME = "fashion-mnist"
@@ -29,7 +30,7 @@ CLASS_NAMES = [
 ]
 
 
-def load_data(path: Optional[PathLike] = None, *, download: bool = True):
+def load_data(path: Optional[PathLike] = None, *, download: bool = True) -> DatasetSplits:
     """Load Fashion-MNIST.
 
     Returns ``((x_train, y_train), (x_test, y_test))``: uint8 arrays of shapes

@@ -9,9 +9,11 @@ is looked for.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 
+from ..utils.types import DatasetSplits
 from ._keras_files import locate
 from ._safe_pickle import load_npz
 from ._sequences import as_object_array, check_sequence_args, index_words, limit_words, remove_long, shuffled
@@ -25,8 +27,9 @@ def _arrays(path, keys):
     return [arrays[k] for k in keys]
 
 
-def load_data(path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113, start_char=1, oov_char=2,
-              index_from=3, **kwargs):
+def load_data(path: str = "imdb.npz", num_words: int | None = None, skip_top: int = 0, maxlen: int | None = None,
+              seed: int = 113, start_char: int | None = 1, oov_char: int | None = 2, index_from: int = 3,
+              **kwargs: Any) -> DatasetSplits:
     """Load IMDB, processed exactly as Keras does.
 
     Args:
@@ -69,7 +72,7 @@ def load_data(path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113
     return (as_object_array(xs[:idx]), labels[:idx]), (as_object_array(xs[idx:]), labels[idx:])
 
 
-def get_word_index(path="imdb_word_index.json"):
+def get_word_index(path: str = "imdb_word_index.json") -> dict[str, int]:
     """The ``{word: index}`` dictionary of the IMDB file (Keras's
     ``imdb_word_index.json``); a word's index in the sequences is this plus
     ``index_from``."""

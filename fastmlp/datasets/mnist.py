@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from ..utils.types import DatasetSplits
 from ._fetch import PathLike, load_dataset
 
 NAME = "mnist"
@@ -16,7 +17,7 @@ NAME = "mnist"
 CLASS_NAMES = [str(i) for i in range(10)]
 
 
-def load_data(path: Optional[PathLike] = None, *, download: bool = True):
+def load_data(path: Optional[PathLike] = None, *, download: bool = True) -> DatasetSplits:
     """Load MNIST.
 
     Returns ``((x_train, y_train), (x_test, y_test))``: uint8 arrays of shapes

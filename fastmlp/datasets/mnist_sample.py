@@ -21,6 +21,7 @@ from importlib import resources
 
 import numpy as np
 
+from ..utils.types import DatasetSplits
 from ._idx import ChecksumError
 
 #: Package-relative location of the archive.
@@ -43,7 +44,7 @@ def _read_bytes() -> bytes:
     return resources.files(__package__).joinpath(RESOURCE).read_bytes()
 
 
-def load_data():
+def load_data() -> DatasetSplits:
     """Load the bundled MNIST sample.
 
     Returns ``((x_train, y_train), (x_test, y_test))``: uint8 arrays of shapes

@@ -11,6 +11,7 @@ import json
 
 import numpy as np
 
+from ..utils.types import DatasetSplits
 from ._keras_files import locate
 from ._safe_pickle import load_npz
 from ._sequences import as_object_array, check_sequence_args, index_words, limit_words, remove_long, shuffled
@@ -24,8 +25,9 @@ _LABELS = (
 )
 
 
-def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_split=0.2, seed=113,
-              start_char=1, oov_char=2, index_from=3):
+def load_data(path: str = "reuters.npz", num_words: int | None = None, skip_top: int = 0,
+              maxlen: int | None = None, test_split: float = 0.2, seed: int = 113, start_char: int | None = 1,
+              oov_char: int | None = 2, index_from: int = 3) -> DatasetSplits:
     """Load Reuters, processed exactly as Keras does.
 
     Args:
@@ -64,7 +66,7 @@ def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_
             (as_object_array(xs[idx:]), np.array(labels[idx:])))
 
 
-def get_word_index(path="reuters_word_index.json"):
+def get_word_index(path: str = "reuters_word_index.json") -> dict[str, int]:
     """The ``{word: index}`` dictionary of the Reuters file (Keras's
     ``reuters_word_index.json``); a word's index in the sequences is this plus
     ``index_from``."""

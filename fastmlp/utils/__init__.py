@@ -1,6 +1,9 @@
 """Small helpers with Keras's names."""
 
+from __future__ import annotations
+
 import random as _py_random
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -10,11 +13,14 @@ from .file_cache import get_file
 from .progbar import Progbar
 from .py_dataset import PyDataset
 
+if TYPE_CHECKING:
+    from .types import ArrayLike
+
 # Keras 3 keeps Keras 2's name for the same class.
 Sequence = PyDataset
 
 
-def set_random_seed(seed):
+def set_random_seed(seed: int) -> None:
     """Seed every generator fastmlp uses (and Python's and NumPy's global ones,
     as Keras does), so initialisation, shuffling and dropout repeat bit for bit
     on the CPU backends."""
@@ -28,7 +34,7 @@ def set_random_seed(seed):
     _random.seed(seed)
 
 
-def to_categorical(y, num_classes=None, dtype="float32"):
+def to_categorical(y: ArrayLike, num_classes: int | None = None, dtype: Any = "float32") -> np.ndarray:
     """One-hot encode integer class labels: ``(n,)`` -> ``(n, num_classes)``.
 
     Like Keras, a trailing axis of size 1 is dropped first and any leading shape
@@ -57,7 +63,7 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     return out.reshape(y.shape + (num_classes,))
 
 
-def normalize(x, axis=-1, order=2):
+def normalize(x: ArrayLike, axis: int = -1, order: int = 2) -> np.ndarray:
     """``x`` divided by its ``order``-norm along ``axis`` (zero vectors stay
     zero), as ``keras.utils.normalize``."""
     x = np.asarray(x)
@@ -68,7 +74,7 @@ def normalize(x, axis=-1, order=2):
     return x / np.expand_dims(norm, axis)
 
 
-def clear_session():
+def clear_session() -> None:
     """Reset the state Keras's ``clear_session`` resets: the automatic layer
     names start again from ``dense``, ``dense_1``..."""
     naming.reset_names()

@@ -214,8 +214,10 @@ def _target_names(fname: str, extract: bool, provided: bool):
     return f"{fname}_archive", fname
 
 
-def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None, cache_subdir="datasets",
-             hash_algorithm="auto", extract=False, archive_format="auto", cache_dir=None, force_download=False):
+def get_file(fname: str | None = None, origin: str | None = None, untar: bool = False, md5_hash: str | None = None,
+             file_hash: str | None = None, cache_subdir: str = "datasets", hash_algorithm: str = "auto",
+             extract: bool = False, archive_format: str | list[str] | None = "auto",
+             cache_dir: str | os.PathLike[str] | None = None, force_download: bool = False) -> str:
     """Return a local copy of the file at ``origin``, as ``keras.utils.get_file``:
     found locally (fastmlp's places and Keras's cache, see the module
     docstring) or downloaded into the cache, verified against ``file_hash``.

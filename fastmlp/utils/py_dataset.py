@@ -1,5 +1,9 @@
 """PyDataset: Keras's base class for datasets that hand out whole batches."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from .validation import check_positive_int
 
 
@@ -20,7 +24,7 @@ class PyDataset:
         max_queue_size: how many batches may be fetched ahead.
     """
 
-    def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
+    def __init__(self, workers: int = 1, use_multiprocessing: bool = False, max_queue_size: int = 10) -> None:
         self._workers = check_positive_int(workers, "workers")
         self._use_multiprocessing = bool(use_multiprocessing)
         self._max_queue_size = check_positive_int(max_queue_size, "max_queue_size")
@@ -50,21 +54,21 @@ class PyDataset:
     def max_queue_size(self, value):
         self._max_queue_size = check_positive_int(value, "max_queue_size")
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> tuple[Any, ...]:
         """Returns: batch ``index``, a tuple ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``."""
         raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
 
-    def __len__(self):
+    def __len__(self) -> int:
         """Returns: the number of batches in an epoch."""
         raise NotImplementedError(f"{type(self).__name__} must implement __len__")
 
     @property
-    def num_batches(self):
+    def num_batches(self) -> int:
         """The number of batches (``len(self)``)."""
         return len(self)
 
-    def on_epoch_begin(self):
+    def on_epoch_begin(self) -> None:
         """Called before each epoch."""
 
-    def on_epoch_end(self):
+    def on_epoch_end(self) -> None:
         """Called after each epoch."""

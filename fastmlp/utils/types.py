@@ -26,4 +26,7 @@ PathLike = Union[str, os.PathLike[str]]
 #: the float32 arrays fastmlp returns (predictions, weights)
 Float32Array = NDArray[np.float32]
 
-__all__ = ["ArrayLike", "Float32Array", "Identifier", "PathLike", "Shape"]
+#: what a dataset's ``load_data`` returns: ``((x_train, y_train), (x_test, y_test))``
+DatasetSplits = tuple[tuple[NDArray[Any], NDArray[Any]], tuple[NDArray[Any], NDArray[Any]]]
+
+__all__ = ["ArrayLike", "DatasetSplits", "Float32Array", "Identifier", "PathLike", "Shape"]
