@@ -31,7 +31,14 @@ class Dropout(Layer):
         ValueError: a rate outside [0, 1), a ``noise_shape``, or a bad seed.
 
     Example:
-        >>> fastmlp.layers.Dropout(0.2)
+        >>> layer = fastmlp.layers.Dropout(0.5, seed=1)
+        >>> x = np.ones((2, 4), dtype="float32")
+        >>> layer(x, training=True)
+        array([[2., 2., 2., 2.],
+               [2., 2., 0., 2.]], dtype=float32)
+        >>> layer(x)  # inference: the identity
+        array([[1., 1., 1., 1.],
+               [1., 1., 1., 1.]], dtype=float32)
     """
 
     def __init__(self, rate: float, noise_shape: Shape | None = None, seed: int | None = None,

@@ -172,8 +172,11 @@ def load_model(filepath: PathLike, custom_objects: dict[str, Any] | None = None,
             format version, non-finite weights, a layer fastmlp lacks).
 
     Example:
-        >>> model.save("mnist.fastmlp")
-        >>> again = fastmlp.models.load_model("mnist.fastmlp")
+        >>> model = fastmlp.Sequential([fastmlp.Input((4,)), fastmlp.layers.Dense(2)])
+        >>> model.save("tiny.fastmlp")
+        >>> again = fastmlp.models.load_model("tiny.fastmlp")
+        >>> [w.shape for w in again.get_weights()]
+        [(4, 2), (2,)]
     """
     from .. import losses, metrics, optimizers
     from ..layers import deserialize

@@ -91,6 +91,7 @@ class Progbar:
             both metric lists.
 
     Example:
+        >>> from fastmlp.utils import Progbar
         >>> bar = Progbar(3, verbose=2)
         >>> for step in range(1, 4):
         ...     bar.update(step, [("loss", 1.0 / step)])  # doctest: +ELLIPSIS
