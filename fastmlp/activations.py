@@ -10,73 +10,292 @@ from .utils.registry import Registry
 
 
 def linear(x):
-    """The identity (as float32)."""
+    """The identity, as a new float32 array.
+
+    Args:
+        x: an array-like of real numbers (any shape, 0-d included).
+
+    Returns:
+        A float32 copy of ``x``, same shape.
+
+    Raises:
+        TypeError: ``x`` does not hold real numbers (strings, None, objects).
+
+    Example:
+        >>> fastmlp.activations.linear([-1, 0, 2]).tolist()
+        [-1.0, 0.0, 2.0]
+    """
     return _ops._float_array(_ops.get_ops(), x, "x", min_ndim=0).copy()
 
 
 def relu(x):
-    """``max(x, 0)``."""
+    """``max(x, 0)`` elementwise (Keras's defaults: no cap, no threshold).
+
+    Args:
+        x: an array-like of real numbers (any shape, 0-d included).
+
+    Returns:
+        A float32 array of ``x``'s shape.
+
+    Raises:
+        TypeError: ``x`` does not hold real numbers (strings, None, objects).
+
+    Example:
+        >>> fastmlp.activations.relu(np.array([-1.0, 0.0, 2.0])).tolist()
+        [0.0, 0.0, 2.0]
+    """
     return _ops.relu(x)
 
 
 def sigmoid(x):
-    """``1 / (1 + exp(-x))``."""
+    """``1 / (1 + exp(-x))`` elementwise.
+
+    Args:
+        x: an array-like of real numbers (any shape, 0-d included).
+
+    Returns:
+        A float32 array of ``x``'s shape, values in [0, 1].
+
+    Raises:
+        TypeError: ``x`` does not hold real numbers (strings, None, objects).
+
+    Example:
+        >>> # values from Keras 3.15 (torch backend): keras.activations.sigmoid
+        >>> [round(float(v), 4) for v in fastmlp.activations.sigmoid(np.array([-1.0, 0.0, 2.0]))]
+        [0.2689, 0.5, 0.8808]
+    """
     return _ops.sigmoid(x)
 
 
 def tanh(x):
-    """Hyperbolic tangent."""
+    """Hyperbolic tangent elementwise.
+
+    Args:
+        x: an array-like of real numbers (any shape, 0-d included).
+
+    Returns:
+        A float32 array of ``x``'s shape, values in [-1, 1].
+
+    Raises:
+        TypeError: ``x`` does not hold real numbers (strings, None, objects).
+
+    Example:
+        >>> [round(float(v), 4) for v in fastmlp.activations.tanh(np.array([-1.0, 0.0, 2.0]))]
+        [-0.7616, 0.0, 0.964]
+    """
     return _ops.tanh(x)
 
 
 def elu(x):
-    """``x`` where positive, else ``exp(x) - 1``."""
+    """``x`` where positive, else ``exp(x) - 1`` (Keras's ``alpha=1``).
+
+    Args:
+        x: an array-like of real numbers (any shape, 0-d included).
+
+    Returns:
+        A float32 array of ``x``'s shape.
+
+    Raises:
+        TypeError: ``x`` does not hold real numbers (strings, None, objects).
+
+    Example:
+        >>> [round(float(v), 4) for v in fastmlp.activations.elu(np.array([-1.0, 0.0, 2.0]))]
+        [-0.6321, 0.0, 2.0]
+    """
     return _ops.elu(x)
 
 
 def selu(x):
-    """Scaled ELU (Klambauer et al.)."""
+    """Scaled ELU (Klambauer et al.): ``scale * elu(x, alpha)`` with Keras's
+    constants ``alpha = 1.6733``, ``scale = 1.0507``.
+
+    Args:
+        x: an array-like of real numbers (any shape, 0-d included).
+
+    Returns:
+        A float32 array of ``x``'s shape.
+
+    Raises:
+        TypeError: ``x`` does not hold real numbers (strings, None, objects).
+
+    Example:
+        >>> # values from Keras 3.15 (torch backend): keras.activations.selu
+        >>> [round(float(v), 4) for v in fastmlp.activations.selu(np.array([-1.0, 0.0, 2.0]))]
+        [-1.1113, 0.0, 2.1014]
+    """
     return _ops.selu(x)
 
 
 def softplus(x):
-    """``log(1 + exp(x))``."""
+    """``log(1 + exp(x))`` elementwise, stable for large ``|x|``.
+
+    Args:
+        x: an array-like of real numbers (any shape, 0-d included).
+
+    Returns:
+        A float32 array of ``x``'s shape, values >= 0.
+
+    Raises:
+        TypeError: ``x`` does not hold real numbers (strings, None, objects).
+
+    Example:
+        >>> [round(float(v), 4) for v in fastmlp.activations.softplus(np.array([-1.0, 0.0, 2.0]))]
+        [0.3133, 0.6931, 2.1269]
+    """
     return _ops.softplus(x)
 
 
 def leaky_relu(x):
-    """``x`` where positive, else ``0.2 * x``."""
+    """``x`` where positive, else ``0.2 * x`` (the function's default slope
+    in Keras 3; the :class:`~fastmlp.layers.LeakyReLU` layer's is 0.3).
+
+    Args:
+        x: an array-like of real numbers (any shape, 0-d included).
+
+    Returns:
+        A float32 array of ``x``'s shape.
+
+    Raises:
+        TypeError: ``x`` does not hold real numbers (strings, None, objects).
+
+    Example:
+        >>> [round(float(v), 4) for v in fastmlp.activations.leaky_relu(np.array([-1.0, 0.0, 2.0]))]
+        [-0.2, 0.0, 2.0]
+    """
     return _ops.leaky_relu(x)
 
 
 def gelu(x, approximate=False):
-    """Gaussian error linear unit: ``x * Phi(x)`` (erf form, Keras's default),
-    or the tanh approximation with ``approximate=True`` (layers run the exact form)."""
+    """Gaussian error linear unit: ``x * Phi(x)`` with ``Phi`` the standard
+    normal CDF (erf form).
+
+    Args:
+        x: an array-like of real numbers (any shape, 0-d included).
+        approximate: False (Keras's default) for the exact erf form, True for
+            the tanh approximation. Layers always run the exact form.
+
+    Returns:
+        A float32 array of ``x``'s shape.
+
+    Raises:
+        TypeError: ``x`` does not hold real numbers (strings, None, objects).
+
+    Example:
+        >>> # values from Keras 3.15 (torch backend): keras.activations.gelu
+        >>> x = np.array([-1.0, 0.0, 2.0])
+        >>> [round(float(v), 4) for v in fastmlp.activations.gelu(x)]
+        [-0.1587, 0.0, 1.9545]
+        >>> [round(float(v), 4) for v in fastmlp.activations.gelu(x, approximate=True)]
+        [-0.1588, 0.0, 1.9546]
+    """
     return _ops.gelu(x, approximate=approximate)
 
 
 def silu(x):
-    """``x * sigmoid(x)``; also registered as ``swish``."""
+    """``x * sigmoid(x)``; also registered (and exported) as ``swish``.
+
+    Args:
+        x: an array-like of real numbers (any shape, 0-d included).
+
+    Returns:
+        A float32 array of ``x``'s shape.
+
+    Raises:
+        TypeError: ``x`` does not hold real numbers (strings, None, objects).
+
+    Example:
+        >>> [round(float(v), 4) for v in fastmlp.activations.silu(np.array([-1.0, 0.0, 2.0]))]
+        [-0.2689, 0.0, 1.7616]
+        >>> fastmlp.activations.swish is fastmlp.activations.silu
+        True
+    """
     return _ops.silu(x)
 
 
 def relu6(x):
-    """``min(max(x, 0), 6)``."""
+    """``min(max(x, 0), 6)`` elementwise.
+
+    Args:
+        x: an array-like of real numbers (any shape, 0-d included).
+
+    Returns:
+        A float32 array of ``x``'s shape, values in [0, 6].
+
+    Raises:
+        TypeError: ``x`` does not hold real numbers (strings, None, objects).
+
+    Example:
+        >>> fastmlp.activations.relu6(np.array([-1.0, 3.0, 8.0])).tolist()
+        [0.0, 3.0, 6.0]
+    """
     return _ops.relu6(x)
 
 
 def hard_sigmoid(x):
-    """Keras 3's ``relu6(x + 3) / 6``: 0 for ``x <= -3``, 1 for ``x >= 3``."""
+    """Keras 3's ``relu6(x + 3) / 6``: 0 for ``x <= -3``, 1 for ``x >= 3``
+    (Keras 2 used slope 0.2 and cut-offs at +-2.5).
+
+    Args:
+        x: an array-like of real numbers (any shape, 0-d included).
+
+    Returns:
+        A float32 array of ``x``'s shape, values in [0, 1].
+
+    Raises:
+        TypeError: ``x`` does not hold real numbers (strings, None, objects).
+
+    Example:
+        >>> # values from Keras 3.15 (torch backend): keras.activations.hard_sigmoid
+        >>> fastmlp.activations.hard_sigmoid(np.array([-3.0, 0.0, 3.0])).tolist()
+        [0.0, 0.5, 1.0]
+        >>> round(float(fastmlp.activations.hard_sigmoid(-1.0)), 4)
+        0.3333
+    """
     return _ops.hard_sigmoid(x)
 
 
 def exponential(x):
-    """``exp(x)``."""
+    """``exp(x)`` elementwise.
+
+    Args:
+        x: an array-like of real numbers (any shape, 0-d included).
+
+    Returns:
+        A float32 array of ``x``'s shape (inf where ``exp`` overflows float32).
+
+    Raises:
+        TypeError: ``x`` does not hold real numbers (strings, None, objects).
+
+    Example:
+        >>> [round(float(v), 4) for v in fastmlp.activations.exponential(np.array([-1.0, 0.0, 2.0]))]
+        [0.3679, 1.0, 7.3891]
+    """
     return _ops.exponential(x)
 
 
 def softmax(x, axis=-1):
-    """Softmax along ``axis``."""
+    """Softmax along ``axis``: ``exp(x - max) / sum(exp(x - max))``, so each
+    slice along ``axis`` sums to 1, stable for large inputs.
+
+    Args:
+        x: an array-like of real numbers with at least one dimension.
+        axis: the axis normalized over (default the last).
+
+    Returns:
+        A float32 array of ``x``'s shape.
+
+    Raises:
+        TypeError: ``x`` does not hold real numbers (strings, None, objects).
+        ValueError: ``x`` is 0-d, or ``axis`` is out of range (NumPy's
+            ``AxisError``, a ValueError).
+
+    Example:
+        >>> y = fastmlp.activations.softmax(np.array([[1.0, 1.0], [0.0, np.log(3.0)]]))
+        >>> [[round(float(v), 4) for v in row] for row in y]
+        [[0.5, 0.5], [0.25, 0.75]]
+        >>> fastmlp.activations.softmax(np.zeros((2, 4)), axis=0).tolist()[0]
+        [0.5, 0.5, 0.5, 0.5]
+    """
     return _ops.softmax(x, axis=axis)
 
 
@@ -92,7 +311,28 @@ NAMES = tuple(ACTIVATIONS.names())
 
 def get(identifier):
     """The canonical name of an activation given as None, a name or one of
-    this module's functions."""
+    this module's functions.
+
+    Layers store activations by name (Keras's ``activations.get`` returns the
+    function instead; ``get(None)`` is ``linear`` in both).
+
+    Args:
+        identifier: None, a name in any letter case (``"ReLU"``, ``"swish"``)
+            or a function of this module.
+
+    Returns:
+        The registered name of the function, a str (``"silu"`` for ``"swish"``).
+
+    Raises:
+        ValueError: an unknown name (the message lists the valid ones).
+        TypeError: anything else (a number, a function not from this module).
+
+    Example:
+        >>> fastmlp.activations.get("ReLU"), fastmlp.activations.get(None)
+        ('relu', 'linear')
+        >>> fastmlp.activations.get(fastmlp.activations.swish)
+        'silu'
+    """
     if identifier is None:
         return "linear"
     if isinstance(identifier, str):
