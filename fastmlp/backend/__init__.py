@@ -66,7 +66,36 @@ def _make(name: str) -> NumpyOps:
 
 
 def get_ops(name: str | None = None) -> NumpyOps:
-    """The kernel object (an ``Ops``) of backend ``name``, or of the current backend."""
+    """The kernel object (an ``Ops``) of backend ``name``, or of the current backend.
+
+    Each backend's ``Ops`` is made once and then reused; asking for one does
+    not change which backend new models use (see :func:`set_backend`).
+
+    Args:
+        name: ``"cython"``, ``"numpy"`` or ``"cupy"`` (lowercase), or None
+            (the default) for the backend that runs now.
+
+    Returns:
+        The backend's ``Ops`` object (a ``NumpyOps`` or a subclass), whose
+        ``name`` is the backend's name.
+
+    Raises:
+        ValueError: an unknown name (or, for None, an unknown
+            ``FASTMLP_BACKEND``).
+        CompiledExtensionMissing: ``"cython"`` when the compiled kernels are
+            not built (for None, only with ``FASTMLP_REQUIRE_COMPILED=1``;
+            otherwise the default falls back to ``numpy`` with a warning).
+        BackendUnavailable: ``"cupy"`` without CuPy or an NVIDIA GPU.
+
+    Example:
+        >>> ops = fastmlp.backend.get_ops("numpy")
+        >>> ops.name
+        'numpy'
+        >>> ops is fastmlp.backend.get_ops("numpy")
+        True
+        >>> fastmlp.backend.get_ops().name
+        'cython'
+    """
     if name is None:
         return _current_ops()
     if name not in BACKENDS:
@@ -77,9 +106,32 @@ def get_ops(name: str | None = None) -> NumpyOps:
 
 
 def set_backend(name: str) -> NumpyOps:
-    """Make ``name`` (``"cython"``, ``"numpy"`` or ``"cupy"``) the backend of
-    models built from now on. Raises ValueError for an unknown name and
-    ImportError when the backend cannot run here."""
+    """Make ``name`` the backend of models built from now on.
+
+    Models built before keep the backend they were built with. To switch only
+    for a block of code, use :func:`use_backend`.
+
+    Args:
+        name: ``"cython"``, ``"numpy"`` or ``"cupy"`` (any letter case).
+
+    Returns:
+        The backend's ``Ops`` object (see :func:`get_ops`).
+
+    Raises:
+        ValueError: an unknown name.
+        CompiledExtensionMissing: ``"cython"`` when the compiled kernels are
+            not built (an ImportError).
+        BackendUnavailable: ``"cupy"`` without CuPy or an NVIDIA GPU (an
+            ImportError). On any error the backend stays as it was.
+
+    Example:
+        >>> fastmlp.backend.set_backend("numpy").name
+        'numpy'
+        >>> fastmlp.backend.backend()
+        'numpy'
+        >>> fastmlp.backend.set_backend("Cython").name
+        'cython'
+    """
     global _current
     ops = get_ops(str(name).lower())
     _current = ops.name
@@ -99,8 +151,18 @@ def use_backend(name: str) -> Iterator[NumpyOps]:
         A context manager whose ``as`` target is the backend's ``Ops`` object.
 
     Raises:
-        ValueError: for an unknown name; ImportError when the backend cannot
-        run here (both before the block runs, leaving the choice unchanged).
+        ValueError: an unknown name.
+        ImportError: the backend cannot run here
+            (:class:`CompiledExtensionMissing`, :class:`BackendUnavailable`).
+            Both are raised before the block runs, leaving the choice
+            unchanged.
+
+    Example:
+        >>> with fastmlp.backend.use_backend("numpy") as ops:
+        ...     print(ops.name, fastmlp.backend.backend())
+        numpy numpy
+        >>> fastmlp.backend.backend()
+        'cython'
     """
     global _current
     previous = _current
@@ -133,7 +195,25 @@ def _current_ops() -> NumpyOps:
 
 
 def backend() -> str:
-    """The name of the backend that runs: ``"cython"``, ``"numpy"`` or ``"cupy"``."""
+    """The name of the backend that runs: ``"cython"``, ``"numpy"`` or ``"cupy"``.
+
+    With no :func:`set_backend` call yet, this is ``FASTMLP_BACKEND`` or the
+    default, ``"cython"`` (``"numpy"``, with a warning, when the compiled
+    kernels are not built).
+
+    Returns:
+        The backend's name, a str.
+
+    Raises:
+        ValueError: ``FASTMLP_BACKEND`` names an unknown backend.
+        ImportError: the backend ``FASTMLP_BACKEND`` names cannot run here
+            (:class:`CompiledExtensionMissing` only with
+            ``FASTMLP_REQUIRE_COMPILED=1``, :class:`BackendUnavailable`).
+
+    Example:
+        >>> fastmlp.backend.backend()
+        'cython'
+    """
     return _current_ops().name
 
 
@@ -161,7 +241,29 @@ def _blas_info():
 def info() -> dict[str, Any]:
     """What runs: the backend, whether the compiled kernels are built, the
     versions of Python, NumPy and fastmlp, the BLAS in use and the CPU's SIMD
-    features (``cpu_features``: AVX2, AVX512F, ... as NumPy detects them)."""
+    features (``cpu_features``: AVX2, AVX512F, ... as NumPy detects them).
+
+    Worth pasting into a bug report.
+
+    Returns:
+        A dict with the keys ``backend`` (str), ``compiled_kernels`` (bool),
+        ``compiled_error`` (why the kernels do not import, or None),
+        ``fastmlp``, ``numpy``, ``python`` (version strings), ``platform``
+        (str), ``blas`` (a list of dicts, one per BLAS library) and
+        ``cpu_features`` (the SIMD features found).
+
+    Raises:
+        ValueError: ``FASTMLP_BACKEND`` names an unknown backend (as
+            :func:`backend`).
+        ImportError: the chosen backend cannot run here (as :func:`backend`).
+
+    Example:
+        >>> report = fastmlp.backend.info()
+        >>> sorted(report)
+        ['backend', 'blas', 'compiled_error', 'compiled_kernels', 'cpu_features', 'fastmlp', 'numpy', 'platform', 'python']
+        >>> report["backend"], report["compiled_kernels"]
+        ('cython', True)
+    """
     import numpy as np
     from ..version import __version__
     from .cpu import cpu_features
@@ -181,7 +283,19 @@ def info() -> dict[str, Any]:
 
 
 def clear_session() -> None:
-    """Keras's ``keras.backend.clear_session``: see :func:`fastmlp.utils.clear_session`."""
+    """Keras's ``keras.backend.clear_session``: see :func:`fastmlp.utils.clear_session`.
+
+    Returns:
+        None.
+
+    Raises:
+        Nothing: it takes no input.
+
+    Example:
+        >>> fastmlp.backend.clear_session()
+        >>> fastmlp.layers.Dense(2).name, fastmlp.layers.Dense(2).name
+        ('dense', 'dense_1')
+    """
     from ..utils import clear_session as _clear
     _clear()
 

@@ -23,7 +23,29 @@ Sequence = PyDataset
 def set_random_seed(seed: int) -> None:
     """Seed every generator fastmlp uses (and Python's and NumPy's global ones,
     as Keras does), so initialisation, shuffling and dropout repeat bit for bit
-    on the CPU backends."""
+    on the CPU backends.
+
+    Args:
+        seed: a non-negative integer (NumPy's global generator gets
+            ``seed % 2**32``).
+
+    Returns:
+        None.
+
+    Raises:
+        TypeError: ``seed`` is not an integer (a bool counts as not one).
+        ValueError: ``seed`` is negative.
+
+    Example:
+        >>> def first_kernel():
+        ...     model = fastmlp.Sequential([fastmlp.Input((2,)), fastmlp.layers.Dense(3)])
+        ...     return model.get_weights()[0]
+        >>> fastmlp.utils.set_random_seed(7)
+        >>> a = first_kernel()
+        >>> fastmlp.utils.set_random_seed(7)
+        >>> bool(np.array_equal(a, first_kernel()))
+        True
+    """
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
     if seed < 0:
@@ -39,6 +61,30 @@ def to_categorical(y: ArrayLike, num_classes: int | None = None, dtype: Any = "f
 
     Like Keras, a trailing axis of size 1 is dropped first and any leading shape
     is kept.
+
+    Args:
+        y: integer class labels (any shape; floats with integral values and
+            bools are accepted too).
+        num_classes: the number of classes; None (the default) uses
+            ``max(y) + 1``.
+        dtype: the dtype of the result (default ``"float32"``).
+
+    Returns:
+        An array of shape ``y.shape + (num_classes,)`` (after dropping a
+        trailing axis of size 1) holding 1 at each label's index, 0 elsewhere.
+
+    Raises:
+        TypeError: labels of a non-numeric dtype.
+        ValueError: non-integral or non-finite float labels, a negative
+            label, or a label ``>= num_classes``.
+
+    Example:
+        >>> fastmlp.utils.to_categorical([0, 2, 1]).tolist()
+        [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+        >>> fastmlp.utils.to_categorical([[1], [0]], num_classes=3).tolist()
+        [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]
+        >>> fastmlp.utils.to_categorical(np.array([[0, 1], [2, 0]])).shape
+        (2, 2, 3)
     """
     y = np.asarray(y)
     if y.dtype.kind == "f":
@@ -65,7 +111,31 @@ def to_categorical(y: ArrayLike, num_classes: int | None = None, dtype: Any = "f
 
 def normalize(x: ArrayLike, axis: int = -1, order: int = 2) -> np.ndarray:
     """``x`` divided by its ``order``-norm along ``axis`` (zero vectors stay
-    zero), as ``keras.utils.normalize``."""
+    zero), as ``keras.utils.normalize``.
+
+    One difference: for NumPy input Keras 3.15 treats ``axis=0`` as ``-1``
+    when it divides (its ``axis or -1``), so its result is not normalized
+    along axis 0; fastmlp divides along the ``axis`` given.
+
+    Args:
+        x: a numeric array.
+        axis: the axis along which the norm is taken (default -1).
+        order: the norm's order, as ``np.linalg.norm``'s ``ord`` (default
+            2, the Euclidean norm).
+
+    Returns:
+        A new float array of ``x``'s shape (float32 input stays float32,
+        integers give float64).
+
+    Raises:
+        TypeError: ``x`` is not numeric.
+
+    Example:
+        >>> fastmlp.utils.normalize(np.array([[3.0, 4.0], [0.0, 0.0]])).tolist()
+        [[0.6, 0.8], [0.0, 0.0]]
+        >>> fastmlp.utils.normalize(np.array([[1.0, 3.0]]), order=1).tolist()
+        [[0.25, 0.75]]
+    """
     x = np.asarray(x)
     if x.dtype.kind not in "fiu":
         raise TypeError(f"normalize needs numeric input, got dtype {x.dtype}")
@@ -76,7 +146,19 @@ def normalize(x: ArrayLike, axis: int = -1, order: int = 2) -> np.ndarray:
 
 def clear_session() -> None:
     """Reset the state Keras's ``clear_session`` resets: the automatic layer
-    names start again from ``dense``, ``dense_1``..."""
+    names start again from ``dense``, ``dense_1``...
+
+    Returns:
+        None.
+
+    Raises:
+        Nothing: it takes no input.
+
+    Example:
+        >>> fastmlp.utils.clear_session()
+        >>> fastmlp.layers.Dense(2).name, fastmlp.layers.Dense(2).name
+        ('dense', 'dense_1')
+    """
     naming.reset_names()
 
 
