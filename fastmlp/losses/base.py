@@ -60,6 +60,27 @@ class Loss:
             the sum of the weights; 0 when they sum to 0) or ``None``/``"none"``
             (per-sample values).
         dtype: None or ``"float32"`` (fastmlp computes in float32).
+
+    Raises:
+        ValueError: at construction, for an unknown ``reduction`` or another
+            ``dtype``; when called, for ``y_pred`` that is not a non-empty
+            ``(batch, outputs)`` array, targets of the wrong shape or holding
+            NaN or infinity, ``y_true`` and ``y_pred`` of different lengths,
+            or ``sample_weight`` of the wrong shape or not finite.
+        TypeError: when called with a ``y_true``, ``y_pred`` or
+            ``sample_weight`` that is None or not numeric.
+
+    Example:
+        >>> class Quartic(fastmlp.losses.Loss):
+        ...     def per_sample(self, ops, y_pred, y_true, grad, outputs_are_logits=False):
+        ...         diff = y_pred - y_true
+        ...         if grad is not None:
+        ...             grad[...] = 4 * diff ** 3 / diff.shape[1]
+        ...         return (diff ** 4).mean(axis=1)
+        >>> Quartic()([[0.0], [1.0]], [[2.0], [1.0]])
+        8.0
+        >>> Quartic(reduction=None)([[0.0], [1.0]], [[2.0], [1.0]]).tolist()
+        [16.0, 0.0]
     """
 
     target_kind = "dense"

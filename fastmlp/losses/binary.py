@@ -46,9 +46,29 @@ class BinaryCrossentropy(_Binary):
     averaged over the outputs.
 
     Args:
-        from_logits: whether ``y_pred`` holds logits.
-        label_smoothing: in [0, 1]: targets become ``t * (1 - s) + s / 2``.
+        from_logits: whether ``y_pred`` holds logits (default False:
+            probabilities, clipped to ``[1e-7, 1 - 1e-7]`` as Keras does).
+        label_smoothing: in [0, 1]: targets become ``t * (1 - s) + s / 2``
+            (default 0: no smoothing).
+        axis: the outputs' axis; only the last (-1, or 1) is supported.
         reduction, name, dtype: see :class:`Loss`.
+
+    Raises:
+        ValueError: for ``label_smoothing`` outside [0, 1], another ``axis``,
+            or the bad arguments and input :class:`Loss` lists.
+        TypeError: for a ``label_smoothing`` that is not a number, or input
+            that is not numeric.
+
+    Example:
+        >>> bce = fastmlp.losses.BinaryCrossentropy()
+        >>> round(bce([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]]), 4)
+        0.8149
+        >>> smooth = fastmlp.losses.BinaryCrossentropy(label_smoothing=0.2)
+        >>> round(smooth([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]]), 4)
+        0.7947
+        >>> on_logits = fastmlp.losses.BinaryCrossentropy(from_logits=True)
+        >>> round(on_logits([[0.0], [1.0]], [[-2.0], [3.0]]), 4)
+        0.0878
     """
 
     def per_sample(self, ops, y_pred, y_true, grad, outputs_are_logits=False):
@@ -76,11 +96,28 @@ class BinaryFocalCrossentropy(_Binary):
     ``1 - alpha`` (class 0).
 
     Args:
-        apply_class_balancing: whether to weight the classes by ``alpha``.
-        alpha: the weight of class 1, in [0, 1].
-        gamma: the focusing parameter, >= 0 (0 is the binary cross-entropy).
-        from_logits, label_smoothing, reduction, name, dtype: see
+        apply_class_balancing: whether to weight the classes by ``alpha``
+            (default False).
+        alpha: the weight of class 1, in [0, 1] (default 0.25; used only
+            with ``apply_class_balancing``).
+        gamma: the focusing parameter, >= 0 (default 2; 0 is the binary
+            cross-entropy).
+        from_logits, label_smoothing, axis, reduction, name, dtype: see
             :class:`BinaryCrossentropy`.
+
+    Raises:
+        ValueError: for ``alpha`` outside [0, 1], a negative ``gamma``, or the
+            bad arguments and input :class:`BinaryCrossentropy` lists.
+        TypeError: for an ``alpha``, ``gamma`` or ``label_smoothing`` that is
+            not a number, or input that is not numeric.
+
+    Example:
+        >>> focal = fastmlp.losses.BinaryFocalCrossentropy()
+        >>> round(focal([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]]), 4)
+        0.2678
+        >>> balanced = fastmlp.losses.BinaryFocalCrossentropy(apply_class_balancing=True)
+        >>> round(balanced([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]]), 4)
+        0.1596
     """
 
     def __init__(self, apply_class_balancing: bool = False, alpha: float = 0.25, gamma: float = 2.0,

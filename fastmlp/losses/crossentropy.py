@@ -70,9 +70,28 @@ class SparseCategoricalCrossentropy(_Crossentropy):
     """Cross-entropy with integer class labels.
 
     Args:
-        from_logits: whether ``y_pred`` holds logits instead of probabilities.
+        from_logits: whether ``y_pred`` holds logits instead of probabilities
+            (default False: probabilities, each row scaled to sum to 1 and
+            clipped to ``[1e-7, 1 - 1e-7]`` as Keras does).
         ignore_class: only None (Keras's default) is supported.
+        axis: the classes' axis; only the last (-1, or 1) is supported.
         reduction, name, dtype: see :class:`Loss`.
+
+    Raises:
+        ValueError: for an ``ignore_class``, another ``axis``, labels not of
+            shape ``(n,)`` or ``(n, 1)``, labels that are not whole numbers or
+            lie outside ``[0, classes)``, or the bad arguments and input
+            :class:`Loss` lists.
+        TypeError: for labels that are neither integers nor floats, or
+            predictions that are not numeric.
+
+    Example:
+        >>> scce = fastmlp.losses.SparseCategoricalCrossentropy()
+        >>> round(scce([1, 2], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]]), 4)
+        1.1769
+        >>> on_logits = fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True)
+        >>> round(on_logits([0, 1], [[2.0, 0.0], [0.0, 1.0]]), 4)
+        0.2201
     """
 
     target_kind = "sparse"
@@ -108,9 +127,29 @@ class CategoricalCrossentropy(_Crossentropy):
     """Cross-entropy with one-hot (or probability) targets.
 
     Args:
-        from_logits: whether ``y_pred`` holds logits instead of probabilities.
-        label_smoothing: in [0, 1]: targets become ``t * (1 - s) + s / classes``.
+        from_logits: whether ``y_pred`` holds logits instead of probabilities
+            (default False: probabilities, each row scaled to sum to 1 and
+            clipped to ``[1e-7, 1 - 1e-7]`` as Keras does).
+        label_smoothing: in [0, 1]: targets become ``t * (1 - s) + s / classes``
+            (default 0: no smoothing).
+        axis: the classes' axis; only the last (-1, or 1) is supported.
         reduction, name, dtype: see :class:`Loss`.
+
+    Raises:
+        ValueError: for ``label_smoothing`` outside [0, 1], another ``axis``,
+            integer labels (1-D targets: use
+            :class:`SparseCategoricalCrossentropy`), or the bad arguments and
+            input :class:`Loss` lists.
+        TypeError: for a ``label_smoothing`` that is not a number, or input
+            that is not numeric.
+
+    Example:
+        >>> cce = fastmlp.losses.CategoricalCrossentropy()
+        >>> round(cce([[0, 1, 0], [0, 0, 1]], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]]), 4)
+        1.1769
+        >>> smooth = fastmlp.losses.CategoricalCrossentropy(label_smoothing=0.1)
+        >>> round(smooth([[0, 1, 0], [0, 0, 1]], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]]), 4)
+        1.4591
     """
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,

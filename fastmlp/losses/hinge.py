@@ -15,7 +15,22 @@ def _signs(ops, y_true):
 
 
 class Hinge(_Elementwise):
-    """Mean of ``max(1 - y_true * y_pred, 0)`` over the outputs."""
+    """Mean of ``max(1 - y_true * y_pred, 0)`` over the outputs, for targets
+    of -1/+1; as in Keras, targets that are all 0 or 1 become ``2 * t - 1``.
+
+    Args:
+        reduction, name, dtype: see :class:`Loss` (default name: ``"hinge"``).
+
+    Raises:
+        ValueError: for an unknown ``reduction``, another ``dtype``, or bad
+            input (shapes, lengths, NaN targets: see :class:`Loss`).
+        TypeError: for input that is None or not numeric.
+
+    Example:
+        >>> hinge = fastmlp.losses.Hinge()
+        >>> round(hinge([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]]), 4)
+        1.3
+    """
 
     def elements(self, ops, y_pred, y_true, want_grad):
         t = _signs(ops, y_true)
@@ -25,7 +40,22 @@ class Hinge(_Elementwise):
 
 
 class SquaredHinge(_Elementwise):
-    """Mean of ``max(1 - y_true * y_pred, 0) ** 2`` over the outputs."""
+    """Mean of ``max(1 - y_true * y_pred, 0) ** 2`` over the outputs, for
+    targets of -1/+1; as in Keras, targets that are all 0 or 1 become ``2 * t - 1``.
+
+    Args:
+        reduction, name, dtype: see :class:`Loss` (default name: ``"squared_hinge"``).
+
+    Raises:
+        ValueError: for an unknown ``reduction``, another ``dtype``, or bad
+            input (shapes, lengths, NaN targets: see :class:`Loss`).
+        TypeError: for input that is None or not numeric.
+
+    Example:
+        >>> squared_hinge = fastmlp.losses.SquaredHinge()
+        >>> round(squared_hinge([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]]), 4)
+        1.86
+    """
 
     def elements(self, ops, y_pred, y_true, want_grad):
         t = _signs(ops, y_true)
@@ -35,7 +65,21 @@ class SquaredHinge(_Elementwise):
 
 class CategoricalHinge(Loss):
     """``max(neg - pos + 1, 0)`` with ``pos = sum(y_true * y_pred)`` and
-    ``neg = max((1 - y_true) * y_pred)``, per sample."""
+    ``neg = max((1 - y_true) * y_pred)``, per sample (one-hot targets).
+
+    Args:
+        reduction, name, dtype: see :class:`Loss` (default name: ``"categorical_hinge"``).
+
+    Raises:
+        ValueError: for an unknown ``reduction``, another ``dtype``, or bad
+            input (shapes, lengths, NaN targets: see :class:`Loss`).
+        TypeError: for input that is None or not numeric.
+
+    Example:
+        >>> categorical_hinge = fastmlp.losses.CategoricalHinge()
+        >>> round(categorical_hinge([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]]), 4)
+        1.4
+    """
 
     def per_sample(self, ops, y_pred, y_true, grad, outputs_are_logits=False):
         xp = ops.xp

@@ -26,7 +26,27 @@ class _Elementwise(Loss):
 
 
 class MeanSquaredError(_Elementwise):
-    """Mean of ``(y_true - y_pred) ** 2`` over the outputs."""
+    """Mean of ``(y_true - y_pred) ** 2`` over the outputs.
+
+    Args:
+        reduction, name, dtype: see :class:`Loss` (default name: ``"mean_squared_error"``).
+
+    Raises:
+        ValueError: for an unknown ``reduction``, another ``dtype``, or bad
+            input (shapes, lengths, NaN targets: see :class:`Loss`).
+        TypeError: for input that is None or not numeric.
+
+    Example:
+        >>> mse = fastmlp.losses.MeanSquaredError()
+        >>> mse([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]])
+        0.5
+        >>> # Keras's default reduction divides by the batch size, zero weights included:
+        >>> mse([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]], sample_weight=[1, 0])
+        0.25
+        >>> total = fastmlp.losses.MeanSquaredError(reduction="sum")
+        >>> total([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]])
+        1.0
+    """
 
     def elements(self, ops, y_pred, y_true, want_grad):
         diff = y_pred - y_true
@@ -34,7 +54,21 @@ class MeanSquaredError(_Elementwise):
 
 
 class MeanAbsoluteError(_Elementwise):
-    """Mean of ``|y_true - y_pred|`` over the outputs."""
+    """Mean of ``|y_true - y_pred|`` over the outputs.
+
+    Args:
+        reduction, name, dtype: see :class:`Loss` (default name: ``"mean_absolute_error"``).
+
+    Raises:
+        ValueError: for an unknown ``reduction``, another ``dtype``, or bad
+            input (shapes, lengths, NaN targets: see :class:`Loss`).
+        TypeError: for input that is None or not numeric.
+
+    Example:
+        >>> mae = fastmlp.losses.MeanAbsoluteError()
+        >>> mae([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]])
+        0.5
+    """
 
     def elements(self, ops, y_pred, y_true, want_grad):
         diff = y_pred - y_true
@@ -42,7 +76,22 @@ class MeanAbsoluteError(_Elementwise):
 
 
 class MeanAbsolutePercentageError(_Elementwise):
-    """``100 * mean(|y_true - y_pred| / max(|y_true|, EPSILON))`` over the outputs."""
+    """``100 * mean(|y_true - y_pred| / max(|y_true|, EPSILON))`` over the
+    outputs (``EPSILON`` = 1e-7, as in Keras).
+
+    Args:
+        reduction, name, dtype: see :class:`Loss` (default name: ``"mean_absolute_percentage_error"``).
+
+    Raises:
+        ValueError: for an unknown ``reduction``, another ``dtype``, or bad
+            input (shapes, lengths, NaN targets: see :class:`Loss`).
+        TypeError: for input that is None or not numeric.
+
+    Example:
+        >>> mape = fastmlp.losses.MeanAbsolutePercentageError()
+        >>> mape([[1.0, 2.0], [4.0, 5.0]], [[1.5, 2.0], [3.0, 5.0]])
+        18.75
+    """
 
     def elements(self, ops, y_pred, y_true, want_grad):
         denom = ops.xp.maximum(abs(y_true), np.float32(EPSILON))
@@ -52,7 +101,22 @@ class MeanAbsolutePercentageError(_Elementwise):
 
 
 class MeanSquaredLogarithmicError(_Elementwise):
-    """Mean of ``(log(max(y_pred, EPSILON) + 1) - log(max(y_true, EPSILON) + 1)) ** 2``."""
+    """Mean of ``(log(max(y_pred, EPSILON) + 1) - log(max(y_true, EPSILON) + 1)) ** 2``
+    over the outputs (``EPSILON`` = 1e-7, as in Keras).
+
+    Args:
+        reduction, name, dtype: see :class:`Loss` (default name: ``"mean_squared_logarithmic_error"``).
+
+    Raises:
+        ValueError: for an unknown ``reduction``, another ``dtype``, or bad
+            input (shapes, lengths, NaN targets: see :class:`Loss`).
+        TypeError: for input that is None or not numeric.
+
+    Example:
+        >>> msle = fastmlp.losses.MeanSquaredLogarithmicError()
+        >>> round(msle([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]]), 4)
+        0.2402
+    """
 
     def elements(self, ops, y_pred, y_true, want_grad):
         xp = ops.xp
@@ -68,8 +132,21 @@ class Huber(_Elementwise):
     ``0.5 * e ** 2`` if ``|e| <= delta`` else ``delta * |e| - 0.5 * delta ** 2``.
 
     Args:
-        delta: where the loss turns linear, > 0.
-        reduction, name, dtype: see :class:`Loss`.
+        delta: where the loss turns linear, > 0 (default 1.0).
+        reduction, name, dtype: see :class:`Loss` (default name:
+            ``"huber_loss"``, as in Keras).
+
+    Raises:
+        ValueError: for ``delta`` <= 0, an unknown ``reduction``, another ``dtype``, or bad
+            input (shapes, lengths, NaN targets: see :class:`Loss`).
+        TypeError: for a ``delta`` that is not a number, or input that is None or not numeric.
+
+    Example:
+        >>> huber = fastmlp.losses.Huber()
+        >>> huber([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]])
+        0.25
+        >>> fastmlp.losses.Huber(delta=0.5)([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]])
+        0.1875
     """
 
     default_name = "huber_loss"  # Keras's default name (its function is ``huber``)
@@ -95,8 +172,22 @@ class Huber(_Elementwise):
 
 
 class LogCosh(_Elementwise):
-    """Mean of ``log(cosh(y_pred - y_true))``, as Keras computes it:
-    ``x + softplus(-2x) - log(2)``."""
+    """Mean of ``log(cosh(y_pred - y_true))`` over the outputs, as Keras
+    computes it: ``x + softplus(-2x) - log(2)``.
+
+    Args:
+        reduction, name, dtype: see :class:`Loss` (default name: ``"log_cosh"``).
+
+    Raises:
+        ValueError: for an unknown ``reduction``, another ``dtype``, or bad
+            input (shapes, lengths, NaN targets: see :class:`Loss`).
+        TypeError: for input that is None or not numeric.
+
+    Example:
+        >>> log_cosh = fastmlp.losses.LogCosh()
+        >>> round(log_cosh([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]]), 4)
+        0.2169
+    """
 
     def elements(self, ops, y_pred, y_true, want_grad):
         xp = ops.xp
