@@ -3,14 +3,21 @@
 Inputs may be any array-like of real numbers; they are cast to contiguous
 float32 once here, checked, and handed to the backend's kernel. Results are
 new arrays of the backend's array type (NumPy on the CPU backends).
+
+A few of ``keras.ops``'s NumPy-like functions (``mean``, ``argmax``,
+``one_hot``...) come from :mod:`fastmlp.ops.numpy_like`, so Keras programs that
+use them for pre- and post-processing port unchanged.
 """
 
 import operator
 
 import numpy as np
 
-from .backend import get_ops
-from .backend.checks import check_labels
+from ..backend import get_ops
+from ..backend.checks import check_labels
+from .numpy_like import (  # noqa: F401 (public here)
+    abs, argmax, argmin, cast, clip, convert_to_numpy, convert_to_tensor, equal, exp, expand_dims, log,
+    matmul, max, mean, min, one_hot, ones, reshape, sqrt, square, sum, zeros)
 
 
 def _float_array(ops, x, name, min_ndim=1):
@@ -39,12 +46,46 @@ def _rowwise(kernel_name, x, axis):
 
 
 def softmax(x, axis=-1):
-    """Softmax along ``axis`` (rows sum to 1), stable for large inputs."""
+    """Softmax along ``axis`` (rows sum to 1), stable for large inputs.
+
+    Args:
+        x: array-like of real numbers with at least one dimension.
+        axis: the axis normalised over (default: the last).
+
+    Returns:
+        A new float32 array of ``x``'s shape.
+
+    Raises:
+        TypeError: ``x`` does not hold real numbers.
+        ValueError: ``x`` is a scalar.
+        numpy.exceptions.AxisError: ``axis`` is out of range (a ValueError).
+
+    Example:
+        >>> [round(p, 4) for p in fastmlp.ops.softmax([1.0, 2.0, 3.0]).tolist()]
+        [0.09, 0.2447, 0.6652]
+    """
     return _rowwise("softmax", x, axis)
 
 
 def log_softmax(x, axis=-1):
-    """Log-softmax along ``axis``, stable for large inputs."""
+    """Log-softmax along ``axis``, stable for large inputs.
+
+    Args:
+        x: array-like of real numbers with at least one dimension.
+        axis: the axis normalised over (default: the last).
+
+    Returns:
+        A new float32 array of ``x``'s shape.
+
+    Raises:
+        TypeError: ``x`` does not hold real numbers.
+        ValueError: ``x`` is a scalar.
+        numpy.exceptions.AxisError: ``axis`` is out of range (a ValueError).
+
+    Example:
+        >>> [round(p, 4) for p in fastmlp.ops.log_softmax([1.0, 2.0, 3.0]).tolist()]
+        [-2.4076, -1.4076, -0.4076]
+    """
     return _rowwise("log_softmax", x, axis)
 
 
@@ -59,36 +100,68 @@ def _elementwise(kernel_name, x):
     return out.reshape(arr.shape)
 
 
+def _activation_doc(example):
+    """Complete an elementwise activation's one-line docstring with the
+    sections the seven share (one text, not seven copies) and its example:
+    ``example`` is what it prints for the inputs ``[-1.0, 0.0, 2.0]``."""
+    def attach(func):
+        func.__doc__ = f"""{func.__doc__}
+
+    Args:
+        x: array-like of real numbers, any shape (a scalar gives a 0-d array).
+
+    Returns:
+        A new float32 array of ``x``'s shape, on the current backend.
+
+    Raises:
+        TypeError: ``x`` does not hold real numbers.
+
+    Example:
+        >>> [round(v, 4) for v in fastmlp.ops.{func.__name__}([-1.0, 0.0, 2.0]).tolist()]
+        {example}
+    """
+        return func
+    return attach
+
+
+# Example values agree with Keras 3.15 (torch backend): keras.ops.<name>([-1., 0., 2.]).
+@_activation_doc("[0.0, 0.0, 2.0]")
 def relu(x):
     """``max(x, 0)`` elementwise."""
     return _elementwise("relu_forward", x)
 
 
+@_activation_doc("[0.2689, 0.5, 0.8808]")
 def sigmoid(x):
     """``1 / (1 + exp(-x))`` elementwise."""
     return _elementwise("sigmoid_forward", x)
 
 
+@_activation_doc("[-0.7616, 0.0, 0.964]")
 def tanh(x):
     """Hyperbolic tangent elementwise."""
     return _elementwise("tanh_forward", x)
 
 
+@_activation_doc("[-0.6321, 0.0, 2.0]")
 def elu(x):
     """``x`` where positive, else ``exp(x) - 1``."""
     return _elementwise("elu_forward", x)
 
 
+@_activation_doc("[-1.1113, 0.0, 2.1014]")
 def selu(x):
     """Scaled ELU with Keras's constants."""
     return _elementwise("selu_forward", x)
 
 
+@_activation_doc("[0.3133, 0.6931, 2.1269]")
 def softplus(x):
     """``log(1 + exp(x))``."""
     return _elementwise("softplus_forward", x)
 
 
+@_activation_doc("[-0.2, 0.0, 2.0]")
 def leaky_relu(x):
     """``x`` where positive, else ``0.2 * x``."""
     return _elementwise("leaky_relu_forward", x)
@@ -125,8 +198,27 @@ def exponential(x):
 
 
 def dense(x, kernel, bias=None, activation=None):
-    """The fused dense layer ``activation(x @ kernel + bias)`` for a 2-D ``x``;
-    ``activation`` is None/``"linear"`` or ``"relu"``."""
+    """The fused dense layer ``activation(x @ kernel + bias)`` in one kernel call.
+
+    Args:
+        x: array-like of shape ``(batch, in_features)``.
+        kernel: array-like of shape ``(in_features, units)``.
+        bias: array-like of shape ``(units,)``, or None for no bias.
+        activation: None or ``"linear"`` (none), or ``"relu"``; the only
+            activations fused.
+
+    Returns:
+        A new float32 array of shape ``(batch, units)``.
+
+    Raises:
+        TypeError: an array that does not hold real numbers.
+        ValueError: another ``activation``, or shapes that are not 2-D or do
+            not match.
+
+    Example:
+        >>> fastmlp.ops.dense([[1.0, -2.0]], [[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], "relu").tolist()
+        [[1.5, 0.0]]
+    """
     ops = get_ops()
     activation = "linear" if activation is None else activation
     if activation not in ("linear", "relu"):
@@ -153,9 +245,30 @@ def _logits_2d(ops, logits):
 
 
 def sparse_softmax_cross_entropy(logits, labels):
-    """Fused softmax cross-entropy with integer labels.
+    """Fused softmax cross-entropy with integer labels, and its gradient.
 
-    Returns ``(mean_loss, dlogits)`` where ``dlogits = (softmax - onehot) / batch``.
+    The loss is Keras's
+    ``SparseCategoricalCrossentropy(from_logits=True)(labels, logits)``.
+
+    Args:
+        logits: array-like of shape ``(batch, classes)``, non-empty.
+        labels: integers (or whole floats) in ``[0, classes)``, shape
+            ``(batch,)`` or ``(batch, 1)``.
+
+    Returns:
+        ``(mean_loss, dlogits)``: the mean loss (a Python float) and its
+        gradient ``(softmax(logits) - onehot) / batch``, float32 of the
+        shape of ``logits``.
+
+    Raises:
+        TypeError: non-numeric ``logits``, or labels that are not integers.
+        ValueError: ``logits`` not a non-empty 2-D array, a label outside
+            ``[0, classes)`` or not whole, or one label per row not given.
+
+    Example:
+        >>> loss, dlogits = fastmlp.ops.sparse_softmax_cross_entropy([[1.0, 2.0, 3.0]], [2])
+        >>> round(loss, 4), dlogits.shape  # Keras 3.15 (torch): 0.4076
+        (0.4076, (1, 3))
     """
     ops = get_ops()
     logits = _logits_2d(ops, logits)
@@ -168,9 +281,29 @@ def sparse_softmax_cross_entropy(logits, labels):
 
 
 def softmax_cross_entropy(logits, targets):
-    """Fused softmax cross-entropy with one-hot or probability targets.
+    """Fused softmax cross-entropy with one-hot or probability targets, and its gradient.
 
-    Returns ``(mean_loss, dlogits)``.
+    The loss is Keras's
+    ``CategoricalCrossentropy(from_logits=True)(targets, logits)``.
+
+    Args:
+        logits: array-like of shape ``(batch, classes)``, non-empty.
+        targets: array-like of the same shape: one-hot rows or probabilities.
+
+    Returns:
+        ``(mean_loss, dlogits)``: the mean loss (a Python float) and its
+        gradient ``(softmax(logits) - targets) / batch``, float32 of the
+        shape of ``logits``.
+
+    Raises:
+        TypeError: an array that does not hold real numbers.
+        ValueError: ``logits`` not a non-empty 2-D array, or ``targets`` of
+            another shape.
+
+    Example:
+        >>> loss, _ = fastmlp.ops.softmax_cross_entropy([[1.0, 2.0, 3.0]], [[0.0, 0.5, 0.5]])
+        >>> round(loss, 4)  # Keras 3.15 (torch): 0.9076
+        0.9076
     """
     ops = get_ops()
     logits = _logits_2d(ops, logits)
@@ -185,8 +318,29 @@ def softmax_cross_entropy(logits, targets):
 def dropout(x, rate, seed, step=0):
     """Inverted dropout with a counter-based mask keyed by ``(seed, step)``.
 
-    Returns ``(out, mask)``; ``mask`` is uint8 (1 = kept) and is the same on every
-    backend for the same seed and step.
+    Kept entries are scaled by ``1 / (1 - rate)`` so the expected sum is
+    unchanged; the mask is a function of ``(seed, step)`` alone, the same on
+    every backend.
+
+    Args:
+        x: array-like of real numbers, any shape.
+        rate: the fraction of entries dropped, in ``[0, 1)``.
+        seed: an integer key of the mask.
+        step: an integer counter (e.g. the training step), so that each step
+            draws a new mask from one seed.
+
+    Returns:
+        ``(out, mask)``: float32 ``out`` and uint8 ``mask`` (1 = kept), both of
+        ``x``'s shape.
+
+    Raises:
+        TypeError: ``x`` not real numbers, or ``seed``/``step`` not integers.
+        ValueError: ``rate`` outside ``[0, 1)``.
+
+    Example:
+        >>> out, mask = fastmlp.ops.dropout([1.0, 2.0, 3.0, 4.0], 0.5, seed=0)
+        >>> out.tolist(), mask.tolist()
+        ([0.0, 4.0, 6.0, 8.0], [0, 1, 1, 1])
     """
     ops = get_ops()
     x = _float_array(ops, x, "x", min_ndim=0)
@@ -202,94 +356,6 @@ def dropout(x, rate, seed, step=0):
     out = ops.xp.empty_like(flat)
     ops.dropout_forward(flat, rate, seed, step, mask, out)
     return out.reshape(x.shape), mask.reshape(x.shape)
-
-
-# ---------------------------------------------------------------- array helpers
-# A few of keras.ops's NumPy-like functions, so Keras programs that use them
-# for pre- and post-processing port unchanged. They run on the current
-# backend's array module.
-
-
-def _xp():
-    return get_ops().xp
-
-
-def convert_to_tensor(x, dtype=None):
-    """``x`` as an array of the current backend."""
-    return _xp().asarray(x, dtype=dtype)
-
-
-def convert_to_numpy(x):
-    """``x`` as a NumPy array on the host."""
-    return np.asarray(get_ops().to_numpy(x))
-
-
-def cast(x, dtype):
-    return _xp().asarray(x).astype(dtype)
-
-
-def zeros(shape, dtype="float32"):
-    return _xp().zeros(shape, dtype=dtype)
-
-
-def ones(shape, dtype="float32"):
-    return _xp().ones(shape, dtype=dtype)
-
-
-def argmax(x, axis=-1):
-    return _xp().argmax(_xp().asarray(x), axis=axis)
-
-
-def argmin(x, axis=-1):
-    return _xp().argmin(_xp().asarray(x), axis=axis)
-
-
-def one_hot(x, num_classes, dtype="float32"):
-    """One-hot rows for integer ``x`` (see also ``fastmlp.utils.to_categorical``)."""
-    labels = check_labels(convert_to_numpy(x).reshape(-1), num_classes)
-    out = np.zeros((labels.size, num_classes), dtype=dtype)
-    out[np.arange(labels.size), labels] = 1
-    return convert_to_tensor(out.reshape(np.shape(x) + (num_classes,)))
-
-
-def _reduction(name):
-    def reduce(x, axis=None, keepdims=False):
-        return getattr(_xp(), name)(_xp().asarray(x), axis=axis, keepdims=keepdims)
-    reduce.__name__ = name
-    reduce.__doc__ = f"``{name}`` over ``axis`` on the current backend."
-    return reduce
-
-
-def _elementwise_np(name):
-    def apply(x):
-        return getattr(_xp(), name)(_xp().asarray(x))
-    apply.__name__ = name
-    apply.__doc__ = f"Elementwise ``{name}`` on the current backend."
-    return apply
-
-
-mean, sum, max, min = (_reduction(n) for n in ("mean", "sum", "max", "min"))  # noqa: A001
-exp, log, sqrt, square, abs = (_elementwise_np(n) for n in ("exp", "log", "sqrt", "square", "abs"))  # noqa: A001
-
-
-def clip(x, x_min, x_max):
-    return _xp().clip(_xp().asarray(x), x_min, x_max)
-
-
-def matmul(a, b):
-    return _xp().matmul(_xp().asarray(a), _xp().asarray(b))
-
-
-def expand_dims(x, axis):
-    return _xp().expand_dims(_xp().asarray(x), axis)
-
-
-def reshape(x, new_shape):
-    return _xp().reshape(_xp().asarray(x), new_shape)
-
-
-def equal(a, b):
-    return _xp().equal(_xp().asarray(a), _xp().asarray(b))
 
 
 __all__ = [
