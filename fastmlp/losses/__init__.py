@@ -40,13 +40,28 @@ def get(identifier: Any) -> Loss:
     any letter case), a saved config dict, a class, an instance or one of this
     package's loss functions.
 
+    Args:
+        identifier: the name, a dict as :func:`serialize` writes it, a
+            :class:`Loss` subclass (built with its defaults), an instance
+            (returned as it is) or a function form such as
+            ``fastmlp.losses.huber``.
+
     Returns:
-        A :class:`Loss`; given by name or function, it is named as it was given.
+        A :class:`Loss`. Given by a function, or by a name other than its
+        class's, it is named as it was given (``"mse"`` logs as ``mse``).
 
     Raises:
-        ValueError: for an unknown name.
+        ValueError: for an unknown name, or a dict that is not a saved loss
+            (see :func:`deserialize`).
         TypeError: for a function that is not one of fastmlp's (fastmlp cannot
             differentiate it) or anything else that is not a loss.
+
+    Example:
+        >>> loss = fastmlp.losses.get("mse")
+        >>> type(loss).__name__, loss.name
+        ('MeanSquaredError', 'mse')
+        >>> fastmlp.losses.get(fastmlp.losses.huber).name
+        'huber'
     """
     if isinstance(identifier, dict):
         return deserialize(identifier)
@@ -69,5 +84,27 @@ def get(identifier: Any) -> Loss:
 
 
 def deserialize(config: dict[str, Any] | str) -> Loss:
-    """Rebuild a loss saved by :func:`serialize`."""
+    """Rebuild a loss saved by :func:`serialize`, its class taken only from
+    the loss registry (nothing a config names is imported).
+
+    Args:
+        config: ``{"class_name": ..., "config": {...}}``, as :func:`serialize`
+            writes it.
+
+    Returns:
+        A new :class:`Loss`.
+
+    Raises:
+        ValueError: for a ``config`` that is not a mapping, names an unknown
+            class, holds a ``"config"`` that is not a mapping, or holds values
+            the class refuses.
+        TypeError: for a ``"config"`` with arguments the class does not take.
+
+    Example:
+        >>> saved = fastmlp.losses.serialize(fastmlp.losses.Huber(delta=2.0))
+        >>> saved["class_name"], saved["config"]["delta"]
+        ('Huber', 2.0)
+        >>> fastmlp.losses.deserialize(saved).delta
+        2.0
+    """
     return LOSSES.deserialize(config)
