@@ -33,8 +33,44 @@ def _hyperparameter(name, value, low, high, high_inclusive=False):
 
 
 class Optimizer:
-    """Base class. Subclasses name their state buffers in ``slot_names`` and
-    implement ``_update`` over flat views."""
+    """Base class of the optimizers (Keras's ``keras.optimizers.Optimizer``).
+
+    Subclasses name their state buffers in ``slot_names`` and implement
+    ``_update`` over flat views of a model's parameter buffer. The update of
+    step ``t`` uses the learning rate of step ``t`` (a schedule is called with
+    :attr:`iterations`, the updates done so far).
+
+    Args:
+        learning_rate: a float >= 0, a
+            :class:`~fastmlp.optimizers.schedules.LearningRateSchedule`, or a
+            serialized schedule (dict).
+        name: the optimizer's name (its class name in lower case when None).
+        weight_decay: None (none), or a float >= 0; decoupled decay
+            ``p -= p * weight_decay * lr`` where the optimizer applies it (Adam, AdamW).
+        clipnorm: Keras's gradient clipping; only None is supported.
+        clipvalue: likewise, only None.
+        global_clipnorm: likewise, only None.
+        **kwargs: Keras's ``use_ema``, ``ema_momentum``,
+            ``ema_overwrite_frequency``, ``loss_scale_factor`` and
+            ``gradient_accumulation_steps``, accepted when None or False.
+
+    Raises:
+        TypeError: a hyperparameter that is not a number, or an unknown
+            keyword argument.
+        ValueError: a hyperparameter out of range or not finite, or an
+            unsupported option (gradient clipping, EMA, loss scaling,
+            gradient accumulation).
+
+    Example:
+        >>> model = fastmlp.Sequential([fastmlp.Input((2,)), fastmlp.layers.Dense(1, kernel_initializer="ones")])
+        >>> model.compile(optimizer=fastmlp.optimizers.SGD(learning_rate=0.01), loss="mse")
+        >>> x, y = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.0], [1.0]])
+        >>> _ = model.fit(x, y, batch_size=2, epochs=2, shuffle=False, verbose=0)
+        >>> model.optimizer.iterations
+        2
+        >>> [round(w, 4) for w in model.get_weights()[0][:, 0].tolist()]  # Keras 3.15 (torch): the same
+        [0.6466, 0.4948]
+    """
 
     slot_names: tuple[str, ...] = ()
 
@@ -137,7 +173,28 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Gradient descent with optional (Nesterov) momentum."""
+    """Gradient descent with optional (Nesterov) momentum, as Keras's ``SGD``.
+
+    Args:
+        learning_rate: a float >= 0 or a schedule (default 0.01).
+        momentum: in ``[0, 1]``; 0 (default) is plain gradient descent.
+        nesterov: use Nesterov momentum.
+        name: the optimizer's name (``"sgd"`` when None).
+        **kwargs: ``weight_decay`` and the other arguments of :class:`Optimizer`.
+
+    Raises:
+        TypeError: a hyperparameter that is not a number, or an unknown
+            keyword argument.
+        ValueError: a hyperparameter out of range, or an unsupported option.
+
+    Example:
+        >>> model = fastmlp.Sequential([fastmlp.Input((2,)), fastmlp.layers.Dense(1, kernel_initializer="ones")])
+        >>> model.compile(optimizer=fastmlp.optimizers.SGD(learning_rate=0.01, momentum=0.9), loss="mse")
+        >>> x, y = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.0], [1.0]])
+        >>> _ = model.fit(x, y, batch_size=2, epochs=2, shuffle=False, verbose=0)
+        >>> [round(w, 4) for w in model.get_weights()[0][:, 0].tolist()]  # Keras 3.15 (torch): the same
+        [0.4576, 0.2248]
+    """
 
     def __init__(self, learning_rate: float | schedules.LearningRateSchedule = 0.01, momentum: float = 0.0, nesterov: bool = False,
                  name: str | None = None, **kwargs: Any) -> None:
@@ -155,7 +212,31 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam with bias correction (Keras defaults)."""
+    """Adam with bias correction, Keras's defaults and formula.
+
+    Args:
+        learning_rate: a float >= 0 or a schedule (default 0.001).
+        beta_1: decay of the first-moment average, in ``[0, 1)``.
+        beta_2: decay of the second-moment average, in ``[0, 1)``.
+        epsilon: added to the denominator, >= 0 (Keras's 1e-7).
+        amsgrad: only False is supported.
+        name: the optimizer's name (``"adam"`` when None).
+        **kwargs: ``weight_decay`` and the other arguments of :class:`Optimizer`.
+
+    Raises:
+        TypeError: a hyperparameter that is not a number, or an unknown
+            keyword argument.
+        ValueError: a hyperparameter out of range, ``amsgrad=True``, or
+            another unsupported option.
+
+    Example:
+        >>> model = fastmlp.Sequential([fastmlp.Input((2,)), fastmlp.layers.Dense(1, kernel_initializer="ones")])
+        >>> model.compile(optimizer=fastmlp.optimizers.Adam(learning_rate=0.01), loss="mse")
+        >>> x, y = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.0], [1.0]])
+        >>> _ = model.fit(x, y, batch_size=2, epochs=2, shuffle=False, verbose=0)
+        >>> [round(w, 4) for w in model.get_weights()[0][:, 0].tolist()]  # Keras 3.15 (torch): the same
+        [0.98, 0.98]
+    """
 
     slot_names = ("m", "v")
 
@@ -178,7 +259,32 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay ``p -= p * weight_decay * lr``."""
+    """Adam with decoupled weight decay ``p -= p * weight_decay * lr``.
+
+    Args:
+        learning_rate: a float >= 0 or a schedule (default 0.001).
+        weight_decay: the decay rate, >= 0 (Keras's default 0.004).
+        beta_1: decay of the first-moment average, in ``[0, 1)``.
+        beta_2: decay of the second-moment average, in ``[0, 1)``.
+        epsilon: added to the denominator, >= 0.
+        amsgrad: only False is supported.
+        name: the optimizer's name (``"adamw"`` when None).
+        **kwargs: the other arguments of :class:`Optimizer`.
+
+    Raises:
+        TypeError: a hyperparameter that is not a number, or an unknown
+            keyword argument.
+        ValueError: a hyperparameter out of range, ``amsgrad=True``, or
+            another unsupported option.
+
+    Example:
+        >>> model = fastmlp.Sequential([fastmlp.Input((2,)), fastmlp.layers.Dense(1, kernel_initializer="ones")])
+        >>> model.compile(optimizer=fastmlp.optimizers.AdamW(learning_rate=0.01, weight_decay=0.1), loss="mse")
+        >>> x, y = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.0], [1.0]])
+        >>> _ = model.fit(x, y, batch_size=2, epochs=2, shuffle=False, verbose=0)
+        >>> [round(w, 4) for w in model.get_weights()[0][:, 0].tolist()]  # Keras 3.15 (torch): the same
+        [0.978, 0.978]
+    """
 
     def __init__(self, learning_rate: float | schedules.LearningRateSchedule = 0.001, weight_decay: float = 0.004, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7, amsgrad: bool = False, name: str | None = None,
@@ -189,7 +295,31 @@ class AdamW(Adam):
 
 
 class RMSprop(Optimizer):
-    """RMSprop (Keras defaults: rho 0.9, no momentum, epsilon 1e-7)."""
+    """RMSprop, Keras's formula and defaults (rho 0.9, no momentum, epsilon 1e-7).
+
+    Args:
+        learning_rate: a float >= 0 or a schedule (default 0.001).
+        rho: decay of the squared-gradient average, in ``[0, 1)``.
+        momentum: in ``[0, 1]``; 0 (default) for none.
+        epsilon: added to the denominator, >= 0.
+        centered: only False is supported.
+        name: the optimizer's name (``"rmsprop"`` when None).
+        **kwargs: ``weight_decay`` and the other arguments of :class:`Optimizer`.
+
+    Raises:
+        TypeError: a hyperparameter that is not a number, or an unknown
+            keyword argument.
+        ValueError: a hyperparameter out of range, ``centered=True``, or
+            another unsupported option.
+
+    Example:
+        >>> model = fastmlp.Sequential([fastmlp.Input((2,)), fastmlp.layers.Dense(1, kernel_initializer="ones")])
+        >>> model.compile(optimizer=fastmlp.optimizers.RMSprop(learning_rate=0.01), loss="mse")
+        >>> x, y = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.0], [1.0]])
+        >>> _ = model.fit(x, y, batch_size=2, epochs=2, shuffle=False, verbose=0)
+        >>> [round(w, 4) for w in model.get_weights()[0][:, 0].tolist()]  # Keras 3.15 (torch): the same
+        [0.9459, 0.9459]
+    """
 
     def __init__(self, learning_rate: float | schedules.LearningRateSchedule = 0.001, rho: float = 0.9, momentum: float = 0.0,
                  epsilon: float = 1e-7, centered: bool = False, name: str | None = None, **kwargs: Any) -> None:
@@ -211,10 +341,44 @@ class RMSprop(Optimizer):
 
 
 def get(identifier: Any) -> Optimizer:
-    """An optimizer from a name (``"adam"``...), a class or an instance."""
+    """An optimizer from a name (``"adam"``...), a class or an instance.
+
+    Args:
+        identifier: a name (any letter case), an :class:`Optimizer` subclass
+            (made with its defaults) or an instance (returned as it is).
+
+    Returns:
+        An :class:`Optimizer`.
+
+    Raises:
+        ValueError: an unknown name (the message lists the valid ones).
+        TypeError: anything else.
+
+    Example:
+        >>> opt = fastmlp.optimizers.get("Adam")
+        >>> type(opt).__name__, opt.learning_rate
+        ('Adam', 0.001)
+    """
     return OPTIMIZERS.get(identifier, Optimizer)
 
 
 def deserialize(config: dict[str, Any] | str) -> Optimizer:
-    """Rebuild a optimizer saved by :func:`serialize`."""
+    """Rebuild an optimizer saved by :func:`serialize`.
+
+    Args:
+        config: ``{"class_name": ..., "config": {...}}``; the class is looked
+            up among fastmlp's optimizers only.
+
+    Returns:
+        A new :class:`Optimizer` with the saved settings (no state).
+
+    Raises:
+        ValueError: not a mapping, or an unknown class name.
+        TypeError: a config key the class does not take.
+
+    Example:
+        >>> saved = fastmlp.optimizers.serialize(fastmlp.optimizers.SGD(0.1, momentum=0.9))
+        >>> fastmlp.optimizers.deserialize(saved).momentum
+        0.9
+    """
     return OPTIMIZERS.deserialize(config)
