@@ -77,7 +77,41 @@ class Layer:
     """Base class of fastmlp layers.
 
     Subclasses implement ``compute_output_shape``, ``param_specs`` (if they
-    have weights), ``forward`` and ``backward``.
+    have weights), ``forward`` and ``backward`` on 2-D float32 batches. A
+    layer called on its own builds itself (and its weights) from its first
+    input; called on a :class:`SymbolicTensor` it returns one.
+
+    Args:
+        name: a unique name; None (default) derives one from the class
+            (``"dense"``, ``"dense_1"``...).
+        input_shape: the per-sample input shape, e.g. ``(784,)``, for the
+            first layer of a ``Sequential``.
+        input_dim: Keras 2's ``input_shape=(input_dim,)``.
+        batch_input_shape: the input shape with the batch axis first.
+        trainable: whether the optimizer updates the layer's weights.
+        dtype: None or ``"float32"`` (fastmlp computes in float32).
+        **kwargs: none are accepted; listed only to name the bad ones.
+
+    Raises:
+        TypeError: an unknown keyword argument; when called, a non-numeric
+            or string input.
+        ValueError: a ``dtype`` other than float32 or an input shape that is
+            not a tuple of positive integers; when called, an input without
+            a batch axis, an empty batch, or samples of another shape than
+            the layer was built for.
+
+    Example:
+        >>> class Double(fastmlp.layers.Layer):
+        ...     def forward(self, x, training=False, logits=False):
+        ...         return 2 * x
+        ...     def backward(self, dy, need_dx=True):
+        ...         return 2 * dy if need_dx else None
+        >>> fastmlp.utils.clear_session()  # so the automatic name is "double"
+        >>> layer = Double()
+        >>> layer(np.ones((1, 2))).tolist()
+        [[2.0, 2.0]]
+        >>> layer.name, layer.built, layer.input_shape
+        ('double', True, (None, 2))
     """
 
     #: whether the layer's output is a softmax that a fused cross-entropy may
@@ -361,7 +395,30 @@ def as_input_batch(ops, x, expected_shape, what):
 
 class SymbolicTensor:
     """What ``Input(...)`` returns, and what calling a layer on one returns:
-    a per-sample shape and the chain of layers that produces it."""
+    a per-sample shape and the chain of layers that produces it.
+
+    Calling a layer on one runs nothing: it only checks and propagates the
+    shape, as Keras's symbolic tensors do; ``Model(inputs, outputs)`` reads
+    the chain.
+
+    Args:
+        sample_shape: the per-sample shape (no batch axis).
+        input_layer: the :class:`~fastmlp.layers.InputLayer` the chain starts at.
+        layers: the layers applied so far, in order.
+
+    Raises:
+        ValueError: (from ``apply``, i.e. calling a layer on it) a built layer
+            whose input shape differs, or a shape the layer cannot take (a
+            ``Dense`` after a non-flat shape).
+
+    Example:
+        >>> x = fastmlp.layers.Input(shape=(8,))
+        >>> y = fastmlp.layers.Dense(4, name="hidden")(x)
+        >>> y
+        <SymbolicTensor shape=(None, 4)>
+        >>> [layer.name for layer in y.layers]
+        ['hidden']
+    """
 
     def __init__(self, sample_shape, input_layer, layers=()):
         self.sample_shape = sample_shape
