@@ -23,6 +23,19 @@ def deserialize(spec):
 
     Returns:
         A new, unbuilt layer.
+
+    Raises:
+        ValueError: a ``spec`` that is not a mapping, an unknown class name,
+            or a ``"config"`` entry that is not a mapping (and the class's
+            own argument checks).
+        TypeError: arguments the class does not take, or misses.
+
+    Example:
+        >>> spec = fastmlp.layers.serialize(fastmlp.layers.Dense(2, name="out"))
+        >>> spec["class_name"], spec["config"]["units"]
+        ('Dense', 2)
+        >>> fastmlp.layers.deserialize(spec).name
+        'out'
     """
     return LAYERS.deserialize(spec)
 

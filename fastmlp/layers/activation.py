@@ -39,7 +39,24 @@ def activation_backward(layer, name, x, y, dy, key="dx"):
 
 
 class Activation(Layer):
-    """Applies an activation function by name (``"relu"``, ``"softmax"``...)."""
+    """Applies an activation function by name (``"relu"``, ``"softmax"``...).
+
+    Args:
+        activation: a name from :mod:`fastmlp.activations` (any letter case),
+            one of its functions, or None (linear).
+        **kwargs: the common layer arguments (``name``, ``input_shape``, ...).
+
+    Raises:
+        ValueError: an unknown activation name.
+        TypeError: an activation that is neither a name nor a
+            :mod:`fastmlp.activations` function, or an unknown keyword argument.
+
+    Example:
+        >>> # from Keras 3.15 (torch backend): keras.layers.Activation("tanh")(x)
+        >>> y = fastmlp.layers.Activation("tanh")(np.array([[-2.0, 0.0, 1.0, 3.0]]))
+        >>> [round(float(v), 4) for v in y[0]]
+        [-0.964, 0.0, 0.7616, 0.9951]
+    """
 
     def __init__(self, activation: str | Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -76,7 +93,22 @@ class _FixedActivation(Activation):
 
 
 class ReLU(_FixedActivation):
-    """``max(x, 0)``. Only Keras's default arguments are supported."""
+    """``max(x, 0)``. Only Keras's default arguments are supported.
+
+    Args:
+        max_value: must be None (no cap).
+        negative_slope: must be 0.
+        threshold: must be 0.
+        **kwargs: the common layer arguments (``name``, ``input_shape``, ...).
+
+    Raises:
+        ValueError: any other ``max_value``, ``negative_slope`` or ``threshold``.
+        TypeError: an unknown keyword argument.
+
+    Example:
+        >>> fastmlp.layers.ReLU()(np.array([[-2.0, 0.0, 1.0, 3.0]])).tolist()
+        [[0.0, 0.0, 1.0, 3.0]]
+    """
 
     def __init__(self, max_value: float | None = None, negative_slope: float = 0.0, threshold: float = 0.0,
                  **kwargs: Any) -> None:
@@ -86,7 +118,22 @@ class ReLU(_FixedActivation):
 
 
 class Softmax(_FixedActivation):
-    """Softmax over the last axis."""
+    """Softmax over the last axis (as a model's last layer, it is folded into
+    a cross-entropy loss during training, with the same result).
+
+    Args:
+        axis: must be -1 (the last axis).
+        **kwargs: the common layer arguments (``name``, ``input_shape``, ...).
+
+    Raises:
+        ValueError: any other ``axis``.
+        TypeError: an unknown keyword argument.
+
+    Example:
+        >>> y = fastmlp.layers.Softmax()(np.array([[0.0, np.log(3.0)]]))
+        >>> [round(float(v), 4) for v in y[0]]
+        [0.25, 0.75]
+    """
 
     def __init__(self, axis: int = -1, **kwargs: Any) -> None:
         if axis != -1:
@@ -96,7 +143,25 @@ class Softmax(_FixedActivation):
 
 class LeakyReLU(Layer):
     """``x`` where positive, else ``negative_slope * x`` (Keras's default 0.3;
-    Keras 2 called it ``alpha``)."""
+    Keras 2 called it ``alpha``).
+
+    Args:
+        negative_slope: the slope for ``x < 0``, a finite number >= 0.
+        alpha: Keras 2's name for ``negative_slope``; when given, it wins.
+        **kwargs: the common layer arguments (``name``, ``input_shape``, ...).
+
+    Raises:
+        ValueError: a negative, NaN or infinite slope, or a string that is
+            not a number.
+        TypeError: a slope that is neither a number nor a string, or an
+            unknown keyword argument.
+
+    Example:
+        >>> # from Keras 3.15 (torch backend): keras.layers.LeakyReLU()(x)
+        >>> y = fastmlp.layers.LeakyReLU()(np.array([[-2.0, 0.0, 1.0, 3.0]]))
+        >>> [round(float(v), 4) for v in y[0]]
+        [-0.6, 0.0, 1.0, 3.0]
+    """
 
     def __init__(self, negative_slope: float = 0.3, alpha: float | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -10,7 +10,25 @@ from .layer import Layer, SymbolicTensor
 
 
 class InputLayer(Layer):
-    """Declares the per-sample input shape of a model; it has no computation."""
+    """Declares the per-sample input shape of a model; it has no computation.
+
+    Args:
+        shape: the per-sample shape, e.g. ``(784,)``.
+        input_shape: Keras 2's name for ``shape`` (used when ``shape`` is None).
+        batch_size: accepted for Keras compatibility; batches may be any size.
+        name: the layer's name (None derives one).
+        **kwargs: the common layer arguments (``dtype``, ...).
+
+    Raises:
+        ValueError: no shape, a shape that is not a tuple of positive
+            integers, or a ``dtype`` other than float32.
+        TypeError: an unknown keyword argument.
+
+    Example:
+        >>> layer = fastmlp.layers.InputLayer(shape=(28, 28))
+        >>> layer.get_config()["shape"]
+        [28, 28]
+    """
 
     def __init__(self, shape: Shape | None = None, input_shape: Shape | None = None,
                  batch_size: int | None = None, name: str | None = None, **kwargs: Any) -> None:
@@ -45,6 +63,17 @@ def Input(shape: Shape | None = None, batch_size: int | None = None, dtype: Any 
 
     Returns:
         A :class:`SymbolicTensor` to call layers on.
+
+    Raises:
+        ValueError: no shape, a shape that is not a tuple of positive
+            integers, or a ``dtype`` other than float32.
+
+    Example:
+        >>> inputs = fastmlp.layers.Input(shape=(4,))
+        >>> inputs.shape
+        (None, 4)
+        >>> fastmlp.layers.Input(batch_shape=(32, 28, 28)).shape
+        (None, 28, 28)
     """
     if batch_shape is not None:
         shape = tuple(batch_shape)[1:]
