@@ -6,7 +6,26 @@ from .sequential import Sequential
 
 
 def model_from_json(json_string):
-    """A new model (freshly initialised) from the architecture ``to_json`` wrote."""
+    """A new model (freshly initialised) from the architecture ``to_json`` wrote.
+
+    Args:
+        json_string: the text :meth:`Model.to_json` returned; classes are
+            looked up among fastmlp's layers and models only.
+
+    Returns:
+        A new model, built when the architecture records its input shape.
+
+    Raises:
+        json.JSONDecodeError: text that is not JSON (a ValueError).
+        ValueError: an unknown class, or an entry that is not a mapping.
+        KeyError: a model entry without its ``layers``.
+
+    Example:
+        >>> model = fastmlp.Sequential([fastmlp.Input((4,)), fastmlp.layers.Dense(2)])
+        >>> copy = fastmlp.models.model_from_json(model.to_json())
+        >>> copy.output_shape_, len(copy.layers)
+        ((2,), 1)
+    """
     import json
     from ..layers import deserialize
     return deserialize(json.loads(json_string))

@@ -26,8 +26,35 @@ if TYPE_CHECKING:
 
 
 class Model(Trainer, Layer):
-    """A chain of layers. ``Model(inputs, outputs)`` takes a functional graph
-    that is a single chain from one ``Input`` to one output."""
+    """A chain of layers with one parameter buffer, trained with ``compile``/``fit``.
+
+    ``Model(inputs, outputs)`` takes Keras's functional graph, as long as it is
+    a single chain from one ``Input`` to one output; ``Model()`` with neither
+    is an empty model (what :class:`Sequential` builds on). A model is itself
+    a layer, so it can be a layer of another model. As in Keras 3, a
+    functional model is named ``"functional"`` (then ``"functional_1"``...).
+
+    Args:
+        inputs: the tensor ``fastmlp.Input(shape)`` returned (or a list of one).
+        outputs: the tensor from calling layers on ``inputs`` (or a list of one).
+        name: the model's name (generated when None).
+        trainable: whether ``fit`` updates the model's weights.
+        **kwargs: :class:`fastmlp.layers.Layer`'s (``input_shape``, ``dtype``...).
+
+    Raises:
+        TypeError: ``inputs``/``outputs`` that are not symbolic tensors, or an
+            unknown keyword argument.
+        ValueError: ``outputs`` not computed from ``inputs``.
+        NotImplementedError: several inputs or outputs (fastmlp models have one
+            of each).
+
+    Example:
+        >>> inputs = fastmlp.Input((4,))
+        >>> hidden = fastmlp.layers.Dense(8, activation="relu")(inputs)
+        >>> model = fastmlp.Model(inputs, fastmlp.layers.Dense(2)(hidden))
+        >>> model(np.ones((3, 4))).shape
+        (3, 2)
+    """
 
     def __init__(self, inputs: SymbolicTensor | None = None, outputs: SymbolicTensor | None = None,
                  name: str | None = None, trainable: bool = True, **kwargs: Any) -> None:
@@ -57,7 +84,23 @@ class Model(Trainer, Layer):
         return list(self._layers)
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
-        """A layer by name or by index in :attr:`layers`."""
+        """A layer by name or by index in :attr:`layers`.
+
+        Args:
+            name: the layer's name (used when ``index`` is None).
+            index: its position in :attr:`layers` (negative counts from the end).
+
+        Returns:
+            The layer.
+
+        Raises:
+            ValueError: no such name, or ``index`` out of range.
+
+        Example:
+            >>> model = fastmlp.Sequential([fastmlp.Input((4,)), fastmlp.layers.Dense(2, name="out")])
+            >>> model.get_layer("out") is model.get_layer(index=-1)
+            True
+        """
         if index is not None:
             if not -len(self._layers) <= index < len(self._layers):
                 raise ValueError(f"model {self.name!r} has {len(self._layers)} layers; index {index} is out of range")
@@ -144,7 +187,16 @@ class Model(Trainer, Layer):
         self._place_new_weights()
 
     def build(self, input_shape: Shape | None = None) -> None:
-        """Build for ``input_shape`` with the batch axis first, e.g. ``(None, 784)``."""
+        """Build (create the weights) for ``input_shape`` with the batch axis
+        first, e.g. ``(None, 784)``.
+
+        Args:
+            input_shape: the batch shape; None uses the declared input shape.
+
+        Raises:
+            ValueError: no shape given or declared, layers whose shapes do not
+                chain, or a built model given another shape.
+        """
         if input_shape is None:
             shape = self._declared_sample_shape()
             if shape is None:
@@ -228,7 +280,22 @@ class Model(Trainer, Layer):
         return [w for layer in self.leaves() for w in layer.get_weights()]
 
     def set_weights(self, weights: Sequence[ArrayLike]) -> None:
-        """Replace every weight; all arrays are checked before any is written."""
+        """Replace every weight; all arrays are checked before any is written.
+
+        Args:
+            weights: arrays in the order of :meth:`get_weights`, of the same shapes.
+
+        Raises:
+            ValueError: the wrong number of arrays, or one of the wrong shape
+                or not finite.
+            TypeError: an array that is not numeric.
+
+        Example:
+            >>> model = fastmlp.Sequential([fastmlp.Input((4,)), fastmlp.layers.Dense(2, name="out")])
+            >>> model.set_weights([np.zeros_like(w) for w in model.get_weights()])
+            >>> model(np.ones((1, 4))).tolist()
+            [[0.0, 0.0]]
+        """
         weights = list(weights)
         leaves = self.leaves_with_weights()
         expected = sum(len(layer._weight_arrays()) for layer in leaves)
@@ -243,6 +310,19 @@ class Model(Trainer, Layer):
             layer._assign_weights(converted)
 
     def count_params(self) -> int:
+        """The number of weights (scalars), trainable or not.
+
+        Returns:
+            An int.
+
+        Raises:
+            ValueError: the model is not built.
+
+        Example:
+            >>> model = fastmlp.Sequential([fastmlp.Input((4,)), fastmlp.layers.Dense(2, name="out")])
+            >>> model.count_params()  # a 4 x 2 kernel and 2 biases
+            10
+        """
         self._require_built()
         return sum(layer.count_params() for layer in self.leaves())
 
@@ -285,17 +365,37 @@ class Model(Trainer, Layer):
     # --------------------------------------------------------------- saving
     def save(self, filepath: PathLike, overwrite: bool = True,
              include_optimizer: bool = True) -> None:
-        """Write the architecture, weights and optimizer state to one file."""
+        """Write the architecture, weights and optimizer state to one file;
+        see :func:`fastmlp.saving.save_model`, which takes the same arguments."""
         from .saving import save_model
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath: PathLike, overwrite: bool = True) -> None:
-        """Write the weights to one file."""
+        """Write the weights to one file (Keras 3's ``.weights.h5`` for that name).
+
+        Args:
+            filepath: the file to write.
+            overwrite: replace an existing file.
+
+        Raises:
+            ValueError: the model is not built.
+            FileExistsError: the file exists and ``overwrite`` is False.
+        """
         from .saving import save_weights
         save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath: PathLike) -> None:
-        """Read weights written by :meth:`save_weights` or :meth:`save`."""
+        """Read weights written by :meth:`save_weights` or :meth:`save` (or
+        Keras's ``.weights.h5``, ``.keras`` and legacy ``.h5`` files).
+
+        Args:
+            filepath: the file to read.
+
+        Raises:
+            ValueError: the model is not built, or the weights do not fit it.
+            FileNotFoundError: no file at ``filepath``.
+            ModelFileError: a file that is not a readable weights file.
+        """
         from .saving import load_weights
         self._require_built()
         load_weights(self, filepath)
@@ -326,7 +426,14 @@ class Model(Trainer, Layer):
 
     # --------------------------------------------------------------- config
     def to_json(self, **kwargs: Any) -> str:
-        """The architecture (no weights) as JSON; see :func:`model_from_json`."""
+        """The architecture (no weights) as JSON; see :func:`model_from_json`.
+
+        Args:
+            **kwargs: arguments for ``json.dumps`` (``indent``...).
+
+        Returns:
+            A str.
+        """
         import json
         return json.dumps(serialize(self), **kwargs)
 

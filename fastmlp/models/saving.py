@@ -84,7 +84,34 @@ def _state_arrays_and_manifest(model, include_optimizer=True):
 
 def save_model(model: Model, filepath: PathLike, overwrite: bool = True,
                include_optimizer: bool = True) -> None:
-    """Write ``model`` to one file (any extension)."""
+    """Write ``model`` to one file: architecture, weights, and the compile
+    settings with the optimizer's state.
+
+    Any name gets fastmlp's format except Keras's: ``.keras`` writes Keras
+    3's format and ``.h5``/``.hdf5`` its legacy HDF5 model, which Keras loads.
+    The file is written beside the target and renamed into place, so an
+    interrupted save leaves the previous file intact.
+
+    Args:
+        model: a built model.
+        filepath: the file to write.
+        overwrite: replace an existing file.
+        include_optimizer: store the compile settings and the optimizer's
+            state (when the model is compiled), so training can resume.
+
+    Returns:
+        None.
+
+    Raises:
+        ValueError: the model is not built.
+        FileExistsError: the file exists and ``overwrite`` is False.
+
+    Example:
+        >>> model = fastmlp.Sequential([fastmlp.Input((4,)), fastmlp.layers.Dense(2)])
+        >>> fastmlp.saving.save_model(model, "tiny.fastmlp")
+        >>> fastmlp.saving.load_model("tiny.fastmlp").count_params()
+        10
+    """
     model._require_built()
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists and overwrite=False")
