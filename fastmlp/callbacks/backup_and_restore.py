@@ -28,6 +28,31 @@ class BackupAndRestore(Callback):
         double_checkpoint: accepted for Keras compatibility (fastmlp writes
             each file atomically, so a crash mid-save leaves the last backup).
         delete_checkpoint: delete the backup when training completes.
+
+    Raises:
+        ValueError: an empty ``backup_dir``, a ``save_freq`` that is not
+            ``"epoch"`` or a positive integer, or (when training starts) a
+            model that is not built.
+
+    Example:
+        >>> import os
+        >>> model = fastmlp.Sequential([fastmlp.Input((2,)), fastmlp.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> x, y = np.ones((8, 2), dtype="float32"), np.zeros((8, 1), dtype="float32")
+        >>> class Interrupt(fastmlp.callbacks.Callback):
+        ...     def on_epoch_end(self, epoch, logs=None):
+        ...         if epoch == 1:
+        ...             raise RuntimeError("interrupted")
+        >>> backup = fastmlp.callbacks.BackupAndRestore("backup")
+        >>> model.fit(x, y, epochs=4, verbose=0, callbacks=[backup, Interrupt()])
+        Traceback (most recent call last):
+        RuntimeError: interrupted
+        >>> sorted(os.listdir("backup"))
+        ['latest.weights.h5', 'training_metadata.json']
+        >>> model.fit(x, y, epochs=4, verbose=0, callbacks=[backup]).epoch
+        [2, 3]
+        >>> os.path.exists("backup")
+        False
     """
 
     def __init__(self, backup_dir: PathLike, save_freq: str | int = "epoch", double_checkpoint: bool = False,

@@ -11,7 +11,33 @@ from .callback import Callback
 
 
 class CSVLogger(Callback):
-    """Write ``epoch`` and the sorted log keys to ``filename`` after every epoch."""
+    """Write ``epoch`` and the sorted log keys to ``filename`` after every epoch.
+
+    The columns are fixed by the first epoch's logs; a key missing later is
+    written as ``NA``. (Keras 3.15 also adds ``val_<key>`` columns, filled
+    with ``NA``, when the first epoch has no validation logs; fastmlp does
+    not.) The file is flushed after each row and closed when training ends.
+
+    Args:
+        filename: the CSV file's path.
+        separator: the column separator (default ``","``).
+        append: append to an existing file (its header is kept, none is
+            written again) instead of overwriting it (the default).
+
+    Raises:
+        OSError: the file cannot be opened (raised by ``fit`` when training
+            starts).
+
+    Example:
+        >>> model = fastmlp.Sequential([fastmlp.Input((2,)), fastmlp.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> x, y = np.ones((8, 2), dtype="float32"), np.zeros((8, 1), dtype="float32")
+        >>> _ = model.fit(x, y, epochs=2, verbose=0, validation_data=(x, y),
+        ...               callbacks=[fastmlp.callbacks.CSVLogger("training.csv")])
+        >>> rows = open("training.csv").read().splitlines()
+        >>> rows[0], len(rows)
+        ('epoch,loss,val_loss', 3)
+    """
 
     def __init__(self, filename: PathLike, separator: str = ",", append: bool = False) -> None:
         super().__init__()

@@ -49,12 +49,34 @@ class ModelCheckpoint(MonitorCallback):
     they are and hold fastmlp's format; missing parent folders are created.
 
     Args:
-        monitor: the log value ``save_best_only`` follows.
+        filepath: where to save, a path or a format string as above.
+        monitor: the log value ``save_best_only`` follows (default
+            ``"val_loss"``).
+        verbose: 1 prints a line at each save (or skipped save); 0 (the
+            default) prints nothing.
         save_best_only: save only when ``monitor`` improves on the best so far.
         save_weights_only: ``save_weights`` instead of ``save``.
         mode: ``"auto"``, ``"min"`` or ``"max"`` (see MonitorCallback).
         save_freq: ``"epoch"`` or an integer number of batches.
         initial_value_threshold: the value ``monitor`` must beat first.
+
+    Raises:
+        ValueError: a ``save_freq`` that is not ``"epoch"`` or a positive
+            integer, or a bad ``mode``.
+        KeyError: ``filepath`` names a field the logs lack (raised by
+            ``fit`` at the first save).
+
+    Example:
+        >>> import os
+        >>> model = fastmlp.Sequential([fastmlp.Input((2,)), fastmlp.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> x, y = np.ones((8, 2), dtype="float32"), np.zeros((8, 1), dtype="float32")
+        >>> checkpoint = fastmlp.callbacks.ModelCheckpoint("ckpt/model-{epoch:02d}.keras")
+        >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[checkpoint])
+        >>> sorted(os.listdir("ckpt"))
+        ['model-01.keras', 'model-02.keras']
+        >>> fastmlp.models.load_model("ckpt/model-02.keras").count_params()
+        3
     """
 
     def __init__(self, filepath: PathLike, monitor: str = "val_loss", verbose: int = 0,

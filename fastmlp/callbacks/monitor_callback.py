@@ -20,12 +20,25 @@ def monitor_mode(monitor, mode):
 
 
 class MonitorCallback(Callback):
-    """A callback that follows ``monitor`` in the epoch logs.
+    """A callback that follows ``monitor`` in the epoch logs: the base of
+    EarlyStopping, ModelCheckpoint and ReduceLROnPlateau.
 
     Args:
-        monitor: the log key, e.g. ``"val_loss"``.
-        mode: ``"auto"``, ``"min"`` or ``"max"``.
-        min_delta: the smallest change that counts as an improvement.
+        monitor: the log key (default ``"val_loss"``).
+        mode: ``"min"``, ``"max"`` or ``"auto"`` (the default: ``"max"`` for
+            names containing ``acc`` or ending in ``auc``, as Keras guesses,
+            else ``"min"``).
+        min_delta: the smallest change that counts as an improvement (its
+            absolute value is used; default 0).
+
+    Raises:
+        ValueError: a ``mode`` other than ``"auto"``, ``"min"`` or ``"max"``.
+
+    Example:
+        >>> fastmlp.callbacks.MonitorCallback(monitor="val_accuracy").mode
+        'max'
+        >>> fastmlp.callbacks.MonitorCallback(monitor="val_loss").mode
+        'min'
     """
 
     def __init__(self, monitor="val_loss", mode="auto", min_delta=0):

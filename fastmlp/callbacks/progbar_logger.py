@@ -11,7 +11,21 @@ class ProgbarLogger(Callback):
     per epoch (verbose 2). ``fit`` adds one by itself when ``verbose`` is not 0.
 
     Args:
-        verbose: 1 (a bar) or 2 (one line per epoch).
+        verbose: 1 (a bar, the default) or 2 (one line per epoch).
+
+    Raises:
+        ValueError: a ``verbose`` other than 0, 1 or 2 (raised by ``fit``
+            when the first epoch starts).
+
+    Example:
+        >>> model = fastmlp.Sequential([fastmlp.Input((2,)), fastmlp.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> x, y = np.ones((8, 2), dtype="float32"), np.zeros((8, 1), dtype="float32")
+        >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[fastmlp.callbacks.ProgbarLogger(verbose=2)])
+        Epoch 1/2
+        1/1 - ... - loss: ...
+        Epoch 2/2
+        1/1 - ... - loss: ...
     """
 
     pulls_logs = True  # asks the model for the running values only when it draws
