@@ -194,7 +194,24 @@ class DatasetNotFoundError(FileNotFoundError):
 
 
 def cache_dir(name: str) -> Path:
-    """The per-dataset cache directory, ``cache_root()/"datasets"/name``."""
+    """The per-dataset cache directory, ``cache_root()/"datasets"/name``.
+
+    It is not created here; downloads create it.
+
+    Args:
+        name: the dataset's folder name (``"mnist"``, ``"fashion-mnist"``).
+
+    Returns:
+        A :class:`pathlib.Path`.
+
+    Raises:
+        Nothing: the path is only computed.
+
+    Example:
+        >>> path = fastmlp.datasets.cache_dir("mnist")
+        >>> path.relative_to(fastmlp.datasets.cache_root()).as_posix()
+        'datasets/mnist'
+    """
     return cache_root() / "datasets" / name
 
 

@@ -163,25 +163,39 @@ def read_idx(
 ) -> Union[np.ndarray, Tuple[np.ndarray, str]]:
     """Read an IDX file (gzip-compressed or raw) into a uint8 array.
 
-    Parameters
-    ----------
-    path:
-        The file.  Gzip compression is detected from its content.
-    sha256:
-        If given, the expected SHA-256 (hex) of the *decompressed* file; a
-        mismatch raises :class:`ChecksumError` naming the file.  The digest is
-        computed from the same buffer that is parsed (one read, one hash).
-    ndim:
-        If given, the required number of dimensions (1 = labels, 3 = images).
-    return_digest:
-        Also return the SHA-256 of the decompressed bytes.
+    IDX is the format of the MNIST and Fashion-MNIST files (see the module
+    docstring); only unsigned-byte files are supported.
 
-    Raises
-    ------
-    IDXFormatError (a ValueError)
-        Bad magic number, unsupported type, truncated or over-long file, bad gzip.
-    ChecksumError (a ValueError)
-        Digest mismatch.
+    Args:
+        path: the file. Gzip compression is detected from its content.
+        sha256: if given, the expected SHA-256 (hex) of the *decompressed*
+            file. The digest is computed from the same buffer that is parsed
+            (one read, one hash).
+        ndim: if given, the required number of dimensions (1 = labels,
+            3 = images).
+        return_digest: also return the SHA-256 of the decompressed bytes.
+
+    Returns:
+        A writable uint8 array of the shape the header gives; with
+        ``return_digest``, a tuple ``(array, sha256 hex digest)``.
+
+    Raises:
+        IDXFormatError: (a ValueError) a bad magic number, an unsupported
+            element type, the wrong number of dimensions, a truncated or
+            over-long file, or bad gzip data; the message names the file.
+        ChecksumError: (a ValueError) the digest is not ``sha256``.
+        OSError: the file cannot be opened (e.g. FileNotFoundError).
+
+    Example:
+        >>> import struct
+        >>> header = struct.pack(">HBBI", 0, 0x08, 1, 3)  # unsigned bytes, 1 dimension of size 3
+        >>> with open("labels-idx1-ubyte", "wb") as f:
+        ...     _ = f.write(header + bytes([7, 2, 1]))
+        >>> fastmlp.datasets.read_idx("labels-idx1-ubyte", ndim=1).tolist()
+        [7, 2, 1]
+        >>> fastmlp.datasets.read_idx("labels-idx1-ubyte", ndim=3)
+        Traceback (most recent call last):
+        fastmlp.datasets._idx.IDXFormatError: labels-idx1-ubyte: wrong IDX magic number 0x00000801 (1 dimensions); expected 0x00000803
     """
     data = _read_payload(path)
     digest = None

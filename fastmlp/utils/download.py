@@ -49,7 +49,24 @@ def cache_root() -> Path:
     """The fastmlp cache root (datasets live in ``cache_root()/"datasets"``):
     ``$FASTMLP_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/fastmlp`` or
     ``~/.cache/fastmlp`` (Linux), ``~/Library/Caches/fastmlp`` (macOS),
-    ``%LOCALAPPDATA%\\fastmlp\\Cache`` (Windows)."""
+    ``%LOCALAPPDATA%\\fastmlp\\Cache`` (Windows).
+
+    Read from the environment at each call; the folder is not created here.
+    A relative ``$XDG_CACHE_HOME`` is ignored, as the XDG rules say.
+
+    Returns:
+        A :class:`pathlib.Path` (``~`` expanded).
+
+    Raises:
+        Nothing: the path is only computed.
+
+    Example:
+        >>> import os
+        >>> from unittest import mock
+        >>> with mock.patch.dict(os.environ, {"FASTMLP_CACHE_DIR": "/tmp/fastmlp-cache"}):
+        ...     print(fastmlp.datasets.cache_root().as_posix())
+        /tmp/fastmlp-cache
+    """
     env = os.environ.get("FASTMLP_CACHE_DIR")
     if env:
         return Path(env).expanduser()
