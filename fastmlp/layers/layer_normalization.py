@@ -25,9 +25,28 @@ class LayerNormalization(Layer):
 
     Args:
         axis: -1 only (the last axis).
-        epsilon: added to the variance (Keras's default 1e-3).
+        epsilon: added to the variance (Keras's default 1e-3), > 0.
         center: learn ``beta``.
         scale: learn ``gamma``.
+        rms_scaling: must be False.
+        beta_initializer: ``beta``'s initializer (default ``"zeros"``).
+        gamma_initializer: ``gamma``'s initializer (default ``"ones"``).
+        beta_regularizer, gamma_regularizer: must be None.
+        beta_constraint, gamma_constraint: must be None.
+        **kwargs: the common layer arguments (``name``, ``input_shape``, ...).
+
+    Raises:
+        ValueError: an ``axis`` other than -1, ``rms_scaling``, a regularizer
+            or constraint, an ``epsilon`` that is not a number > 0, or an
+            unknown initializer name.
+        TypeError: an initializer that is neither a name, a class nor an
+            instance, or an unknown keyword argument.
+
+    Example:
+        >>> # from Keras 3.15 (torch backend): keras.layers.LayerNormalization()(x)
+        >>> y = fastmlp.layers.LayerNormalization()(np.array([[-2.0, 0.0, 1.0, 3.0]]))
+        >>> [round(float(v), 4) for v in y[0]]
+        [-1.3865, -0.2773, 0.2773, 1.3865]
     """
 
     def __init__(self, axis: int | Sequence[int] = -1, epsilon: float = 1e-3, center: bool = True,

@@ -58,7 +58,22 @@ class GaussianNoise(_NoiseLayer):
 
     Args:
         stddev: the noise's standard deviation (>= 0).
-        seed: the noise stream's seed.
+        seed: the noise stream's seed, an integer in [0, 2**64), or None for
+            a draw from the global generator.
+        **kwargs: the common layer arguments (``name``, ``input_shape``, ...).
+
+    Raises:
+        TypeError: a ``stddev`` that is not a number, or an unknown keyword
+            argument.
+        ValueError: a negative, NaN or infinite ``stddev``, or a bad ``seed``.
+
+    Example:
+        >>> layer = fastmlp.layers.GaussianNoise(0.1, seed=1)
+        >>> x = np.zeros((1, 3), dtype="float32")
+        >>> layer(x).tolist()  # inference: the identity
+        [[0.0, 0.0, 0.0]]
+        >>> [round(float(v), 4) for v in layer(x, training=True)[0]]
+        [0.038, -0.0249, -0.0296]
     """
 
     def __init__(self, stddev: float, seed: int | None = None, **kwargs: Any) -> None:
@@ -91,7 +106,22 @@ class GaussianDropout(_NoiseLayer):
 
     Args:
         rate: in [0, 1).
-        seed: the noise stream's seed.
+        seed: the noise stream's seed, an integer in [0, 2**64), or None for
+            a draw from the global generator.
+        **kwargs: the common layer arguments (``name``, ``input_shape``, ...).
+
+    Raises:
+        TypeError: a ``rate`` that is not a number, or an unknown keyword
+            argument.
+        ValueError: a ``rate`` outside [0, 1), or a bad ``seed``.
+
+    Example:
+        >>> layer = fastmlp.layers.GaussianDropout(0.5, seed=1)
+        >>> x = np.ones((1, 3), dtype="float32")
+        >>> layer(x).tolist()  # inference: the identity
+        [[1.0, 1.0, 1.0]]
+        >>> [round(float(v), 4) for v in layer(x, training=True)[0]]
+        [1.3804, 0.7508, 0.7037]
     """
 
     def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:

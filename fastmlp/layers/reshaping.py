@@ -18,6 +18,10 @@ class Flatten(Layer):
             C order either way).
         **kwargs: the common layer arguments (``name``, ``input_shape``, ...).
 
+    Raises:
+        TypeError: an unknown keyword argument.
+        ValueError: a ``dtype`` other than float32 or a bad ``input_shape``.
+
     Example:
         >>> fastmlp.layers.Flatten(input_shape=(28, 28)).compute_output_shape((28, 28))
         (784,)
@@ -38,7 +42,27 @@ class Flatten(Layer):
 
 
 class Reshape(Layer):
-    """Gives each sample the shape ``target_shape`` (one entry may be -1)."""
+    """Gives each sample the shape ``target_shape`` (one entry may be -1,
+    inferred from the sample's size, as in Keras).
+
+    Args:
+        target_shape: the per-sample shape (no batch axis), positive
+            integers and at most one -1.
+        **kwargs: the common layer arguments (``name``, ``input_shape``, ...).
+
+    Raises:
+        ValueError: a size of 0 or below -1, more than one -1, an empty
+            shape or an entry that is not an integer; when built, samples
+            whose size does not fit ``target_shape``.
+        TypeError: a ``target_shape`` that is not a sequence, or an unknown
+            keyword argument.
+
+    Example:
+        >>> fastmlp.layers.Reshape((2, -1)).compute_output_shape((6,))
+        (2, 3)
+        >>> fastmlp.layers.Reshape((2, 3))(np.arange(6.0).reshape(1, 6)).tolist()
+        [[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]]
+    """
 
     def __init__(self, target_shape: Sequence[int], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -73,7 +97,26 @@ class Reshape(Layer):
 class Rescaling(Layer):
     """``x * scale + offset``, e.g. ``Rescaling(1 / 255)`` to feed uint8 images
     directly: each batch is cast and scaled as it is drawn, so no float copy
-    of the whole dataset is made."""
+    of the whole dataset is made.
+
+    Args:
+        scale: the factor.
+        offset: added after scaling (default 0).
+        **kwargs: the common layer arguments (``name``, ``input_shape``, ...).
+
+    Raises:
+        ValueError: a ``scale`` or ``offset`` string that is not a number.
+        TypeError: a ``scale`` or ``offset`` that is neither a number nor a
+            string, or an unknown keyword argument.
+
+    Example:
+        >>> # from Keras 3.15 (torch backend): keras.layers.Rescaling(1 / 255)(x)
+        >>> y = fastmlp.layers.Rescaling(1 / 255)(np.array([[0, 255, 51]], dtype="uint8"))
+        >>> [round(float(v), 4) for v in y[0]]
+        [0.0, 1.0, 0.2]
+        >>> fastmlp.layers.Rescaling(2.0, offset=-1.0)(np.array([[0.0, 0.5, 1.0]])).tolist()
+        [[-1.0, 0.0, 1.0]]
+    """
 
     def __init__(self, scale: float, offset: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -99,7 +142,19 @@ class Rescaling(Layer):
 
 
 class Identity(Layer):
-    """Passes its input through unchanged (a placeholder layer)."""
+    """Passes its input through unchanged (a placeholder layer).
+
+    Args:
+        **kwargs: the common layer arguments (``name``, ``input_shape``, ...).
+
+    Raises:
+        TypeError: an unknown keyword argument.
+        ValueError: a ``dtype`` other than float32 or a bad ``input_shape``.
+
+    Example:
+        >>> fastmlp.layers.Identity()(np.array([[1.0, -2.0]])).tolist()
+        [[1.0, -2.0]]
+    """
 
     def forward(self, x, training=False, logits=False):
         return x
