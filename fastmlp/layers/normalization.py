@@ -40,7 +40,36 @@ class BatchNormalization(Layer):
     training and with moving averages of them at inference, then scales by
     ``gamma`` and shifts by ``beta``, as Keras does (``momentum`` 0.99,
     ``epsilon`` 1e-3). ``gamma`` and ``beta`` are trained; the moving mean and
-    variance are state the layer updates itself."""
+    variance are state the layer updates itself.
+
+    Args:
+        axis: -1 only (the last axis).
+        momentum: the moving averages' decay, in [0, 1].
+        epsilon: added to the variance, > 0.
+        center: learn ``beta``.
+        scale: learn ``gamma``.
+        beta_initializer: ``beta``'s initializer (default ``"zeros"``).
+        gamma_initializer: ``gamma``'s initializer (default ``"ones"``).
+        moving_mean_initializer: the moving mean's (default ``"zeros"``).
+        moving_variance_initializer: the moving variance's (default ``"ones"``).
+        **kwargs: the common layer arguments (``name``, ``input_shape``, ...).
+
+    Raises:
+        ValueError: an ``axis`` other than -1, a ``momentum`` outside [0, 1],
+            an ``epsilon`` not > 0 (or either not a number), or an unknown
+            initializer name.
+        TypeError: an initializer that is neither a name, a class nor an
+            instance, or an unknown keyword argument.
+
+    Example:
+        >>> # from Keras 3.15 (torch backend): keras.layers.BatchNormalization()
+        >>> layer = fastmlp.layers.BatchNormalization()
+        >>> y = layer(np.array([[1.0, 2.0], [3.0, 6.0]]), training=True)
+        >>> [[round(float(v), 4) for v in row] for row in y]
+        [[-0.9995, -0.9999], [0.9995, 0.9999]]
+        >>> [[round(float(v), 4) for v in w.numpy()] for w in layer.non_trainable_weights]
+        [[0.02, 0.04], [1.0, 1.03]]
+    """
 
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
                  scale: bool = True, beta_initializer: Identifier = "zeros",

@@ -30,8 +30,29 @@ class Normalization(Layer):
     Args:
         axis: the axes (of the batch, so -1 is the last) that keep their own
             statistics; None for one mean and variance over everything.
-        mean, variance: fixed statistics instead of ``adapt`` (both or neither).
+        mean, variance: fixed statistics instead of ``adapt`` (both or neither),
+            broadcast to the kept axes.
         invert: map normalized values back (``mean + x * std``).
+        **kwargs: the common layer arguments (``name``, ``input_shape``, ...).
+
+    Raises:
+        ValueError: only one of ``mean`` and ``variance``, the two of
+            different shapes or of higher rank than ``axis`` has axes,
+            non-finite values, a negative variance, or an ``axis`` entry
+            that is not an integer; when built, an ``axis`` out of range or
+            the batch axis 0.
+        TypeError: an unknown keyword argument.
+
+    Example:
+        >>> # from Keras 3.15 (torch backend): keras.layers.Normalization, adapt, call
+        >>> layer = fastmlp.layers.Normalization()
+        >>> layer.adapt(np.array([[1.0, 10.0], [3.0, 30.0]]))
+        >>> layer.mean.numpy().tolist(), layer.variance.numpy().tolist()
+        ([[2.0, 20.0]], [[1.0, 100.0]])
+        >>> layer(np.array([[3.0, 0.0]])).tolist()
+        [[1.0, -2.0]]
+        >>> fastmlp.layers.Normalization(mean=2.0, variance=4.0, invert=True)(np.array([[1.0, -1.0]])).tolist()
+        [[4.0, 0.0]]
     """
 
     # axis, mean and variance: int / sequence / None and array-likes, normalized in the body

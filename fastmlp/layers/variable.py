@@ -19,6 +19,23 @@ class Variable:
         name: the weight's name in the layer (``"kernel"``).
         array: a function returning the backend array (a view, never a copy).
         trainable: whether the optimizer updates it.
+
+    Raises:
+        ValueError: (from ``assign``, ``assign_add``, ``assign_sub``) a value
+            of another shape, or one holding NaN or infinity; nothing is
+            written then.
+        TypeError: (from the same) a value that is not numeric.
+
+    Example:
+        >>> layer = fastmlp.layers.Dense(2, name="out")
+        >>> layer.build((None, 3))
+        >>> kernel = layer.kernel
+        >>> kernel.path, kernel.shape, kernel.trainable
+        ('out/kernel', (3, 2), True)
+        >>> kernel.assign(np.ones((3, 2))).numpy().tolist()
+        [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]
+        >>> float(layer.bias.assign_add([0.5, -0.5]).numpy()[0])
+        0.5
     """
 
     dtype = "float32"
