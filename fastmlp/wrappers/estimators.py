@@ -22,20 +22,29 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
         classes_: the sorted class labels.
         model_, history_, n_features_in_: see :class:`SKLBase`.
 
-    Example::
+    Raises:
+        TypeError: (``fit``) ``model`` is neither a :class:`fastmlp.Model`
+            nor a function returning one.
+        RuntimeError: (``fit``) the model is not compiled.
+        ValueError: input scikit-learn's checks reject (shapes, lengths,
+            NaN), targets that are not binary or multiclass labels, a single class, new classes for ``warm_start``; ``predict`` before ``fit`` raises scikit-learn's
+            ``NotFittedError``, a ValueError.
 
-        def build(X, y, hidden=32):
-            model = fastmlp.Sequential([
-                fastmlp.Input((X.shape[1],)),
-                fastmlp.layers.Dense(hidden, activation="relu"),
-                fastmlp.layers.Dense(y.shape[1], activation="softmax"),
-            ])
-            model.compile(loss="categorical_crossentropy", optimizer="adam")
-            return model
-
-        clf = SKLearnClassifier(build, model_kwargs={"hidden": 64},
-                                fit_kwargs={"epochs": 10, "verbose": 0})
-        clf.fit(X, y).score(X_test, y_test)
+    Example:
+        >>> def build(X, y, hidden=8):
+        ...     model = fastmlp.Sequential([
+        ...         fastmlp.Input((X.shape[1],)),
+        ...         fastmlp.layers.Dense(hidden, activation="relu"),
+        ...         fastmlp.layers.Dense(y.shape[1], activation="softmax")])
+        ...     model.compile(loss="categorical_crossentropy", optimizer="adam")
+        ...     return model
+        >>> clf = fastmlp.wrappers.SKLearnClassifier(
+        ...     build, model_kwargs={"hidden": 4}, fit_kwargs={"epochs": 2, "verbose": 0})
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 2.0], [2.0, 0.0]])
+        >>> clf.fit(X, ["b", "a", "b", "a"]).classes_.tolist()
+        ['a', 'b']
+        >>> clf.predict(X).shape, clf.decision_function(X).shape
+        ((4,), (4, 2))
     """
 
     classes_: np.ndarray  # set by fit
@@ -96,6 +105,23 @@ class SKLearnRegressor(RegressorMixin, SKLBase):
 
     Args:
         model, warm_start, model_kwargs, fit_kwargs: see :class:`SKLBase`.
+
+    Raises:
+        TypeError: (``fit``) ``model`` is neither a :class:`fastmlp.Model`
+            nor a function returning one.
+        RuntimeError: (``fit``) the model is not compiled.
+        ValueError: input scikit-learn's checks reject (shapes, lengths,
+            NaN); ``predict`` before ``fit`` raises scikit-learn's
+            ``NotFittedError``, a ValueError.
+
+    Example:
+        >>> model = fastmlp.Sequential([fastmlp.Input((2,)), fastmlp.layers.Dense(1)])
+        >>> model.compile(loss="mse", optimizer="sgd")
+        >>> reg = fastmlp.wrappers.SKLearnRegressor(model, fit_kwargs={"epochs": 2, "verbose": 0})
+        >>> reg.fit(np.ones((4, 2)), [0.0, 1.0, 2.0, 3.0]).predict(np.ones((3, 2))).shape
+        (3,)
+        >>> reg.model_ is model  # a copy is trained, with new weights
+        False
     """
 
     def __sklearn_tags__(self):
@@ -121,6 +147,23 @@ class SKLearnTransformer(TransformerMixin, SKLBase):
 
     Args:
         model, warm_start, model_kwargs, fit_kwargs: see :class:`SKLBase`.
+
+    Raises:
+        TypeError: (``fit``) ``model`` is neither a :class:`fastmlp.Model`
+            nor a function returning one.
+        RuntimeError: (``fit``) the model is not compiled.
+        ValueError: input scikit-learn's checks reject (shapes, lengths,
+            NaN); ``predict`` before ``fit`` raises scikit-learn's
+            ``NotFittedError``, a ValueError.
+
+    Example:
+        >>> def build(X, y):
+        ...     model = fastmlp.Sequential([fastmlp.Input((X.shape[1],)), fastmlp.layers.Dense(1)])
+        ...     model.compile(loss="mse", optimizer="adam")
+        ...     return model
+        >>> step = fastmlp.wrappers.SKLearnTransformer(build, fit_kwargs={"epochs": 1, "verbose": 0})
+        >>> step.fit_transform(np.ones((4, 2)), [0.0, 1.0, 2.0, 3.0]).shape
+        (4, 1)
     """
 
     def __sklearn_tags__(self):
