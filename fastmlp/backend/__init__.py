@@ -289,12 +289,13 @@ def clear_session() -> None:
         None.
 
     Raises:
-        Nothing: it takes no input.
+        Nothing: it has no arguments to check.
 
     Example:
+        >>> _ = fastmlp.layers.Dense(2)
         >>> fastmlp.backend.clear_session()
-        >>> fastmlp.layers.Dense(2).name, fastmlp.layers.Dense(2).name
-        ('dense', 'dense_1')
+        >>> [fastmlp.layers.Dense(1).name for _ in range(3)]
+        ['dense', 'dense_1', 'dense_2']
     """
     from ..utils import clear_session as _clear
     _clear()

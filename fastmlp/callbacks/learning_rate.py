@@ -141,13 +141,11 @@ class TerminateOnNaN(Callback):
     ``compile``'s ``steps_per_execution``); the epoch stops there.
 
     Raises:
-        Nothing: the constructor takes no input.
+        Nothing: it takes no arguments and only sets ``model.stop_training``.
 
     Example:
-        >>> model = fastmlp.Sequential([fastmlp.Input((2,)), fastmlp.layers.Dense(1)])
-        >>> model.compile(optimizer="sgd", loss="mse")
-        >>> x, y = np.ones((8, 2), dtype="float32"), np.zeros((8, 1), dtype="float32")
         >>> callback = fastmlp.callbacks.TerminateOnNaN()
+        >>> model = fastmlp.Sequential([fastmlp.Input((2,)), fastmlp.layers.Dense(1)])
         >>> callback.set_model(model)
         >>> callback.on_train_batch_end(0, {"loss": float("nan")})
         Batch 0: Invalid loss, terminating training

@@ -248,6 +248,18 @@ def get_file(fname: str | None = None, origin: str | None = None, untar: bool = 
             unknown ``hash_algorithm``.
         DataFileNotFoundError: no good copy anywhere and no download.
         UnsafeArchiveError: an archive member would escape the folder.
+
+    Example:
+        A file already in the cache is found there, with no download:
+
+        >>> import os
+        >>> os.makedirs("cache/datasets")
+        >>> with open("cache/datasets/hello.txt", "w") as f:
+        ...     _ = f.write("hello")
+        >>> fastmlp.utils.get_file(
+        ...     origin="https://example.com/data/hello.txt", cache_dir="cache",
+        ...     file_hash="2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
+        'cache/datasets/hello.txt'
     """
     if origin is None:
         raise ValueError('Please specify the "origin" argument (URL of the file to download).')

@@ -22,6 +22,29 @@ class PyDataset:
             process (NumPy releases the GIL in most of the work a
             ``__getitem__`` does), so nothing needs to be picklable.
         max_queue_size: how many batches may be fetched ahead.
+
+    Raises:
+        ValueError: a ``workers`` or ``max_queue_size`` that is not a
+            positive integer (also when set later as an attribute).
+
+    Example:
+        >>> class Batches(fastmlp.utils.PyDataset):
+        ...     def __init__(self, x, y, batch_size, **kwargs):
+        ...         super().__init__(**kwargs)
+        ...         self.x, self.y, self.batch_size = x, y, batch_size
+        ...     def __len__(self):
+        ...         return -(-len(self.x) // self.batch_size)  # the last batch may be short
+        ...     def __getitem__(self, index):
+        ...         rows = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        ...         return self.x[rows], self.y[rows]
+        >>> x, y = np.ones((10, 2), dtype="float32"), np.zeros((10, 1), dtype="float32")
+        >>> data = Batches(x, y, batch_size=4)
+        >>> len(data), data[2][0].shape
+        (3, (2, 2))
+        >>> model = fastmlp.Sequential([fastmlp.Input((2,)), fastmlp.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> model.fit(data, epochs=2, verbose=0).epoch
+        [0, 1]
     """
 
     def __init__(self, workers: int = 1, use_multiprocessing: bool = False, max_queue_size: int = 10) -> None:

@@ -115,7 +115,32 @@ class Registry:
 
 def serialize(obj):
     """``{"class_name": ..., "config": obj.get_config()}``, the form model
-    files store objects in; :meth:`Registry.deserialize` inverts it."""
+    files store objects in; :meth:`Registry.deserialize` inverts it.
+
+    Public as ``serialize`` in ``fastmlp.layers``, ``losses``, ``metrics``,
+    ``optimizers``, ``optimizers.schedules``, ``initializers`` and
+    ``regularizers``, each paired with that module's ``deserialize``.
+    Keras's dict also has ``module`` and ``registered_name`` entries;
+    ``deserialize`` reads only ``class_name`` and ``config``, so it accepts
+    both forms.
+
+    Args:
+        obj: an object with a ``get_config()`` method (a layer, loss,
+            metric, optimizer, ...).
+
+    Returns:
+        A dict ``{"class_name": type(obj).__name__, "config": obj.get_config()}``.
+
+    Raises:
+        AttributeError: ``obj`` has no ``get_config`` method.
+
+    Example:
+        >>> spec = fastmlp.layers.serialize(fastmlp.layers.Dense(2, activation="relu"))
+        >>> spec["class_name"], spec["config"]["units"], spec["config"]["activation"]
+        ('Dense', 2, 'relu')
+        >>> fastmlp.layers.deserialize(spec).units
+        2
+    """
     return {"class_name": type(obj).__name__, "config": obj.get_config()}
 
 
