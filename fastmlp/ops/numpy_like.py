@@ -119,31 +119,16 @@ def ones(shape, dtype="float32"):
 
 
 def argmax(x, axis=-1):
-    """The index of the largest value along ``axis`` (the first, on ties).
-
-    ``axis`` defaults to the last; Keras's default, None, takes the index in
-    the flattened array, which ``axis=None`` gives here too.
-
-    Args:
-        x: an array-like.
-        axis: the axis searched, or None for the flattened array.
-
-    Returns:
-        An integer array of ``x``'s shape without ``axis``.
-
-    Raises:
-        ValueError: ``x`` is empty, or ``axis`` is out of range
-            (``numpy.exceptions.AxisError``).
-
-    Example:
-        >>> fastmlp.ops.argmax([[1, 3, 2], [4, 0, 1]]).tolist()
-        [1, 0]
-    """
     return _xp().argmax(_xp().asarray(x), axis=axis)
 
 
 def argmin(x, axis=-1):
-    """The index of the smallest value along ``axis`` (the first, on ties).
+    return _xp().argmin(_xp().asarray(x), axis=axis)
+
+
+def _search_doc(name, which, example):
+    """The docstring of ``argmax``/``argmin`` (one text for both)."""
+    return f"""The index of the {which} value along ``axis`` (the first, on ties).
 
     ``axis`` defaults to the last; Keras's default, None, takes the index in
     the flattened array, which ``axis=None`` gives here too.
@@ -160,10 +145,13 @@ def argmin(x, axis=-1):
             (``numpy.exceptions.AxisError``).
 
     Example:
-        >>> fastmlp.ops.argmin([[1, 3, 2], [4, 0, 1]]).tolist()
-        [0, 1]
+        >>> fastmlp.ops.{name}([[1, 3, 2], [4, 0, 1]]).tolist()
+        {example}
     """
-    return _xp().argmin(_xp().asarray(x), axis=axis)
+
+
+argmax.__doc__ = _search_doc("argmax", "largest", "[1, 0]")
+argmin.__doc__ = _search_doc("argmin", "smallest", "[0, 1]")
 
 
 def one_hot(x, num_classes, dtype="float32"):

@@ -74,11 +74,8 @@ class _TimeDecay(LearningRateSchedule):
                 "decay_rate": self.decay_rate, "staircase": self.staircase}
 
 
-class ExponentialDecay(_TimeDecay):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (the
-    exponent floored with ``staircase``), as Keras's ``ExponentialDecay``.
-
-    Args:
+# The arguments and errors of both decays built on _TimeDecay, written once.
+_TIME_DECAY_SECTIONS = """    Args:
         initial_learning_rate: the rate at step 0.
         decay_steps: the steps over which the rate decays by ``decay_rate``
             (a positive number).
@@ -91,7 +88,14 @@ class ExponentialDecay(_TimeDecay):
         ValueError: ``decay_steps`` is not positive, or a string that is not
             a number.
         TypeError: an argument that is not a number.
+"""
 
+
+class ExponentialDecay(_TimeDecay):
+    __doc__ = f"""``initial_learning_rate * decay_rate ** (step / decay_steps)`` (the
+    exponent floored with ``staircase``), as Keras's ``ExponentialDecay``.
+
+{_TIME_DECAY_SECTIONS}
     Example:
         >>> schedule = fastmlp.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
         >>> round(schedule(15), 4)  # Keras 3.15 (torch): 0.0354
@@ -105,25 +109,13 @@ class ExponentialDecay(_TimeDecay):
 
 
 class InverseTimeDecay(_TimeDecay):
-    """``initial_learning_rate / (1 + decay_rate * step / decay_steps)``, as
+    __doc__ = f"""``initial_learning_rate / (1 + decay_rate * step / decay_steps)``, as
     Keras's ``InverseTimeDecay`` (``step / decay_steps`` floored with ``staircase``).
 
-    Args:
-        initial_learning_rate: the rate at step 0.
-        decay_steps: the steps over which the rate decays by ``decay_rate``
-            (a positive number).
-        decay_rate: the decay factor.
-        staircase: decay in steps, at every multiple of ``decay_steps``
-            (``step // decay_steps``), instead of smoothly.
-        name: accepted for Keras's signature, not stored.
-
-    Raises:
-        ValueError: ``decay_steps`` is not positive, or a string that is not
-            a number.
-        TypeError: an argument that is not a number.
-
+{_TIME_DECAY_SECTIONS}
     Example:
-        >>> fastmlp.optimizers.schedules.InverseTimeDecay(0.1, decay_steps=10, decay_rate=1.0)(10)  # Keras 3.15 (torch): 0.05
+        >>> schedule = fastmlp.optimizers.schedules.InverseTimeDecay(0.1, decay_steps=10, decay_rate=1.0)
+        >>> schedule(10)  # Keras 3.15 (torch): 0.05
         0.05
     """
 

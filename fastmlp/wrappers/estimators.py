@@ -6,6 +6,17 @@ from ._sklearn import ClassifierMixin, RegressorMixin, TransformerMixin, type_of
 from .base import SKLBase
 
 
+# What fit and predict raise, for every wrapper (the classifier adds its label checks).
+_RAISES = """    Raises:
+        TypeError: (``fit``) ``model`` is neither a :class:`fastmlp.Model`
+            nor a function returning one.
+        RuntimeError: (``fit``) the model is not compiled.
+        ValueError: input scikit-learn's checks reject (shapes, lengths,
+            NaN); ``predict`` before ``fit`` raises scikit-learn's
+            ``NotFittedError``, a ValueError.
+"""
+
+
 class SKLearnClassifier(ClassifierMixin, SKLBase):
     """A scikit-learn classifier around a fastmlp model (``keras.wrappers.SKLearnClassifier``).
 
@@ -98,7 +109,7 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
 
 
 class SKLearnRegressor(RegressorMixin, SKLBase):
-    """A scikit-learn regressor around a fastmlp model (``keras.wrappers.SKLearnRegressor``).
+    __doc__ = f"""A scikit-learn regressor around a fastmlp model (``keras.wrappers.SKLearnRegressor``).
 
     ``y`` is one target per sample, given to the model as one float32 column;
     ``predict`` returns shape ``(n_samples,)`` for a one-unit output.
@@ -106,18 +117,11 @@ class SKLearnRegressor(RegressorMixin, SKLBase):
     Args:
         model, warm_start, model_kwargs, fit_kwargs: see :class:`SKLBase`.
 
-    Raises:
-        TypeError: (``fit``) ``model`` is neither a :class:`fastmlp.Model`
-            nor a function returning one.
-        RuntimeError: (``fit``) the model is not compiled.
-        ValueError: input scikit-learn's checks reject (shapes, lengths,
-            NaN); ``predict`` before ``fit`` raises scikit-learn's
-            ``NotFittedError``, a ValueError.
-
+{_RAISES}
     Example:
         >>> model = fastmlp.Sequential([fastmlp.Input((2,)), fastmlp.layers.Dense(1)])
         >>> model.compile(loss="mse", optimizer="sgd")
-        >>> reg = fastmlp.wrappers.SKLearnRegressor(model, fit_kwargs={"epochs": 2, "verbose": 0})
+        >>> reg = fastmlp.wrappers.SKLearnRegressor(model, fit_kwargs={{"epochs": 2, "verbose": 0}})
         >>> reg.fit(np.ones((4, 2)), [0.0, 1.0, 2.0, 3.0]).predict(np.ones((3, 2))).shape
         (3,)
         >>> reg.model_ is model  # a copy is trained, with new weights
@@ -140,7 +144,7 @@ class SKLearnRegressor(RegressorMixin, SKLBase):
 
 
 class SKLearnTransformer(TransformerMixin, SKLBase):
-    """A scikit-learn transformer around a fastmlp model
+    __doc__ = f"""A scikit-learn transformer around a fastmlp model
     (``keras.wrappers.SKLearnTransformer``): ``fit`` trains the model on
     ``X`` and ``y`` like :class:`SKLearnRegressor`, ``transform`` returns its
     output (e.g. an embedding) for the next step of a pipeline.
@@ -148,20 +152,13 @@ class SKLearnTransformer(TransformerMixin, SKLBase):
     Args:
         model, warm_start, model_kwargs, fit_kwargs: see :class:`SKLBase`.
 
-    Raises:
-        TypeError: (``fit``) ``model`` is neither a :class:`fastmlp.Model`
-            nor a function returning one.
-        RuntimeError: (``fit``) the model is not compiled.
-        ValueError: input scikit-learn's checks reject (shapes, lengths,
-            NaN); ``predict`` before ``fit`` raises scikit-learn's
-            ``NotFittedError``, a ValueError.
-
+{_RAISES}
     Example:
         >>> def build(X, y):
         ...     model = fastmlp.Sequential([fastmlp.Input((X.shape[1],)), fastmlp.layers.Dense(1)])
         ...     model.compile(loss="mse", optimizer="adam")
         ...     return model
-        >>> step = fastmlp.wrappers.SKLearnTransformer(build, fit_kwargs={"epochs": 1, "verbose": 0})
+        >>> step = fastmlp.wrappers.SKLearnTransformer(build, fit_kwargs={{"epochs": 1, "verbose": 0}})
         >>> step.fit_transform(np.ones((4, 2)), [0.0, 1.0, 2.0, 3.0]).shape
         (4, 1)
     """
