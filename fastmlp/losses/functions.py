@@ -26,7 +26,7 @@ Args:
     y_pred: the predictions, ``(n, outputs)`` (``(n,)`` is one output).
 {args}
 Returns:
-    A float32 NumPy array of shape ``(n,)``: each sample's loss.
+    A float32 NumPy array of shape ``(n,)``, each sample's loss.
 
 Raises:
     ValueError: for {bad_args}``y_pred`` that is not a non-empty
@@ -78,7 +78,8 @@ def sparse_categorical_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, from_l
     CategoricalCrossentropy,
     "Per-sample categorical cross-entropy (one-hot targets), as Keras's function.",
     """    >>> cce = fastmlp.losses.categorical_crossentropy
-    >>> cce([[0, 1, 0], [0, 0, 1]], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]]).astype(float).round(4).tolist()
+    >>> values = cce([[0, 1, 0], [0, 0, 1]], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]])
+    >>> values.astype(float).round(4).tolist()
     [0.0513, 2.3026]""",
     args=_LOGITS + _SMOOTHING,
     bad_args="``label_smoothing`` outside [0, 1], integer labels (1-D targets), ",
@@ -175,8 +176,9 @@ hinge = _function_form(Hinge, "hinge", "hinge loss",
                        f">>> fastmlp.losses.hinge({_B}){_ROUND}\n[1.1, 1.5]")
 squared_hinge = _function_form(SquaredHinge, "squared_hinge", "squared hinge loss",
                                f">>> fastmlp.losses.squared_hinge({_B}){_ROUND}\n[1.46, 2.26]")
-categorical_hinge = _function_form(CategoricalHinge, "categorical_hinge", "categorical hinge loss",
-                                   f">>> fastmlp.losses.categorical_hinge({_B}){_ROUND}\n[1.2, 1.6]")
+categorical_hinge = _function_form(
+    CategoricalHinge, "categorical_hinge", "categorical hinge loss",
+    f">>> fastmlp.losses.categorical_hinge({_B}){_ROUND}\n[1.2, 1.6]")
 
 
 # Keras's short names.

@@ -80,7 +80,8 @@ class MeanAbsolutePercentageError(_Elementwise):
     outputs (``EPSILON`` = 1e-7, as in Keras).
 
     Args:
-        reduction, name, dtype: see :class:`Loss` (default name: ``"mean_absolute_percentage_error"``).
+        reduction, name, dtype: see :class:`Loss` (default name:
+            ``"mean_absolute_percentage_error"``).
 
     Raises:
         ValueError: for an unknown ``reduction``, another ``dtype``, or bad
@@ -105,7 +106,8 @@ class MeanSquaredLogarithmicError(_Elementwise):
     over the outputs (``EPSILON`` = 1e-7, as in Keras).
 
     Args:
-        reduction, name, dtype: see :class:`Loss` (default name: ``"mean_squared_logarithmic_error"``).
+        reduction, name, dtype: see :class:`Loss` (default name:
+            ``"mean_squared_logarithmic_error"``).
 
     Raises:
         ValueError: for an unknown ``reduction``, another ``dtype``, or bad
@@ -137,9 +139,11 @@ class Huber(_Elementwise):
             ``"huber_loss"``, as in Keras).
 
     Raises:
-        ValueError: for ``delta`` <= 0, an unknown ``reduction``, another ``dtype``, or bad
-            input (shapes, lengths, NaN targets: see :class:`Loss`).
-        TypeError: for a ``delta`` that is not a number, or input that is None or not numeric.
+        ValueError: for ``delta`` <= 0, an unknown ``reduction``, another
+            ``dtype``, or bad input (shapes, lengths, NaN targets: see
+            :class:`Loss`).
+        TypeError: for a ``delta`` that is not a number, or input that is None
+            or not numeric.
 
     Example:
         >>> huber = fastmlp.losses.Huber()

@@ -60,6 +60,21 @@ def get(identifier: Any, loss: Loss | None = None, num_outputs: int | None = Non
 
     Returns:
         A :class:`Metric`.
+
+    Raises:
+        ValueError: for an unknown name, or a dict that is not a saved metric
+            (see :func:`deserialize`).
+        TypeError: for anything else that is not a metric (a number, None).
+
+    Example:
+        >>> fastmlp.metrics.get("mse")
+        <MeanSquaredError name='mse'>
+        >>> fastmlp.metrics.get("accuracy", num_outputs=1)
+        <BinaryAccuracy name='accuracy'>
+        >>> def hits(y_true, y_pred):
+        ...     return np.equal(y_true, y_pred)
+        >>> fastmlp.metrics.get(hits)
+        <MeanMetricWrapper name='hits'>
     """
     if isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc"):
         cls: type[Metric]
@@ -81,5 +96,26 @@ def get(identifier: Any, loss: Loss | None = None, num_outputs: int | None = Non
 
 
 def deserialize(config: dict[str, Any] | str) -> Metric:
-    """Rebuild a metric saved by :func:`serialize` (its class taken only from the registry)."""
+    """Rebuild a metric saved by :func:`serialize` (its class taken only from the registry).
+
+    Args:
+        config: ``{"class_name": ..., "config": {...}}``, as :func:`serialize`
+            writes it.
+
+    Returns:
+        A new :class:`Metric`, its state empty.
+
+    Raises:
+        ValueError: for a ``config`` that is not a saved metric (not a mapping,
+            an unknown ``"class_name"``, a ``"config"`` that is not a mapping) or
+            whose values the class refuses.
+        TypeError: for arguments the class does not take.
+
+    Example:
+        >>> saved = fastmlp.metrics.serialize(fastmlp.metrics.Precision(thresholds=0.7))
+        >>> saved["class_name"], saved["config"]["thresholds"]
+        ('Precision', 0.7)
+        >>> fastmlp.metrics.deserialize(saved)
+        <Precision name='precision'>
+    """
     return METRICS.deserialize(config)

@@ -35,7 +35,23 @@ class _ArgmaxAccuracy(_MeanOfValues):
 
 
 class SparseCategoricalAccuracy(_ArgmaxAccuracy):
-    """How often ``argmax(y_pred)`` equals the integer label."""
+    """How often ``argmax(y_pred)`` equals the integer label.
+
+    Args:
+        name: the name in logs (default ``"sparse_categorical_accuracy"``).
+        dtype: see :class:`Metric`.
+
+    Raises:
+        ValueError: for a bad ``dtype``; in ``update_state``, for the bad input (sparse
+            labels) that :class:`Metric` lists.
+        TypeError: for a ``name`` that is not a string; in ``update_state``, for input
+            that is None or not numeric.
+
+    Example:
+        >>> accuracy = fastmlp.metrics.SparseCategoricalAccuracy()
+        >>> accuracy([2, 1], [[0.1, 0.6, 0.3], [0.05, 0.95, 0.0]])
+        0.5
+    """
 
     target_kind = "sparse"
 
@@ -44,7 +60,23 @@ class SparseCategoricalAccuracy(_ArgmaxAccuracy):
 
 
 class CategoricalAccuracy(_ArgmaxAccuracy):
-    """How often ``argmax(y_pred)`` equals ``argmax(y_true)``."""
+    """How often ``argmax(y_pred)`` equals ``argmax(y_true)``.
+
+    Args:
+        name: the name in logs (default ``"categorical_accuracy"``).
+        dtype: see :class:`Metric`.
+
+    Raises:
+        ValueError: for a bad ``dtype``; in ``update_state``, for the bad input that
+            :class:`Metric` lists.
+        TypeError: for a ``name`` that is not a string; in ``update_state``, for input
+            that is None or not numeric.
+
+    Example:
+        >>> accuracy = fastmlp.metrics.CategoricalAccuracy()
+        >>> accuracy([[0, 0, 1], [0, 1, 0]], [[0.1, 0.9, 0.8], [0.05, 0.95, 0.0]])
+        0.5
+    """
 
 
 class BinaryAccuracy(_MeanOfValues):
@@ -54,7 +86,21 @@ class BinaryAccuracy(_MeanOfValues):
     never matches.
 
     Args:
-        threshold: the decision threshold (0.5; 0 for logits).
+        name: the name in logs (default ``"binary_accuracy"``).
+        dtype: see :class:`Metric`.
+        threshold: the decision threshold (default 0.5; use 0 for logits).
+
+    Raises:
+        ValueError: for a bad ``dtype``, a ``threshold`` that is not a finite number; in
+            ``update_state``, for the bad input that :class:`Metric` lists.
+        TypeError: for a ``name`` that is not a string, or a ``threshold`` that
+            ``float()`` refuses (None); in ``update_state``, for input that is None or
+            not numeric.
+
+    Example:
+        >>> accuracy = fastmlp.metrics.BinaryAccuracy()
+        >>> accuracy([[1], [1], [0], [0]], [[0.98], [1.0], [0.0], [0.6]])
+        0.75
     """
 
     def __init__(self, name: str | None = None, dtype: Any = None, threshold: float = 0.5) -> None:
@@ -96,18 +142,47 @@ class _TopK(_MeanOfValues):
 
 
 class TopKCategoricalAccuracy(_TopK):
-    """How often the class of the one-hot target is among the ``k`` highest predictions.
+    """How often the class of the one-hot target is among the ``k`` highest
+    predictions (a tie with the k-th counts as in, as Keras's ``in_top_k``).
 
     Args:
-        k: how many of the highest predictions count (5).
+        k: how many of the highest predictions count (default 5).
+        name: the name in logs (default ``"top_k_categorical_accuracy"``).
+        dtype: see :class:`Metric`.
+
+    Raises:
+        ValueError: for a bad ``dtype``, a ``k`` that is not a positive integer; in
+            ``update_state``, for the bad input that :class:`Metric` lists.
+        TypeError: for a ``name`` that is not a string; in ``update_state``, for input
+            that is None or not numeric.
+
+    Example:
+        >>> top1 = fastmlp.metrics.TopKCategoricalAccuracy(k=1)
+        >>> top1([[0, 0, 1], [0, 1, 0]], [[0.1, 0.9, 0.8], [0.05, 0.95, 0.0]])
+        0.5
     """
 
 
 class SparseTopKCategoricalAccuracy(_TopK):
-    """How often the integer label is among the ``k`` highest predictions.
+    """How often the integer label is among the ``k`` highest predictions (a
+    tie with the k-th counts as in, as Keras's ``in_top_k``).
 
     Args:
-        k: how many of the highest predictions count (5).
+        k: how many of the highest predictions count (default 5).
+        name: the name in logs (default ``"sparse_top_k_categorical_accuracy"``).
+        dtype: see :class:`Metric`.
+
+    Raises:
+        ValueError: for a bad ``dtype``, a ``k`` that is not a positive integer; in
+            ``update_state``, for the bad input (sparse labels) that :class:`Metric`
+            lists.
+        TypeError: for a ``name`` that is not a string; in ``update_state``, for input
+            that is None or not numeric.
+
+    Example:
+        >>> top1 = fastmlp.metrics.SparseTopKCategoricalAccuracy(k=1)
+        >>> top1([2, 1], [[0.1, 0.9, 0.8], [0.05, 0.95, 0.0]])
+        0.5
     """
 
     target_kind = "sparse"

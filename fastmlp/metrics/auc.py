@@ -39,6 +39,31 @@ class AUC(_Confusion):
         label_weights: one weight per column: scales each column's counts
             (single curve) or its AUC in the average (multi-label).
         from_logits: apply a sigmoid to ``y_pred`` first.
+        name: the name in logs (default ``"auc"``).
+        dtype: see :class:`Metric`.
+
+    Defaults: 200 thresholds, ``"ROC"``, ``"interpolation"``, no explicit
+    ``thresholds``, ``multi_label`` False, ``num_labels`` and
+    ``label_weights`` None, ``from_logits`` False.
+
+    Raises:
+        ValueError: for a ``num_thresholds`` that is not an integer > 1, an unknown
+            ``curve`` or ``summation_method``, ``thresholds`` outside [0, 1],
+            ``num_labels`` without ``multi_label`` or not a positive integer, negative
+            or non-finite ``label_weights``, or a bad ``dtype``; in ``update_state``,
+            for ``label_weights`` not of one per column, a multi-label batch with
+            another number of columns, or the bad input the other metrics refuse
+            (shapes, lengths, NaN targets, sample weights).
+        TypeError: for ``thresholds`` that are not numbers or a ``name`` that is not a
+            string; in ``update_state``, for input that is None or not numeric.
+
+    Example:
+        >>> auc = fastmlp.metrics.AUC(num_thresholds=3)
+        >>> auc([0, 0, 1, 1], [0.0, 0.5, 0.3, 0.9])
+        0.75
+        >>> pr = fastmlp.metrics.AUC(curve="PR")
+        >>> round(pr([0, 0, 1, 1], [0.0, 0.5, 0.3, 0.9]), 4)
+        0.7973
     """
 
     default_name = "auc"

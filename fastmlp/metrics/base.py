@@ -42,6 +42,39 @@ class Metric:
     Args:
         name: the name shown in logs (default: the class's snake_case name).
         dtype: the result dtype's name, kept for ``get_config`` (default ``"float32"``).
+
+    Raises:
+        TypeError: for a ``name`` that is not a string.
+        ValueError: for a ``dtype`` that names no dtype.
+
+    The built-in metrics check the input of ``update_state`` before counting
+    anything (the state stays as it was): a ValueError for predictions that
+    are not a ``(batch, outputs)`` array, targets of another shape or holding
+    NaN or infinity (for the sparse metrics: labels not of shape ``(n,)`` or
+    ``(n, 1)``, not whole numbers, or outside ``[0, classes)``), a different
+    number of targets and predictions, or a ``sample_weight`` not of one
+    finite weight per sample (or one for all); a TypeError for input that is
+    None or not numeric.
+
+    Example:
+        >>> class Count(fastmlp.metrics.Metric):
+        ...     def __init__(self, name=None, dtype=None):
+        ...         super().__init__(name=name, dtype=dtype)
+        ...         self.reset_state()
+        ...     def update_state(self, y_true, y_pred, sample_weight=None):
+        ...         self.seen += len(y_true)
+        ...     def result(self):
+        ...         return float(self.seen)
+        ...     def reset_state(self):
+        ...         self.seen = 0
+        >>> count = Count()
+        >>> count.name
+        'count'
+        >>> count([0, 1], [0.2, 0.9])  # update_state, then result
+        2.0
+        >>> count.reset_state()
+        >>> count.result()
+        0.0
     """
 
     #: True when the metric depends only on the argmax of ``y_pred``: the
@@ -123,7 +156,29 @@ class Metric:
 
 class Mean(Metric):
     """The (weighted) mean of the values given: ``sum(w * v) / sum(w)``; a
-    value with more than one axis is first averaged over all but the first."""
+    value with more than one axis is first averaged over all but the first.
+    Its ``update_state(values, sample_weight=None)`` takes values, as Keras's.
+
+    Args:
+        name: default ``"mean"``.
+        dtype: see :class:`Metric`.
+
+    Raises:
+        TypeError: for a ``name`` that is not a string; in ``update_state``, for values
+            or weights that are None or not numeric.
+        ValueError: for a bad ``dtype``; in ``update_state``, for ``sample_weight`` of
+            the wrong shape or not finite.
+
+    Example:
+        >>> mean = fastmlp.metrics.Mean()
+        >>> mean.update_state([1, 3, 5, 7])
+        >>> mean.result()
+        4.0
+        >>> mean.reset_state()
+        >>> mean.update_state([1, 3, 5, 7], sample_weight=[1, 1, 0, 0])
+        >>> mean.result()
+        2.0
+    """
 
     state_names = ("total", "count")
 
@@ -155,7 +210,26 @@ class Mean(Metric):
 
 
 class Sum(Metric):
-    """The (weighted) sum of the values given."""
+    """The (weighted) sum of the values given; a value with more than one
+    axis is first summed over all but the first. Its
+    ``update_state(values, sample_weight=None)`` takes values, as Keras's.
+
+    Args:
+        name: default ``"sum"``.
+        dtype: see :class:`Metric`.
+
+    Raises:
+        TypeError: as :class:`Mean`: a non-string ``name``, or values or
+            weights that are not numeric.
+        ValueError: as :class:`Mean`: a bad ``dtype``, or weights of the wrong
+            shape or not finite.
+
+    Example:
+        >>> total = fastmlp.metrics.Sum()
+        >>> total.update_state([1, 3, 5, 7])
+        >>> total.result()
+        16.0
+    """
 
     state_names = ("total",)
 
@@ -184,7 +258,20 @@ class MeanMetricWrapper(Mean):
         fn: the function (NumPy arrays in, array out).
         name: default ``"mean_metric_wrapper"``; ``compile`` names a plain
             function by its ``__name__``, as Keras does.
+        dtype: see :class:`Metric`.
         **kwargs: passed on to ``fn``.
+
+    Raises:
+        TypeError: for an ``fn`` that is not callable or a ``name`` that is not a
+            string; in ``update_state``, for values from ``fn`` or weights that are not
+            numeric.
+        ValueError: for a bad ``dtype``; in ``update_state``, for ``sample_weight`` of
+            the wrong shape or not finite (and whatever ``fn`` raises).
+
+    Example:
+        >>> wrapped = fastmlp.metrics.MeanMetricWrapper(fastmlp.losses.mean_squared_error)
+        >>> wrapped([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]])
+        0.5
     """
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None, dtype: Any = None, **kwargs: Any) -> None:

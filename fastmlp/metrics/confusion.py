@@ -143,19 +143,89 @@ class _Count(_Confusion):
 
 
 class TruePositives(_Count):
-    """The weighted count of positives predicted positive (see :class:`_Count` for the arguments)."""
+    """The weighted count of positives predicted positive.
+
+    Args:
+        thresholds: a number or a list of numbers in [0, 1] (default 0.5): an
+            element is a predicted positive when ``y_pred > threshold``; with a
+            list, ``result()`` is a float32 array of one count per threshold.
+        name: the name in logs (default ``"true_positives"``).
+        dtype: see :class:`Metric`.
+
+    Raises:
+        ValueError: for a bad ``dtype``, ``thresholds`` outside [0, 1]; in
+            ``update_state``, for the bad input that :class:`Metric` lists.
+        TypeError: for a ``name`` that is not a string, ``thresholds`` that are not
+            numbers; in ``update_state``, for input that is None or not numeric.
+
+    Example:
+        >>> tp = fastmlp.metrics.TruePositives()
+        >>> tp([0, 1, 1, 1], [1, 0, 1, 1])
+        2.0
+        >>> at_two = fastmlp.metrics.TruePositives(thresholds=[0.3, 0.7])
+        >>> at_two([0, 1, 1, 1], [0.5, 0.2, 0.6, 0.9]).tolist()
+        [2.0, 1.0]
+    """
 
 
 class FalsePositives(_Count):
-    """The weighted count of negatives predicted positive (see :class:`_Count` for the arguments)."""
+    """The weighted count of negatives predicted positive.
+
+    Args:
+        thresholds: as for :class:`TruePositives` (default 0.5).
+        name: the name in logs (default ``"false_positives"``).
+        dtype: see :class:`Metric`.
+
+    Raises:
+        ValueError: as :class:`TruePositives` does (``dtype``, ``thresholds``,
+            and the bad input to ``update_state`` that :class:`Metric` lists).
+        TypeError: as :class:`TruePositives` does.
+
+    Example:
+        >>> fp = fastmlp.metrics.FalsePositives()
+        >>> fp([0, 1, 0, 0], [0, 0, 1, 1])
+        2.0
+    """
 
 
 class TrueNegatives(_Count):
-    """The weighted count of negatives predicted negative (see :class:`_Count` for the arguments)."""
+    """The weighted count of negatives predicted negative.
+
+    Args:
+        thresholds: as for :class:`TruePositives` (default 0.5).
+        name: the name in logs (default ``"true_negatives"``).
+        dtype: see :class:`Metric`.
+
+    Raises:
+        ValueError: as :class:`TruePositives` does (``dtype``, ``thresholds``,
+            and the bad input to ``update_state`` that :class:`Metric` lists).
+        TypeError: as :class:`TruePositives` does.
+
+    Example:
+        >>> tn = fastmlp.metrics.TrueNegatives()
+        >>> tn([0, 1, 0, 0], [1, 1, 0, 0])
+        2.0
+    """
 
 
 class FalseNegatives(_Count):
-    """The weighted count of positives predicted negative (see :class:`_Count` for the arguments)."""
+    """The weighted count of positives predicted negative.
+
+    Args:
+        thresholds: as for :class:`TruePositives` (default 0.5).
+        name: the name in logs (default ``"false_negatives"``).
+        dtype: see :class:`Metric`.
+
+    Raises:
+        ValueError: as :class:`TruePositives` does (``dtype``, ``thresholds``,
+            and the bad input to ``update_state`` that :class:`Metric` lists).
+        TypeError: as :class:`TruePositives` does.
+
+    Example:
+        >>> fn = fastmlp.metrics.FalseNegatives()
+        >>> fn([0, 1, 1, 1], [0, 1, 0, 0])
+        2.0
+    """
 
 
 class _PrecisionRecall(_Confusion):
@@ -197,9 +267,29 @@ class Precision(_PrecisionRecall):
 
     Args:
         thresholds: a number or a list of numbers in [0, 1] (default 0.5; with
-            ``top_k``, every top-k prediction counts as predicted positive).
-        top_k: only the k highest predictions of each sample may be positive.
-        class_id: count only this column.
+            ``top_k``, every top-k prediction counts as predicted positive);
+            with a list, ``result()`` is a float32 array, one per threshold.
+        top_k: only the k highest predictions of each sample may be positive
+            (default None: all).
+        class_id: count only this column (default None: all columns).
+        name: the name in logs (default ``"precision"``).
+        dtype: see :class:`Metric`.
+
+    Raises:
+        ValueError: for a bad ``dtype``, ``thresholds`` outside [0, 1], a ``top_k`` that
+            is not a positive integer or a ``class_id`` that is not a non-negative
+            integer; in ``update_state``, for a ``class_id`` beyond the columns or the
+            bad input that :class:`Metric` lists.
+        TypeError: for a ``name`` that is not a string, ``thresholds`` that are not
+            numbers; in ``update_state``, for input that is None or not numeric.
+
+    Example:
+        >>> precision = fastmlp.metrics.Precision()
+        >>> round(precision([0, 1, 1, 1], [1, 0, 1, 1]), 4)
+        0.6667
+        >>> top2 = fastmlp.metrics.Precision(top_k=2)
+        >>> top2([[0, 0, 1, 1]], [[0.1, 0.8, 0.9, 0.3]])
+        0.5
     """
 
     other = "false_positives"
@@ -209,9 +299,29 @@ class Recall(_PrecisionRecall):
     """The weighted fraction of positives predicted positive.
 
     Args:
-        thresholds: a number or a list of numbers in [0, 1] (default 0.5).
-        top_k: only the k highest predictions of each sample may be positive.
-        class_id: count only this column.
+        thresholds: a number or a list of numbers in [0, 1] (default 0.5);
+            with a list, ``result()`` is a float32 array, one per threshold.
+        top_k: only the k highest predictions of each sample may be positive
+            (default None: all).
+        class_id: count only this column (default None: all columns).
+        name: the name in logs (default ``"recall"``).
+        dtype: see :class:`Metric`.
+
+    Raises:
+        ValueError: for a bad ``dtype``, ``thresholds`` outside [0, 1], a ``top_k`` that
+            is not a positive integer or a ``class_id`` that is not a non-negative
+            integer; in ``update_state``, for a ``class_id`` beyond the columns or the
+            bad input that :class:`Metric` lists.
+        TypeError: for a ``name`` that is not a string, ``thresholds`` that are not
+            numbers; in ``update_state``, for input that is None or not numeric.
+
+    Example:
+        >>> recall = fastmlp.metrics.Recall()
+        >>> round(recall([0, 1, 1, 1], [1, 0, 1, 1]), 4)
+        0.6667
+        >>> at_two = fastmlp.metrics.Recall(thresholds=[0.3, 0.7])
+        >>> [round(float(r), 4) for r in at_two([0, 1, 1, 1], [0.5, 0.2, 0.6, 0.9])]
+        [0.6667, 0.3333]
     """
 
     other = "false_negatives"

@@ -23,6 +23,25 @@ class FBetaScore(_BatchMetric):
         beta: the weight of recall (a float > 0).
         threshold: predictions above it are positives; None takes each row's
             maximum (ties included, values of at most 1e-9 excluded).
+        name: the name in logs (default ``"fbeta_score"``).
+        dtype: see :class:`Metric`.
+
+    Defaults: one score per class, ``beta`` 1.0, each row's maximum.
+
+    Raises:
+        ValueError: for a bad ``dtype``, an unknown ``average``, a ``beta`` that is not
+            a Python float > 0 (an int is refused, as in Keras) or a ``threshold`` that
+            is not a Python float in (0, 1]; in ``update_state``, for a batch with
+            another number of columns or the bad input that :class:`Metric` lists.
+        TypeError: for a ``name`` that is not a string; in ``update_state``, for input
+            that is None or not numeric.
+
+    Example:
+        >>> fbeta = fastmlp.metrics.FBetaScore(beta=2.0, threshold=0.5)
+        >>> fbeta.update_state([[1, 1, 1], [1, 0, 0], [1, 1, 0]],
+        ...                    [[0.2, 0.6, 0.7], [0.2, 0.6, 0.6], [0.6, 0.8, 0.0]])
+        >>> [round(float(score), 4) for score in fbeta.result()]
+        [0.3846, 0.9091, 0.8333]
     """
 
     default_name = "fbeta_score"
@@ -104,7 +123,27 @@ class F1Score(FBetaScore):
 
     Args:
         average: None, ``"micro"``, ``"macro"`` or ``"weighted"`` (see FBetaScore).
-        threshold: predictions above it are positives; None takes each row's maximum.
+        threshold: predictions above it are positives; None (the default)
+            takes each row's maximum.
+        name: the name in logs (default ``"f1_score"``).
+        dtype: see :class:`Metric`.
+
+    Raises:
+        ValueError: as :class:`FBetaScore` does (but ``beta`` is fixed).
+        TypeError: for a ``name`` that is not a string; in ``update_state``, for
+            non-numeric input.
+
+    Example:
+        >>> f1 = fastmlp.metrics.F1Score(threshold=0.5)
+        >>> f1.update_state([[1, 1, 1], [1, 0, 0], [1, 1, 0]],
+        ...                 [[0.2, 0.6, 0.7], [0.2, 0.6, 0.6], [0.6, 0.8, 0.0]])
+        >>> [round(float(score), 4) for score in f1.result()]
+        [0.5, 0.8, 0.6667]
+        >>> macro = fastmlp.metrics.F1Score(average="macro", threshold=0.5)
+        >>> macro.update_state([[1, 1, 1], [1, 0, 0], [1, 1, 0]],
+        ...                    [[0.2, 0.6, 0.7], [0.2, 0.6, 0.6], [0.6, 0.8, 0.0]])
+        >>> round(macro.result(), 4)
+        0.6556
     """
 
     default_name = "f1_score"

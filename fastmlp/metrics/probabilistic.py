@@ -46,7 +46,26 @@ class BinaryCrossentropy(_Crossentropy):
 
     Args:
         from_logits: whether ``y_pred`` holds logits rather than probabilities.
-        label_smoothing: moves targets towards 0.5: ``t * (1 - s) + 0.5 * s``.
+        label_smoothing: moves targets towards 0.5: ``t * (1 - s) + 0.5 * s``
+            (default 0: none).
+        name: the name in logs (default ``"binary_crossentropy"``).
+        dtype: see :class:`Metric`.
+
+    Raises:
+        ValueError: for a bad ``dtype``, ``label_smoothing`` outside [0, 1] or a string
+            that is no number; in ``update_state``, for the bad input that
+            :class:`Metric` lists.
+        TypeError: for a ``name`` that is not a string, a ``label_smoothing`` that
+            ``float()`` refuses (None); in ``update_state``, for input that is None or
+            not numeric.
+
+    Example:
+        >>> bce = fastmlp.metrics.BinaryCrossentropy()
+        >>> round(bce([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]]), 4)
+        0.8149
+        >>> on_logits = fastmlp.metrics.BinaryCrossentropy(from_logits=True)
+        >>> round(on_logits([[0.0], [1.0]], [[-2.0], [3.0]]), 4)
+        0.0878
     """
 
     def __init__(self, name: str | None = None, dtype: Any = None, from_logits: bool = False, label_smoothing: float = 0.0) -> None:
@@ -69,8 +88,23 @@ class CategoricalCrossentropy(_Crossentropy):
 
     Args:
         from_logits: whether ``y_pred`` holds logits rather than probabilities.
-        label_smoothing: ``t * (1 - s) + s / classes``.
-        axis: the class axis (the last).
+        label_smoothing: ``t * (1 - s) + s / classes`` (default 0: none).
+        axis: the class axis: only the last (-1, or 1).
+        name: the name in logs (default ``"categorical_crossentropy"``).
+        dtype: see :class:`Metric`.
+
+    Raises:
+        ValueError: for a bad ``dtype``, ``label_smoothing`` outside [0, 1] or a string
+            that is no number, another ``axis``; in ``update_state``, for the bad input
+            that :class:`Metric` lists.
+        TypeError: for a ``name`` that is not a string, a ``label_smoothing`` that
+            ``float()`` refuses (None); in ``update_state``, for input that is None or
+            not numeric.
+
+    Example:
+        >>> cce = fastmlp.metrics.CategoricalCrossentropy()
+        >>> round(cce([[0, 1, 0], [0, 0, 1]], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]]), 4)
+        1.1769
     """
 
     def values(self, ops, y_true, y_pred):
@@ -88,8 +122,22 @@ class SparseCategoricalCrossentropy(_Crossentropy):
     """Cross-entropy of integer class labels.
 
     Args:
-        from_logits: whether ``y_pred`` holds logits rather than probabilities.
-        axis: the class axis (the last).
+        from_logits: whether ``y_pred`` holds logits rather than probabilities
+            (default False).
+        axis: the class axis: only the last (-1, or 1).
+        name: the name in logs (default ``"sparse_categorical_crossentropy"``).
+        dtype: see :class:`Metric`.
+
+    Raises:
+        ValueError: for a bad ``dtype``, another ``axis``; in ``update_state``, for the
+            bad input (sparse labels) that :class:`Metric` lists.
+        TypeError: for a ``name`` that is not a string; in ``update_state``, for input
+            that is None or not numeric.
+
+    Example:
+        >>> scce = fastmlp.metrics.SparseCategoricalCrossentropy()
+        >>> round(scce([1, 2], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]]), 4)
+        1.1769
     """
 
     target_kind = "sparse"
