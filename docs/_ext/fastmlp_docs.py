@@ -46,7 +46,9 @@ def public_names(module):
     names = getattr(module, "__all__", None)
     declared = names is not None
     if not declared:
-        names = [n for n in dir(module) if not n.startswith("_") and not n.isupper()]
+        # capitals name constants (LOSSES, EPSILON), except classes (SGD, L1)
+        names = [n for n in dir(module) if not n.startswith("_")
+                 and not (n.isupper() and not inspect.isclass(getattr(module, n)))]
     found = []
     for name in names:
         obj = getattr(module, name)

@@ -17,8 +17,8 @@ def model_from_json(json_string):
 
     Raises:
         json.JSONDecodeError: text that is not JSON (a ValueError).
-        ValueError: an unknown class, or an entry that is not a mapping.
-        KeyError: a model entry without its ``layers``.
+        ValueError: an unknown class, an entry that is not a mapping, or a
+            model entry without its list of ``layers``.
 
     Example:
         >>> model = fastmlp.Sequential([fastmlp.Input((4,)), fastmlp.layers.Dense(2)])

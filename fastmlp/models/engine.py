@@ -447,8 +447,11 @@ class Model(Trainer, Layer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Model:
+        layers = config.get("layers")
+        if not isinstance(layers, (list, tuple)):
+            raise ValueError(f"a {cls.__name__} config needs its 'layers' as a list, got {layers!r:.80}")
         model = cls(name=config.get("name"))
-        model._layers = [deserialize(spec) for spec in config["layers"]]
+        model._layers = [deserialize(spec) for spec in layers]
         if config.get("input_shape") is not None:
             model._declared_input_shape = tuple(config["input_shape"])
         model.trainable = config.get("trainable", True)

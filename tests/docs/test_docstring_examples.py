@@ -72,7 +72,7 @@ def _seeded(tmp_path, monkeypatch):
 def test_docstring_example_runs(name, obj):
     report = []
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    scope = {"fastmlp": fastmlp, "np": np}  # shared, so a class's methods may use its example's objects
+    scope = {"fastmlp": fastmlp, "np": np}  # each docstring's examples stand alone (doctest copies it)
     for doc in _docstrings(obj):
         runner.run(doctest.DocTestParser().get_doctest(doc, scope, name, None, 0), out=report.append,
                    clear_globs=False)
