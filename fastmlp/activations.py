@@ -5,21 +5,40 @@ backend. Layers refer to activations by name (:func:`get`) and run them
 through the backend's fused kernels.
 """
 
+import inspect
+
 from . import ops as _ops
 from .utils.registry import Registry
 
+# The sections every elementwise activation shares, written once; a function's
+# own docstring holds its summary and its example.
+_ELEMENTWISE_SECTIONS = """Args:
+    x: an array-like of real numbers (any shape, 0-d included).
 
+Returns:
+    A float32 array of ``x``'s shape{values}.
+
+Raises:
+    TypeError: ``x`` does not hold real numbers (strings, None, objects).
+
+"""
+
+
+def _elementwise_doc(values=""):
+    """Decorator: put the shared Args/Returns/Raises sections, with
+    ``values`` (the output's range) after Returns' text, before the
+    function's ``Example:``."""
+    def document(fn):
+        if fn.__doc__:  # (None under python -OO)
+            summary, example = inspect.cleandoc(fn.__doc__).split("\nExample:", 1)
+            fn.__doc__ = f"{summary.rstrip()}\n\n{_ELEMENTWISE_SECTIONS.format(values=values)}Example:{example}"
+        return fn
+    return document
+
+
+@_elementwise_doc()
 def linear(x):
     """The identity, as a new float32 array.
-
-    Args:
-        x: an array-like of real numbers (any shape, 0-d included).
-
-    Returns:
-        A float32 copy of ``x``, same shape.
-
-    Raises:
-        TypeError: ``x`` does not hold real numbers (strings, None, objects).
 
     Example:
         >>> fastmlp.activations.linear([-1, 0, 2]).tolist()
@@ -28,17 +47,9 @@ def linear(x):
     return _ops._float_array(_ops.get_ops(), x, "x", min_ndim=0).copy()
 
 
+@_elementwise_doc()
 def relu(x):
     """``max(x, 0)`` elementwise (Keras's defaults: no cap, no threshold).
-
-    Args:
-        x: an array-like of real numbers (any shape, 0-d included).
-
-    Returns:
-        A float32 array of ``x``'s shape.
-
-    Raises:
-        TypeError: ``x`` does not hold real numbers (strings, None, objects).
 
     Example:
         >>> fastmlp.activations.relu(np.array([-1.0, 0.0, 2.0])).tolist()
@@ -47,17 +58,9 @@ def relu(x):
     return _ops.relu(x)
 
 
+@_elementwise_doc(", values in [0, 1]")
 def sigmoid(x):
     """``1 / (1 + exp(-x))`` elementwise.
-
-    Args:
-        x: an array-like of real numbers (any shape, 0-d included).
-
-    Returns:
-        A float32 array of ``x``'s shape, values in [0, 1].
-
-    Raises:
-        TypeError: ``x`` does not hold real numbers (strings, None, objects).
 
     Example:
         >>> # values from Keras 3.15 (torch backend): keras.activations.sigmoid
@@ -67,17 +70,9 @@ def sigmoid(x):
     return _ops.sigmoid(x)
 
 
+@_elementwise_doc(", values in [-1, 1]")
 def tanh(x):
     """Hyperbolic tangent elementwise.
-
-    Args:
-        x: an array-like of real numbers (any shape, 0-d included).
-
-    Returns:
-        A float32 array of ``x``'s shape, values in [-1, 1].
-
-    Raises:
-        TypeError: ``x`` does not hold real numbers (strings, None, objects).
 
     Example:
         >>> [round(float(v), 4) for v in fastmlp.activations.tanh(np.array([-1.0, 0.0, 2.0]))]
@@ -86,17 +81,9 @@ def tanh(x):
     return _ops.tanh(x)
 
 
+@_elementwise_doc()
 def elu(x):
     """``x`` where positive, else ``exp(x) - 1`` (Keras's ``alpha=1``).
-
-    Args:
-        x: an array-like of real numbers (any shape, 0-d included).
-
-    Returns:
-        A float32 array of ``x``'s shape.
-
-    Raises:
-        TypeError: ``x`` does not hold real numbers (strings, None, objects).
 
     Example:
         >>> [round(float(v), 4) for v in fastmlp.activations.elu(np.array([-1.0, 0.0, 2.0]))]
@@ -105,18 +92,10 @@ def elu(x):
     return _ops.elu(x)
 
 
+@_elementwise_doc()
 def selu(x):
     """Scaled ELU (Klambauer et al.): ``scale * elu(x, alpha)`` with Keras's
     constants ``alpha = 1.6733``, ``scale = 1.0507``.
-
-    Args:
-        x: an array-like of real numbers (any shape, 0-d included).
-
-    Returns:
-        A float32 array of ``x``'s shape.
-
-    Raises:
-        TypeError: ``x`` does not hold real numbers (strings, None, objects).
 
     Example:
         >>> # values from Keras 3.15 (torch backend): keras.activations.selu
@@ -126,17 +105,9 @@ def selu(x):
     return _ops.selu(x)
 
 
+@_elementwise_doc(", values >= 0")
 def softplus(x):
     """``log(1 + exp(x))`` elementwise, stable for large ``|x|``.
-
-    Args:
-        x: an array-like of real numbers (any shape, 0-d included).
-
-    Returns:
-        A float32 array of ``x``'s shape, values >= 0.
-
-    Raises:
-        TypeError: ``x`` does not hold real numbers (strings, None, objects).
 
     Example:
         >>> [round(float(v), 4) for v in fastmlp.activations.softplus(np.array([-1.0, 0.0, 2.0]))]
@@ -145,18 +116,10 @@ def softplus(x):
     return _ops.softplus(x)
 
 
+@_elementwise_doc()
 def leaky_relu(x):
     """``x`` where positive, else ``0.2 * x`` (the function's default slope
     in Keras 3; the :class:`~fastmlp.layers.LeakyReLU` layer's is 0.3).
-
-    Args:
-        x: an array-like of real numbers (any shape, 0-d included).
-
-    Returns:
-        A float32 array of ``x``'s shape.
-
-    Raises:
-        TypeError: ``x`` does not hold real numbers (strings, None, objects).
 
     Example:
         >>> [round(float(v), 4) for v in fastmlp.activations.leaky_relu(np.array([-1.0, 0.0, 2.0]))]
@@ -191,17 +154,9 @@ def gelu(x, approximate=False):
     return _ops.gelu(x, approximate=approximate)
 
 
+@_elementwise_doc()
 def silu(x):
     """``x * sigmoid(x)``; also registered (and exported) as ``swish``.
-
-    Args:
-        x: an array-like of real numbers (any shape, 0-d included).
-
-    Returns:
-        A float32 array of ``x``'s shape.
-
-    Raises:
-        TypeError: ``x`` does not hold real numbers (strings, None, objects).
 
     Example:
         >>> [round(float(v), 4) for v in fastmlp.activations.silu(np.array([-1.0, 0.0, 2.0]))]
@@ -212,17 +167,9 @@ def silu(x):
     return _ops.silu(x)
 
 
+@_elementwise_doc(", values in [0, 6]")
 def relu6(x):
     """``min(max(x, 0), 6)`` elementwise.
-
-    Args:
-        x: an array-like of real numbers (any shape, 0-d included).
-
-    Returns:
-        A float32 array of ``x``'s shape, values in [0, 6].
-
-    Raises:
-        TypeError: ``x`` does not hold real numbers (strings, None, objects).
 
     Example:
         >>> fastmlp.activations.relu6(np.array([-1.0, 3.0, 8.0])).tolist()
@@ -231,18 +178,10 @@ def relu6(x):
     return _ops.relu6(x)
 
 
+@_elementwise_doc(", values in [0, 1]")
 def hard_sigmoid(x):
     """Keras 3's ``relu6(x + 3) / 6``: 0 for ``x <= -3``, 1 for ``x >= 3``
     (Keras 2 used slope 0.2 and cut-offs at +-2.5).
-
-    Args:
-        x: an array-like of real numbers (any shape, 0-d included).
-
-    Returns:
-        A float32 array of ``x``'s shape, values in [0, 1].
-
-    Raises:
-        TypeError: ``x`` does not hold real numbers (strings, None, objects).
 
     Example:
         >>> # values from Keras 3.15 (torch backend): keras.activations.hard_sigmoid
@@ -254,17 +193,9 @@ def hard_sigmoid(x):
     return _ops.hard_sigmoid(x)
 
 
+@_elementwise_doc(" (inf where ``exp`` overflows float32)")
 def exponential(x):
     """``exp(x)`` elementwise.
-
-    Args:
-        x: an array-like of real numbers (any shape, 0-d included).
-
-    Returns:
-        A float32 array of ``x``'s shape (inf where ``exp`` overflows float32).
-
-    Raises:
-        TypeError: ``x`` does not hold real numbers (strings, None, objects).
 
     Example:
         >>> [round(float(v), 4) for v in fastmlp.activations.exponential(np.array([-1.0, 0.0, 2.0]))]

@@ -107,8 +107,8 @@ class RandomUniform(Initializer):
     Args:
         minval: the lower bound (Keras's default -0.05).
         maxval: the upper bound (Keras's default 0.05).
-        seed: an int for the initializer's own generator (the same values on
-            every call, as in Keras), or None (default) for the global one.
+        seed: an int, or None (default) for the global generator; see
+            :class:`Initializer`.
 
     Raises:
         ValueError: a ``minval`` or ``maxval`` that is not a number; when
@@ -138,8 +138,8 @@ class RandomNormal(Initializer):
     Args:
         mean: the mean (default 0).
         stddev: the standard deviation (Keras's default 0.05).
-        seed: an int for the initializer's own generator (the same values on
-            every call, as in Keras), or None (default) for the global one.
+        seed: an int, or None (default) for the global generator; see
+            :class:`Initializer`.
 
     Raises:
         ValueError: a ``mean`` or ``stddev`` that is not a number; when
@@ -236,8 +236,8 @@ class Orthogonal(Initializer):
 
     Args:
         gain: the factor applied to the orthogonal matrix (default 1).
-        seed: an int for the initializer's own generator (the same values on
-            every call, as in Keras), or None (default) for the global one.
+        seed: an int, or None (default) for the global generator; see
+            :class:`Initializer`.
 
     Raises:
         ValueError: a ``gain`` that is not a number; when called, a
@@ -277,14 +277,12 @@ class TruncatedNormal(Initializer):
     Args:
         mean: the mean (default 0).
         stddev: the standard deviation before truncation (Keras's default 0.05).
-        seed: an int for the initializer's own generator (the same values on
-            every call, as in Keras), or None (default) for the global one.
+        seed: an int, or None (default) for the global generator; see
+            :class:`Initializer`.
 
     Raises:
-        ValueError: a ``mean`` or ``stddev`` that is not a number; when
-            called, a negative ``stddev`` or ``seed`` or size in ``shape``
-            (from NumPy).
-        TypeError: a ``seed`` that is not an integer (from NumPy, when called).
+        ValueError: as for :class:`RandomNormal`.
+        TypeError: as for :class:`RandomNormal`.
 
     Example:
         >>> w = fastmlp.initializers.TruncatedNormal(stddev=1.0, seed=0)((1000,))
@@ -327,8 +325,8 @@ class VarianceScaling(Initializer):
         mode: ``"fan_in"`` (default), ``"fan_out"`` or ``"fan_avg"``.
         distribution: ``"truncated_normal"`` (default), ``"untruncated_normal"``
             or ``"uniform"``.
-        seed: an int for the initializer's own generator (the same values on
-            every call, as in Keras), or None (default) for the global one.
+        seed: an int, or None (default) for the global generator; see
+            :class:`Initializer`.
 
     Raises:
         ValueError: an unknown ``mode`` or ``distribution``, or a ``scale``
@@ -387,8 +385,8 @@ def _preset(name, scale, mode, distribution, summary):
     ``VarianceScaling(scale={scale}, mode={mode!r}, distribution={distribution!r})``.
 
     Args:
-        seed: an int for the initializer's own generator (the same values on
-            every call, as in Keras), or None (default) for the global one.
+        seed: an int, or None (default) for the global generator; see
+            :class:`Initializer`.
 
     Raises:
         ValueError: a negative ``seed`` or size in ``shape`` (from NumPy, when called).

@@ -78,9 +78,8 @@ class L1(Regularizer):
         l1: the factor (Keras's default 0.01).
 
     Raises:
-        ValueError: a negative, NaN or infinite factor, or a string that is
-            not a number.
-        TypeError: a factor that is neither a number nor a string (None).
+        ValueError: a bad factor, as for :class:`Regularizer`.
+        TypeError: a factor that is not a number, as for :class:`Regularizer`.
 
     Example:
         >>> # from Keras 3.15 (torch backend): keras.regularizers.L1(0.01)(w)
@@ -103,16 +102,17 @@ class L2(Regularizer):
         l2: the factor (Keras's default 0.01).
 
     Raises:
-        ValueError: a negative, NaN or infinite factor, or a string that is
-            not a number.
-        TypeError: a factor that is neither a number nor a string (None).
+        ValueError: a bad factor, as for :class:`Regularizer`.
+        TypeError: a factor that is not a number, as for :class:`Regularizer`.
 
     Example:
-        >>> # from Keras 3.15 (torch backend): keras.regularizers.L2(0.01)(w)
-        >>> w = np.array([[1.0, -2.0], [0.5, 0.0]], dtype="float32")
-        >>> round(fastmlp.regularizers.L2(0.01)(w), 4)
+        >>> # "l2" names L2(0.01); a layer reports its penalties as ``losses``
+        >>> layer = fastmlp.layers.Dense(2, kernel_initializer="ones", kernel_regularizer="l2")
+        >>> layer.build((None, 3))
+        >>> [round(float(p), 4) for p in layer.losses]  # 0.01 * sum of 6 squared ones
+        [0.06]
+        >>> round(fastmlp.regularizers.L2(0.01)(np.array([[1.0, -2.0], [0.5, 0.0]])), 4)
         0.0525
-        >>> layer = fastmlp.layers.Dense(4, kernel_regularizer="l2")  # by name: L2(0.01)
     """
 
     def __init__(self, l2=0.01):
@@ -130,9 +130,8 @@ class L1L2(Regularizer):
         l2: the L2 factor (Keras's default 0).
 
     Raises:
-        ValueError: a negative, NaN or infinite factor, or a string that is
-            not a number.
-        TypeError: a factor that is neither a number nor a string (None).
+        ValueError: a bad factor, as for :class:`Regularizer`.
+        TypeError: a factor that is not a number, as for :class:`Regularizer`.
 
     Example:
         >>> # from Keras 3.15 (torch backend): keras.regularizers.L1L2(l1=0.01, l2=0.1)(w)
