@@ -1,10 +1,20 @@
-"""Small rules of the training loop: verbosity, validation_freq, and Ctrl-C
-that waits for the current step."""
+"""Small rules of the training loop: the default batch size, verbosity,
+optional step counts, validation_freq, and Ctrl-C that waits for the current
+step."""
 
 import signal
 import threading
 
 from ..utils.validation import check_positive_int
+
+
+#: Keras's batch size when none is given (fit, evaluate, predict).
+DEFAULT_BATCH_SIZE = 32
+
+
+def optional_steps(value, what):
+    """``value`` (a step count) checked as a positive int, or None."""
+    return None if value is None else check_positive_int(value, what)
 
 
 def verbosity(verbose: int | str) -> int:

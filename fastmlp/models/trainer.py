@@ -1,4 +1,5 @@
-"""compile, fit, evaluate and predict: the training loop, apart from the layers.
+"""compile and fit: the training loop, apart from the layers (evaluate and
+predict are in :mod:`fastmlp.models.evaluator`).
 
 Data comes in through the adapters of :mod:`fastmlp.models.data_adapters`
 (arrays, generators, datasets of batches) as ``(x, y, sample_weight)``
@@ -17,18 +18,13 @@ from numpy.typing import ArrayLike
 from .. import callbacks as callbacks_module
 from .. import losses, metrics as metrics_module, optimizers
 from .. import random as _random
-from ..layers.layer import as_input_batch
-from ..utils.progbar import log_progbar
-from ..utils.types import Float32Array
 from ..utils.validation import check_positive_int, check_same_length
-from . import compiled_inference, compiled_training
-from .data_adapters import ArrayData, data_kind, get_data_adapter, model_inputs
+from . import compiled_training
+from .data_adapters import ArrayData, data_kind, get_data_adapter
 from .data_adapters.inputs import host_array
 from .epoch_iterator import EpochIterator
-from .loop_utils import DeferredInterrupt, validation_epochs, verbosity
-
-DEFAULT_BATCH_SIZE = 32
-
+from .evaluator import Evaluator
+from .loop_utils import DEFAULT_BATCH_SIZE, DeferredInterrupt, optional_steps, validation_epochs, verbosity
 
 def _as_list(metrics: Any, what: str) -> list[Any]:
     if isinstance(metrics, dict):
@@ -38,10 +34,6 @@ def _as_list(metrics: Any, what: str) -> list[Any]:
     return list(metrics or ())
 
 
-def _optional_steps(value, what):
-    return None if value is None else check_positive_int(value, what)
-
-
 def _steps_per_execution(value):
     """``compile``'s ``steps_per_execution``: a positive int or ``"auto"``."""
     if isinstance(value, str) and value == "auto":
@@ -49,7 +41,7 @@ def _steps_per_execution(value):
     return check_positive_int(value, "steps_per_execution")
 
 
-class Trainer:
+class Trainer(Evaluator):
     """The training half of :class:`fastmlp.Model`."""
 
     if TYPE_CHECKING:
@@ -337,8 +329,8 @@ class Trainer:
         self._require_compiled("fit")
         verbose = verbosity(verbose)
         due = validation_epochs(validation_freq)
-        steps_per_epoch = _optional_steps(steps_per_epoch, "steps_per_epoch")
-        validation_steps = _optional_steps(validation_steps, "validation_steps")
+        steps_per_epoch = optional_steps(steps_per_epoch, "steps_per_epoch")
+        validation_steps = optional_steps(validation_steps, "validation_steps")
         epochs, initial_epoch = int(epochs), int(initial_epoch)
         if not 0.0 <= float(validation_split) < 1.0:
             raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
@@ -422,150 +414,6 @@ class Trainer:
             return contextlib.nullcontext()
         return self.ops.training_context(batch_size or DEFAULT_BATCH_SIZE)
 
-    # ------------------------------------------------------------- evaluate
-    def _evaluate_data(self, data, callback_list=None, bar=None):
-        """Loss and metrics over one epoch of ``data`` (an EpochIterator)."""
-        self.reset_metrics()
-        ready = self.built
-        if ready:
-            self._prepare_run()
-        for step, (xb, yb, wb) in data.epoch():
-            if not ready:
-                self._prepare_run()
-                self.reset_metrics()
-                ready = True
-            if callback_list is not None:
-                callback_list.on_test_batch_begin(step)
-            self._loss_step(xb, yb, wb, training=False)
-            if callback_list is not None:
-                callback_list.on_test_batch_end(step, self._logs())
-            if bar is not None:
-                bar.update(step + 1, self._logs(), finalize=False)
-        if not ready:
-            raise ValueError(f"{data.what} gave no batches to evaluate")
-        return self._logs()
-
-    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
-                 verbose: int | str = "auto", sample_weight: ArrayLike | None = None,
-                 steps: int | None = None, callbacks: Sequence[callbacks_module.Callback] | None = None,
-                 return_dict: bool = False) -> float | list[float] | dict[str, float]:
-        """Loss and metrics on ``(x, y)`` (or a generator or dataset of
-        batches, as ``fit`` takes them).
-
-        Args:
-            x, y, sample_weight: as for :meth:`fit`.
-            batch_size: samples per batch (32 when None).
-            verbose: ``"auto"``, 0, 1 or 2, as in Keras.
-            steps: batches to evaluate, or None for all.
-            callbacks: callbacks whose test hooks run.
-            return_dict: return ``{name: value}`` instead of a list.
-
-        Returns:
-            A float when there are no metrics, else ``[loss, *metrics]``, or
-            a dict with ``return_dict=True``.
-
-        Raises:
-            RuntimeError: the model was not compiled.
-            ValueError: inputs or targets that ``fit`` would refuse.
-
-        Example:
-            >>> loss, accuracy = model.evaluate(x_test, y_test, verbose=2)
-        """
-        self._require_compiled("evaluate")
-        verbose = verbosity(verbose)
-        steps = _optional_steps(steps, "steps")
-        data = EpochIterator(self._adapter(x, y, sample_weight, None, batch_size), steps,
-                             "the evaluation data")
-        total = data.num_batches
-        callback_list = callbacks_module.CallbackList(callbacks or [], self,
-                                                      {"steps": total, "verbose": verbose})
-        bar = log_progbar(total, verbose) if verbose and total else None
-        callback_list.on_test_begin()
-        logs = self._evaluate_data(data, callback_list, bar)
-        if bar is not None:
-            bar.update(total, logs, finalize=True)
-        callback_list.on_test_end(logs)
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
-
-    # -------------------------------------------------------------- predict
-    def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = "auto",
-                steps: int | None = None,
-                callbacks: Sequence[callbacks_module.Callback] | None = None) -> Float32Array:
-        """Outputs for ``x`` in batches, as one array.
-
-        Args:
-            x: arrays, or a generator or dataset of ``(x,)`` or ``(x, y)``
-                batches (the targets are ignored).
-            batch_size: samples per batch (32 when None).
-            verbose: ``"auto"``, 0, 1 or 2, as in Keras.
-            steps: batches to predict, or None for all.
-            callbacks: callbacks whose predict hooks run.
-
-        Returns:
-            The model's outputs, ``(n, *output_shape)`` float32 (NumPy on the
-            CPU backends, CuPy on ``cupy``).
-
-        Raises:
-            ValueError: inputs of the wrong shape or dtype, or a bad
-                ``batch_size`` or ``steps``.
-
-        Example:
-            >>> probabilities = model.predict(x_test[:5], verbose=0)
-            >>> probabilities.argmax(axis=1)
-        """
-        batch_size = check_positive_int(DEFAULT_BATCH_SIZE if batch_size is None else batch_size, "batch_size")
-        verbose = verbosity(verbose)
-        steps = _optional_steps(steps, "steps")
-        if data_kind(x) != "arrays":
-            adapter = get_data_adapter(self, x, what="predict's x", targets=False)
-            batches = EpochIterator(adapter, steps, "predict's data").epoch()
-            return self._predict_batches(((step, xb) for step, (xb, _, _) in batches),
-                                         adapter.num_batches, verbose, callbacks)
-        x = model_inputs(self, x, "predict's x")
-        total = -(-x.shape[0] // batch_size) if steps is None else min(steps, -(-x.shape[0] // batch_size))
-        n = min(x.shape[0], total * batch_size)
-        # Allocated first: an input too large for memory fails at once, not after hours.
-        result = self.ops.xp.empty((n,) + self.output_shape_, dtype=np.float32)
-        if not callbacks and not verbose and n:
-            fast = compiled_inference.outputs(self, x[:n] if n < x.shape[0] else x, batch_size,
-                                              result.reshape(n, -1), block=True)
-            if fast is not None:
-                return result
-        batches = ((step, as_input_batch(self.ops, x[start:start + batch_size], self.input_shape_,
-                                         "predict")[0])
-                   for step, start in enumerate(range(0, n, batch_size)))
-        return self._predict_batches(batches, total, verbose, callbacks, result.reshape(n, -1), batch_size)
-
-    def _predict_batches(self, batches, total, verbose, callbacks, into=None, batch_size=None):
-        """Outputs of ``(step, x_batch)`` pairs: written into ``into`` (rows
-        of ``batch_size``) when given, else gathered and joined."""
-        callback_list = callbacks_module.CallbackList(callbacks or [], self,
-                                                      {"steps": total, "verbose": verbose})
-        bar = log_progbar(total, verbose) if verbose and total else None
-        callback_list.on_predict_begin()
-        outputs = []
-        for step, xb in batches:
-            callback_list.on_predict_batch_begin(step)
-            if into is not None:
-                into[step * batch_size:step * batch_size + xb.shape[0]] = self.forward(xb)
-            else:
-                outputs.append(self.forward(xb).copy())
-            callback_list.on_predict_batch_end(step, {})
-            if bar is not None:
-                bar.update(step + 1, finalize=False)
-        if bar is not None:
-            bar.update(total, finalize=True)
-        callback_list.on_predict_end()
-        if into is not None:
-            return into.reshape((into.shape[0],) + self.output_shape_)
-        if not outputs:
-            raise ValueError("predict's data gave no batches")
-        result = outputs[0] if len(outputs) == 1 else self.ops.xp.concatenate(outputs)
-        return result.reshape((result.shape[0],) + self.output_shape_)
-
     # ------------------------------------------------------------ on batch
     def train_on_batch(self, x: ArrayLike, y: ArrayLike | None = None,
                        sample_weight: ArrayLike | None = None,
@@ -582,24 +430,3 @@ class Trainer:
             self._train_step(xb, yb, wb)
         return self._batch_result(return_dict)
 
-    def test_on_batch(self, x: ArrayLike, y: ArrayLike | None = None,
-                      sample_weight: ArrayLike | None = None,
-                      return_dict: bool = False) -> float | list[float] | dict[str, float]:
-        """Loss and metrics on one batch, without training."""
-        self._require_compiled("test_on_batch")
-        data = ArrayData(self, x, y, "x", sample_weight)
-        self._prepare_run()
-        for xb, yb, wb in data.batches(len(data)):
-            self._loss_step(xb, yb, wb, training=False)
-        return self._batch_result(return_dict)
-
-    def predict_on_batch(self, x: ArrayLike) -> Float32Array:
-        """Outputs for one batch (inference mode)."""
-        return self(x)
-
-    def _batch_result(self, return_dict):
-        logs = self._logs()
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
