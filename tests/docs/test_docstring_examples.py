@@ -1,6 +1,6 @@
 """The examples in the public API's docstrings run, and say what they print.
 
-Every public object the API reference lists (docs/_ext/fastmlp_docs.py's
+Every public object the API reference lists (docs/_ext/public_api.py's
 modules) is collected; its ``Example:`` section is run as a doctest with
 ``fastmlp`` and ``np`` in scope, on the ``cython`` backend with a fixed seed,
 so an example cannot drift from the code it documents. A second test checks
@@ -25,14 +25,14 @@ def _public_objects():
     """``[(qualified name, object)]`` of the documented public API, each object once."""
     sys.path.insert(0, DOCS_EXT)
     try:
-        import fastmlp_docs
+        import public_api
     finally:
         sys.path.remove(DOCS_EXT)
-    modules = fastmlp_docs.import_public()
+    modules = public_api.import_public()
     seen, found = set(), []
     for modname, module in modules.items():
-        for name, obj in fastmlp_docs.public_names(module):
-            if fastmlp_docs.public_home(obj, modules) != modname or id(obj) in seen:
+        for name, obj in public_api.public_names(module):
+            if public_api.public_home(obj, modules) != modname or id(obj) in seen:
                 continue
             seen.add(id(obj))
             found.append((f"{modname}.{name}", obj))
