@@ -27,6 +27,8 @@ LAYERS = [
     ("models", ["fastmlp.models"]),
     ("building blocks", ["fastmlp.layers", "fastmlp.metrics", "fastmlp.optimizers", "fastmlp.callbacks",
                          "fastmlp.datasets"]),
+    # Below the building blocks: callbacks ask it who is the chief, random layers which rows they draw.
+    ("distribution", ["fastmlp.distribution"]),  # data-parallel training over MPI (mpi4py, lazily)
     ("losses", ["fastmlp.losses"]),  # below metrics: Keras's loss metrics reuse the losses
     ("functions", ["fastmlp.activations", "fastmlp.initializers", "fastmlp.regularizers"]),
     ("ops", ["fastmlp.ops"]),
