@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 
+from .. import distribution
 from ..utils.files import atomic_output
 from ..utils.types import PathLike
 from .callback import Callback
@@ -94,11 +95,13 @@ class BackupAndRestore(Callback):
             self._save()
 
     def _save(self):
+        if not distribution.is_chief():
+            return  # under a DataParallel distribution only process 0 writes (every process restores)
         os.makedirs(self.backup_dir, exist_ok=True)
         self.model.save_weights(self._weights_path, overwrite=True)
         with atomic_output(self._metadata_path) as f:
             f.write(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch}).encode())
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and os.path.exists(self.backup_dir):
+        if self.delete_checkpoint and distribution.is_chief() and os.path.exists(self.backup_dir):
             shutil.rmtree(self.backup_dir)

@@ -6,6 +6,7 @@ import csv
 import os
 from typing import Any
 
+from .. import distribution
 from ..utils.types import PathLike
 from .callback import Callback
 
@@ -47,6 +48,9 @@ class CSVLogger(Callback):
         self._file: Any = None
 
     def on_train_begin(self, logs=None):
+        if not distribution.is_chief():
+            self._file = None  # under a DataParallel distribution only process 0 writes
+            return
         exists = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
         self._file = open(self.filename, "a" if self.append else "w", newline="")
         self._writer: Any = None
@@ -54,6 +58,8 @@ class CSVLogger(Callback):
         self._header_written = exists
 
     def on_epoch_end(self, epoch, logs=None):
+        if self._file is None:
+            return
         logs = logs or {}
         if self._keys is None:
             self._keys = sorted(logs)

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from .. import distribution
 from ..utils.types import PathLike
 from .monitor_callback import MonitorCallback
 
@@ -109,6 +110,8 @@ class ModelCheckpoint(MonitorCallback):
         return self.filepath.format(epoch=epoch + 1, batch=batch + 1, **logs)
 
     def _save(self, epoch, batch, logs):
+        if not distribution.is_chief():
+            return  # under a DataParallel distribution only process 0 writes (and reports)
         logs = logs or {}
         path = self._path(epoch, batch, logs)
         if self.save_best_only:

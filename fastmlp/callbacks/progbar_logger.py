@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import distribution
 from ..utils.progbar import Progbar, log_progbar
 from .callback import Callback
 
@@ -37,6 +38,8 @@ class ProgbarLogger(Callback):
         self._step = 0
 
     def on_epoch_begin(self, epoch, logs=None):
+        if not distribution.is_chief():
+            return  # under a DataParallel distribution only process 0 prints
         print(f"Epoch {epoch + 1}/{self.params['epochs']}", flush=True)
         steps = self.params.get("steps")
         # Steps unknown (a generator's first pass): only the epoch's last line is drawn.
@@ -49,6 +52,8 @@ class ProgbarLogger(Callback):
             self._bar.update(self._step, logs if logs is not None else self.model._logs(), finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
+        if not distribution.is_chief():
+            return
         if self._bar is None:
             self._bar = log_progbar(max(self._step, 1), self.verbose)
         self._bar.update(self._step, logs, finalize=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import random as _random
+from .. import distribution, random as _random
 from ..utils.types import Shape
 from ..utils.validation import check_rate, check_seed
 from .layer import Layer
@@ -58,7 +58,17 @@ class Dropout(Layer):
             return x
         mask = self.buffer("mask", x.shape, np.uint8)
         y = self.buffer("y", x.shape)
-        self.ops.dropout_forward(x, self.rate, self.seed, self.step, mask, y)
+        shard = distribution.batch_shard()
+        if shard is None:
+            self.ops.dropout_forward(x, self.rate, self.seed, self.step, mask, y)
+        else:
+            # A data-parallel step: this process's rows of the global batch's
+            # mask, so N processes drop what one process drops.
+            rows, start = shard
+            full = self.buffer("global_mask", (rows,) + x.shape[1:], np.uint8)
+            self.ops.dropout_mask(self.seed, self.step, self.rate, full)
+            mask[...] = full[start:start + x.shape[0]]
+            self.ops.dropout_apply(x, mask, self.rate, y)
         self.step += 1
         self._mask = mask
         return y

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import random as _random
+from .. import distribution, random as _random
 from ..backend import philox
 from ..utils.validation import check_rate, check_seed
 from .layer import Layer
@@ -45,7 +45,12 @@ class _NoiseLayer(Layer):
 
     def _noise(self, shape):
         """The next step's standard normal draws, on the layer's backend."""
-        z = philox_normal(self.seed, self.step, shape)
+        shard = distribution.batch_shard()
+        if shard is None:
+            z = philox_normal(self.seed, self.step, shape)
+        else:  # this process's rows of the global batch's draws (see fastmlp.distribution)
+            rows, start = shard
+            z = philox_normal(self.seed, self.step, (rows,) + tuple(shape[1:]))[start:start + shape[0]]
         self.step += 1
         return self.ops.asarray(z)
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import layers as layers_module, losses, metrics as metrics_module, optimizers
+from .. import distribution, layers as layers_module, losses, metrics as metrics_module, optimizers
 from ..backend import blas, compiled_step, philox
 from ..backend.numpy_ops import adam_step_size
 from ..layers.reshaping import Flatten, Identity, Rescaling, Reshape
@@ -75,6 +75,8 @@ def why_not(model, adapter):
     """None when ``fit`` on ``adapter`` can use the compiled step, else the
     reason (a phrase)."""
     reason = compiled_step.unavailable_reason()
+    if distribution.distribution() is not None:
+        return "distributed training"  # the allreduce sits between backward and update
     if reason:
         return reason
     if model.ops.name != "cython":

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .. import distribution
 from ..backend import get_ops
 from ..layers import deserialize, serialize
 from ..layers.layer import Layer, SymbolicTensor, as_input_batch
@@ -366,7 +367,10 @@ class Model(Trainer, Layer):
     def save(self, filepath: PathLike, overwrite: bool = True,
              include_optimizer: bool = True) -> None:
         """Write the architecture, weights and optimizer state to one file;
-        see :func:`fastmlp.saving.save_model`, which takes the same arguments."""
+        see :func:`fastmlp.saving.save_model`, which takes the same arguments.
+        Under a DataParallel distribution only process 0 writes."""
+        if not distribution.is_chief():
+            return  # the processes hold the same model: one writer, no torn file
         from .saving import save_model
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
@@ -381,6 +385,8 @@ class Model(Trainer, Layer):
             ValueError: the model is not built.
             FileExistsError: the file exists and ``overwrite`` is False.
         """
+        if not distribution.is_chief():
+            return  # under a DataParallel distribution only process 0 writes
         from .saving import save_weights
         save_weights(self, filepath, overwrite=overwrite)
 

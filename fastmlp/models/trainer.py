@@ -19,7 +19,7 @@ from .. import callbacks as callbacks_module
 from .. import losses, metrics as metrics_module, optimizers
 from .. import random as _random
 from ..utils.validation import check_positive_int, check_same_length
-from . import compiled_training
+from . import compiled_training, distributed_fit
 from .data_adapters import ArrayData, data_kind, get_data_adapter
 from .data_adapters.inputs import host_array
 from .epoch_iterator import EpochIterator
@@ -165,11 +165,16 @@ class Trainer(Evaluator):
         """Start the running loss and metrics over."""
         self._loss_total = 0.0
         self._loss_count = 0
+        if getattr(self, "_distributed", None) is not None:
+            self._distributed.logs = None
         if self.built:
             for metric in self._compiled_metrics():
                 metric.reset_state()
 
     def _logs(self):
+        distributed = getattr(self, "_distributed", None)
+        if distributed is not None and distributed.logs is not None:
+            return dict(distributed.logs)  # the global values, reduced at each step
         logs = {"loss": self._loss_total / self._loss_count if self._loss_count else 0.0}
         for metric in self._metrics or ():
             logs[metric.name] = float(metric.result())
@@ -357,6 +362,11 @@ class Trainer(Evaluator):
             self._bind_optimizer()
             if steps_per_epoch is None:
                 compiled = compiled_training.prepare(self, train.adapter)
+        # Under a DataParallel distribution (arrays only): process 0's state
+        # everywhere, every process's model and data checked against it.
+        distributed = distributed_fit.start(self, train.adapter)
+        self._distributed = distributed
+        train_step = self._train_step if distributed is None else distributed.train_step
         self.stop_training = False
         self.history = history
         self._initial_epoch = None
@@ -371,7 +381,8 @@ class Trainer(Evaluator):
         watched = batch_logs or callback_list.wants("on_train_batch_begin")
         per_step = (None if self.steps_per_execution == "auto" or not watched
                     else self.steps_per_execution)
-        with DeferredInterrupt() as interrupt, self._run_context(getattr(train.adapter, "batch_size", None)):
+        with distributed_fit.guard(distributed), DeferredInterrupt() as interrupt, \
+                self._run_context(getattr(train.adapter, "batch_size", None)):
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 callback_list.on_epoch_begin(epoch)
@@ -386,7 +397,7 @@ class Trainer(Evaluator):
                         self._bind_optimizer()
                         ready = True
                     callback_list.on_train_batch_begin(step)
-                    self._train_step(xb, yb, wb)
+                    train_step(xb, yb, wb)
                     steps += 1
                     callback_list.on_train_batch_end(step, self._logs() if batch_logs else None)
                     if self.stop_training or interrupt.hit:
@@ -405,6 +416,7 @@ class Trainer(Evaluator):
             raise KeyboardInterrupt("training interrupted; the model holds the weights of the last "
                                     "completed step")
         callback_list.on_train_end(logs)
+        self._distributed = None
         return history
 
     def _run_context(self, batch_size):

@@ -1,0 +1,192 @@
+"""``fit`` under a :class:`fastmlp.distribution.DataParallel` distribution.
+
+Every process reads the whole global batch from the same shuffle (its seed is
+broadcast) and trains on its contiguous shard of it. Each local gradient is
+scaled by the shard's share of the global loss (its share of the rows, of the
+sample weights' total for ``mean_with_sample_weight``, or 1 for ``sum``), so
+one in-place ``Allreduce`` (SUM) of each flat gradient buffer gives the
+gradient of the global batch's loss; weight penalties' gradients are added
+after it, once. The loss total and count and every metric's ``state_names``
+arrays are summed with one small ``Allreduce`` per step, so every process
+logs the global values (metric states are additive counts and totals: a
+metric with no ``state_names`` cannot be reduced and is refused).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from .. import distribution as distribution_module
+from .data_adapters import ArrayData
+
+_SCALED = ("sum_over_batch_size", "sum", "mean_with_sample_weight")
+
+
+def _signature(model, samples, batch_size):
+    """What must agree across processes: the data's size and the model's layers."""
+    layers = [(type(layer).__name__, [tuple(np.shape(w)) for w in layer._weights.values()])
+              for layer in model.leaves()]
+    return {"samples": samples, "batch size": batch_size,
+            "parameters": sum(int(store.size) for store in model.stores()), "layers": layers}
+
+
+def _check_same(comm, mine):
+    """Raise the same ValueError on every process when one differs from process 0."""
+    everyone = comm.allgather(mine)
+    for rank, theirs in enumerate(everyone):
+        for key, value in theirs.items():
+            if value != everyone[0][key]:
+                raise ValueError(f"distributed fit: process {rank} has {key} {value!r}, but process 0 "
+                                 f"has {everyone[0][key]!r}; every process must train the same model "
+                                 "on the same data")
+
+
+def _random_layers(model):
+    """Layers that draw from a (seed, step) stream: Dropout and the noise layers."""
+    return [layer for layer in model.leaves() if hasattr(layer, "seed") and hasattr(layer, "step")]
+
+
+class DistributedRun:
+    """One distributed ``fit``: the start-up synchronisation, the steps and the logs.
+
+    Args:
+        model: the model, built, its optimizer bound.
+        adapter: the training data's adapter (arrays only).
+        dist: the :class:`~fastmlp.distribution.DataParallel`.
+
+    Raises:
+        NotImplementedError: data other than arrays, the cupy backend, a loss
+            reduction other than those scaled here, or a metric with no state.
+        ValueError: a process's model or data differs from process 0's.
+    """
+
+    def __init__(self, model, adapter, dist):
+        if type(adapter) is not ArrayData:
+            raise NotImplementedError("distributed fit takes NumPy arrays for now, "
+                                      f"not {type(adapter).__name__}")
+        if model.ops.name == "cupy":
+            raise NotImplementedError("distributed fit runs on the host backends ('numpy', 'cython')")
+        reduction = getattr(model.loss, "reduction", "sum_over_batch_size")
+        if reduction not in _SCALED:
+            raise NotImplementedError(f"distributed fit: loss reduction {reduction!r} is not supported")
+        if reduction == "sum" and model._penalties:
+            raise NotImplementedError("distributed fit: weight penalties with a 'sum' loss reduction")
+        for metric in model._compiled_metrics():
+            if not metric.state_names:
+                raise NotImplementedError(f"distributed fit sums metric states: metric {metric.name!r} "
+                                          "declares no state_names")
+        self.model, self.dist, self.comm = model, dist, dist.comm
+        self.mpi = distribution_module._mpi()
+        self.reduction = reduction
+        _check_same(self.comm, _signature(model, len(adapter), adapter.batch_size))
+        self._broadcast_state()
+        self.logs = None
+
+    def _broadcast_state(self):
+        """Process 0's weights, optimizer state, random streams and shuffle seed everywhere."""
+        model, comm = self.model, self.comm
+        for store in model.stores():
+            comm.Bcast(store.params, root=0)
+        for layer in model.leaves():
+            for array in layer.state_arrays():
+                if isinstance(array, np.ndarray) and array.flags.c_contiguous:
+                    comm.Bcast(array, root=0)
+        optimizer = model.optimizer
+        for store in model.stores():
+            for buf in optimizer._slots.get(id(store), {}).values():
+                comm.Bcast(buf, root=0)
+        optimizer.iterations = comm.bcast(optimizer.iterations, root=0)
+        for layer in _random_layers(model):
+            layer.seed, layer.step = comm.bcast((layer.seed, layer.step), root=0)
+        model._shuffle_seed, model._epochs_seen = comm.bcast(
+            (model._shuffle_seed, model._epochs_seen), root=0)
+
+    def guard(self):
+        """The context that aborts every process when this one fails."""
+        return distribution_module.abort_on_error(self.comm)
+
+    def _scale(self, rows, start, stop, wb):
+        """This shard's share of the global batch's loss."""
+        if self.reduction == "sum":
+            return 1.0
+        if self.reduction == "mean_with_sample_weight" and wb is not None:
+            total = float(np.sum(np.asarray(wb), dtype=np.float64))
+            return float(np.sum(np.asarray(wb[start:stop]), dtype=np.float64)) / total if total else 0.0
+        return (stop - start) / rows
+
+    def train_step(self, xb, yb, wb=None):
+        """One step on this process's shard of the global batch ``(xb, yb, wb)``."""
+        model, rows = self.model, xb.shape[0]
+        start, stop = self.dist.shard(rows)
+        scale = self._scale(rows, start, stop, wb)
+        if stop > start:
+            before = model._loss_total
+            with distribution_module.sharded_batch(rows, start):
+                grad = model._loss_step(xb[start:stop], yb[start:stop],
+                                        None if wb is None else wb[start:stop], training=True)
+                model.backward(grad, need_dx=False)
+            # The logged total counts this shard's share of the global loss.
+            shard_loss = (model._loss_total - before) / (stop - start)
+            model._loss_total = before + rows * scale * shard_loss
+            for store in model.stores():
+                store.grads *= scale
+        else:  # more processes than rows: no share, but the random streams move on
+            for layer in _random_layers(model):
+                layer.step += 1
+            for store in model.stores():
+                store.grads[...] = 0
+        for store in model.stores():
+            self.comm.Allreduce(self.mpi.IN_PLACE, store.grads, op=self.mpi.SUM)
+        for reg, weights, weight_grad in model._penalties:
+            reg.add_gradient(model.ops, weights, weight_grad)
+        model.optimizer.apply()
+        self._reduce_logs()
+
+    def _reduce_logs(self):
+        """The global running loss and metrics (one small Allreduce)."""
+        model = self.model
+        metrics = model._metrics or []
+        states = [[np.asarray(getattr(m, name), dtype=np.float64) for name in m.state_names] for m in metrics]
+        flat = np.concatenate([[model._loss_total, model._loss_count]]
+                              + [s.ravel() for group in states for s in group])
+        self.comm.Allreduce(self.mpi.IN_PLACE, flat, op=self.mpi.SUM)
+        logs = {"loss": flat[0] / flat[1] if flat[1] else 0.0}
+        at = 2
+        for metric, group in zip(metrics, states):
+            # States may be views into one counts array (the confusion
+            # metrics): arrays are written in place, numbers set.
+            local = {}
+            for name, state in zip(metric.state_names, group):
+                summed = flat[at:at + state.size].reshape(state.shape)
+                at += state.size
+                local[name] = _swap(metric, name, summed)
+            try:
+                logs[metric.name] = float(metric.result())
+            finally:
+                for name, value in local.items():
+                    _swap(metric, name, value)
+        self.logs = logs
+
+
+def _swap(metric, name, value):
+    """Set state ``name`` of ``metric`` to ``value``; returns a copy of what it held."""
+    current = getattr(metric, name)
+    if isinstance(current, np.ndarray):
+        held = current.copy()
+        current[...] = value
+        return held
+    setattr(metric, name, float(value))
+    return current
+
+
+def start(model, adapter):
+    """The :class:`DistributedRun` for ``fit`` when a distribution is set, else None."""
+    dist = distribution_module.distribution()
+    return None if dist is None else DistributedRun(model, adapter, dist)
+
+
+def guard(run):
+    """``run``'s abort-on-error context, or a no-op without a run."""
+    return contextlib.nullcontext() if run is None else run.guard()

@@ -1,0 +1,64 @@
+"""A small training program the distribution tests run, alone or under
+``mpiexec -n 2``: ``python mpi_program.py MODE OUT_DIR``.
+
+Modes: ``train`` (the seed model, 2 epochs; writes ``weights_<rank>.npz``),
+``single`` (the same without a distribution), ``raise`` (process 1 raises
+mid-epoch), ``files`` (ModelCheckpoint, CSVLogger and model.save with a
+path per process), ``mismatch`` (process 1 has fewer samples).
+"""
+
+import os
+import sys
+
+import numpy as np
+
+import fastmlp
+import fastmlp.distribution as distribution
+from fastmlp.train.model import build_model
+
+MODE, OUT = sys.argv[1], sys.argv[2]
+SAMPLES, BATCH = 301, 63  # an odd batch: shards of 32 and 31 rows, and a last batch of 49
+
+
+def data(samples=SAMPLES):
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 256, size=(SAMPLES, 28, 28), dtype=np.uint8)
+    y = (x.reshape(SAMPLES, -1)[:, :10].argmax(axis=1)).astype(np.int64)  # learnable labels
+    return x[:samples], y[:samples]
+
+
+def model():
+    fastmlp.utils.set_random_seed(3)
+    net = build_model((28, 28), [64, 32], 0.25, 10)
+    net.compile(optimizer="adam", loss=fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True),
+                metrics=["accuracy"])
+    return net
+
+
+if MODE != "single":
+    distribution.set_distribution(distribution.DataParallel())
+rank = distribution.process_index()
+net = model()
+x, y = data()
+
+if MODE in ("train", "single"):
+    history = net.fit(x, y, batch_size=BATCH, epochs=2, verbose=0)
+    np.savez(os.path.join(OUT, f"weights_{rank}.npz"), *net.get_weights(),
+             loss=np.array(history.history["loss"]), accuracy=np.array(history.history["accuracy"]))
+elif MODE == "raise":
+    class Fail(fastmlp.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if rank == 1 and batch == 2:
+                raise RuntimeError("planted failure on process 1")
+    net.fit(x, y, batch_size=BATCH, epochs=1000, verbose=0, callbacks=[Fail()])
+elif MODE == "files":
+    callbacks = [fastmlp.callbacks.ModelCheckpoint(os.path.join(OUT, f"ckpt_{rank}.weights.h5")),
+                 fastmlp.callbacks.CSVLogger(os.path.join(OUT, f"log_{rank}.csv"))]
+    net.fit(x, y, batch_size=BATCH, epochs=1, verbose=1, callbacks=callbacks)
+    net.save(os.path.join(OUT, f"model_{rank}.keras"))
+elif MODE == "mismatch":
+    x, y = data(SAMPLES - 10 if rank == 1 else SAMPLES)
+    try:
+        net.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
+    except ValueError as exc:
+        print(f"ValueError on process {rank}: {exc}", flush=True)
