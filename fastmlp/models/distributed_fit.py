@@ -6,15 +6,15 @@ scaled by the shard's share of the global loss (its share of the rows, of the
 sample weights' total for ``mean_with_sample_weight``, or 1 for ``sum``), so
 one in-place ``Allreduce`` (SUM) of each flat gradient buffer gives the
 gradient of the global batch's loss; weight penalties' gradients are added
-after it, once. The loss total and count and every metric's ``state_names``
-arrays are summed with one small ``Allreduce`` per step, so every process
-logs the global values (metric states are additive counts and totals: a
-metric with no ``state_names`` cannot be reduced and is refused).
+after it, once. The loss total and count and every metric's state (the float
+attributes its ``reset_state`` assigns: totals, counts) are summed with one
+small ``Allreduce`` per step, so every process logs the global values.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 
 import numpy as np
 
@@ -41,6 +41,31 @@ def _check_same(comm, mine):
                 raise ValueError(f"distributed fit: process {rank} has {key} {value!r}, but process 0 "
                                  f"has {everyone[0][key]!r}; every process must train the same model "
                                  "on the same data")
+
+
+def _state_names(metric):
+    """The names of ``metric``'s state: the float and array attributes its
+    ``reset_state`` assigns afresh (``total``/``count``, a confusion
+    ``counts`` array), found on a copy. Every built-in metric's state is a sum
+    over samples, so the processes' states add up to the global one.
+
+    Raises:
+        NotImplementedError: no such attribute (a metric keeping its state
+            in ints, lists or None, e.g. a multi-label AUC without ``num_labels``).
+    """
+    probe = copy.deepcopy(metric)
+    for name, value in vars(probe).items():
+        if type(value) is float:
+            setattr(probe, name, float(repr(value)))  # a new object: reassignment shows
+    before = {name: id(value) for name, value in vars(probe).items()}
+    probe.reset_state()
+    names = [name for name, value in vars(probe).items()
+             if id(value) != before.get(name) and (type(value) is float or (
+                 isinstance(value, np.ndarray) and value.dtype.kind == "f"))]
+    if not names:
+        raise NotImplementedError(f"distributed fit sums metric states: metric {metric.name!r} keeps "
+                                  "no float state that reset_state assigns")
+    return names
 
 
 def _random_layers(model):
@@ -73,10 +98,7 @@ class DistributedRun:
             raise NotImplementedError(f"distributed fit: loss reduction {reduction!r} is not supported")
         if reduction == "sum" and model._penalties:
             raise NotImplementedError("distributed fit: weight penalties with a 'sum' loss reduction")
-        for metric in model._compiled_metrics():
-            if not metric.state_names:
-                raise NotImplementedError(f"distributed fit sums metric states: metric {metric.name!r} "
-                                          "declares no state_names")
+        self.states = [_state_names(metric) for metric in model._compiled_metrics()]
         self.model, self.dist, self.comm = model, dist, dist.comm
         self.mpi = distribution_module._mpi()
         self.reduction = reduction
@@ -148,17 +170,16 @@ class DistributedRun:
         """The global running loss and metrics (one small Allreduce)."""
         model = self.model
         metrics = model._metrics or []
-        states = [[np.asarray(getattr(m, name), dtype=np.float64) for name in m.state_names] for m in metrics]
+        states = [[np.asarray(getattr(m, name), dtype=np.float64) for name in names]
+                  for m, names in zip(metrics, self.states)]
         flat = np.concatenate([[model._loss_total, model._loss_count]]
                               + [s.ravel() for group in states for s in group])
         self.comm.Allreduce(self.mpi.IN_PLACE, flat, op=self.mpi.SUM)
         logs = {"loss": flat[0] / flat[1] if flat[1] else 0.0}
         at = 2
-        for metric, group in zip(metrics, states):
-            # States may be views into one counts array (the confusion
-            # metrics): arrays are written in place, numbers set.
+        for metric, names, group in zip(metrics, self.states, states):
             local = {}
-            for name, state in zip(metric.state_names, group):
+            for name, state in zip(names, group):
                 summed = flat[at:at + state.size].reshape(state.shape)
                 at += state.size
                 local[name] = _swap(metric, name, summed)

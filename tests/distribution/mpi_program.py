@@ -4,7 +4,10 @@
 Modes: ``train`` (the seed model, 2 epochs; writes ``weights_<rank>.npz``),
 ``single`` (the same without a distribution), ``raise`` (process 1 raises
 mid-epoch), ``files`` (ModelCheckpoint, CSVLogger and model.save with a
-path per process), ``mismatch`` (process 1 has fewer samples).
+path per process), ``mismatch`` (process 1 has fewer samples), ``weighted
+REDUCTION`` (``single-weighted REDUCTION`` alone: a binary model with
+GaussianNoise, an L2 penalty, sample weights, the loss reduction REDUCTION and
+counting metrics; writes ``weighted_<rank>.npz``).
 """
 
 import os
@@ -34,6 +37,32 @@ def model():
                 metrics=["accuracy"])
     return net
 
+
+def weighted_model(reduction):
+    fastmlp.utils.set_random_seed(4)
+    # Weight penalties with a 'sum' reduction are refused by a distributed fit.
+    penalty = None if reduction == "sum" else fastmlp.regularizers.L2(1e-3)
+    net = fastmlp.Sequential([
+        fastmlp.Input((12,)), fastmlp.layers.GaussianNoise(0.3),
+        fastmlp.layers.Dense(16, activation="relu", kernel_regularizer=penalty),
+        fastmlp.layers.Dense(1, activation="sigmoid")])
+    net.compile(optimizer="sgd", loss=fastmlp.losses.BinaryCrossentropy(reduction=reduction),
+                metrics=["precision", "recall", "mae"], weighted_metrics=["auc", "accuracy"])
+    return net
+
+
+if MODE == "weighted" or MODE == "single-weighted":
+    if MODE == "weighted":
+        distribution.set_distribution(distribution.DataParallel())
+    rng = np.random.default_rng(11)
+    xw = rng.normal(size=(101, 12)).astype("float32")
+    yw = (xw[:, 0] + 0.5 * xw[:, 1] > 0).astype("float32")
+    sw = rng.uniform(0.1, 2.0, size=101).astype("float32")
+    net = weighted_model(sys.argv[3])
+    history = net.fit(xw, yw, sample_weight=sw, batch_size=25, epochs=2, verbose=0).history
+    np.savez(os.path.join(OUT, f"weighted_{distribution.process_index()}.npz"), *net.get_weights(),
+             **{name: np.array(values) for name, values in history.items()})
+    sys.exit(0)
 
 if MODE != "single":
     distribution.set_distribution(distribution.DataParallel())

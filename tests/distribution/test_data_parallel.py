@@ -112,3 +112,33 @@ def test_data_other_than_arrays_is_not_implemented_and_leaves_the_model_unchange
         model.fit(batches(), steps_per_epoch=2, verbose=0)
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("metric,names", [
+    (fastmlp.metrics.Mean(), ["total", "count"]),
+    (fastmlp.metrics.Precision(), ["counts"]),
+    (fastmlp.metrics.AUC(), ["counts"]),
+    (fastmlp.metrics.SparseCategoricalAccuracy(), ["total", "count"]),
+])
+def test_the_summed_metric_state_is_what_reset_state_assigns(metric, names):
+    from fastmlp.models.distributed_fit import _state_names
+    assert sorted(_state_names(metric)) == sorted(names)
+
+
+def test_a_metric_without_float_state_is_refused():
+    from fastmlp.models.distributed_fit import _state_names
+
+    class Seen(fastmlp.metrics.Metric):
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            self.seen += len(y_true)
+
+        def result(self):
+            return self.seen
+
+        def reset_state(self):
+            self.seen = 0
+
+    metric = Seen()
+    metric.reset_state()
+    with pytest.raises(NotImplementedError, match="no float state"):
+        _state_names(metric)
