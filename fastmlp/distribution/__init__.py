@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 import traceback
 from typing import Any
 
@@ -37,6 +38,8 @@ __all__ = ["DataParallel", "distribution", "initialize", "is_chief", "launched_s
 # The launchers' process-count variables: MPICH/Hydra (PMI_SIZE), Open MPI
 # (OMPI_COMM_WORLD_SIZE), SLURM's srun (SLURM_NTASKS; PMIX_RANK marks a PMIx launch).
 _SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "SLURM_NTASKS")
+
+_ABORT_GRACE_S = 0.5  # time for the launcher to forward a failing process's traceback
 
 _current: DataParallel | None = None
 _shard: tuple[int, int] | None = None  # (global batch rows, first row of this process's shard)
@@ -209,9 +212,12 @@ def abort_on_error(comm):
     try:
         yield
     except BaseException:  # noqa: BLE001 - every failure must end all processes
-        sys.stderr.write(f"fastmlp.distribution: process {comm.Get_rank()} of {comm.Get_size()} "
-                         "failed; aborting all processes\n")
-        traceback.print_exc()
+        message = (f"fastmlp.distribution: process {comm.Get_rank()} of {comm.Get_size()} failed; "
+                   f"aborting all processes\n{traceback.format_exc()}")
         sys.stderr.flush()
+        # One write, then a pause: the launcher forwards output through pipes
+        # and stops reading once Abort has it kill the processes.
+        os.write(2, message.encode("utf-8", "replace"))
+        time.sleep(_ABORT_GRACE_S)
         comm.Abort(1)
         raise

@@ -7,7 +7,9 @@ mid-epoch), ``files`` (ModelCheckpoint, CSVLogger and model.save with a
 path per process), ``mismatch`` (process 1 has fewer samples), ``weighted
 REDUCTION`` (``single-weighted REDUCTION`` alone: a binary model with
 GaussianNoise, an L2 penalty, sample weights, the loss reduction REDUCTION and
-counting metrics; writes ``weighted_<rank>.npz``).
+counting metrics; writes ``weighted_<rank>.npz``), ``tiny`` (``single-tiny``
+alone: global batches of 3 and 1 rows, so under ``-n 3`` some processes get
+no rows; writes ``tiny_<rank>.npz``).
 """
 
 import os
@@ -62,6 +64,20 @@ if MODE == "weighted" or MODE == "single-weighted":
     history = net.fit(xw, yw, sample_weight=sw, batch_size=25, epochs=2, verbose=0).history
     np.savez(os.path.join(OUT, f"weighted_{distribution.process_index()}.npz"), *net.get_weights(),
              **{name: np.array(values) for name, values in history.items()})
+    sys.exit(0)
+
+if MODE in ("tiny", "single-tiny"):
+    if MODE == "tiny":
+        distribution.set_distribution(distribution.DataParallel())
+    fastmlp.utils.set_random_seed(1)
+    net = fastmlp.Sequential([fastmlp.Input((4,)), fastmlp.layers.Dense(5, activation="relu"),
+                              fastmlp.layers.Dropout(0.4), fastmlp.layers.Dense(2)])
+    net.compile("adam", fastmlp.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    rng = np.random.default_rng(0)
+    history = net.fit(rng.normal(size=(7, 4)).astype("float32"), rng.integers(0, 2, 7), batch_size=3,
+                      epochs=3, verbose=0).history
+    np.savez(os.path.join(OUT, f"tiny_{distribution.process_index()}.npz"), *net.get_weights(),
+             loss=np.array(history["loss"]), accuracy=np.array(history["accuracy"]))
     sys.exit(0)
 
 if MODE != "single":

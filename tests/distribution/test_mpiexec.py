@@ -107,3 +107,18 @@ def test_weighted_loss_penalties_noise_and_counting_metrics_match_one_process(tm
         # Measured: weights within 6e-8 (|w| < 0.6), the logged loss within
         # 1.3e-7 of 16.4 ('sum'), the counting metrics equal: rtol 1e-5.
         np.testing.assert_allclose(rank0[name], one[name], rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_processes_without_rows_in_a_batch_still_step_with_the_others(tmp_path):
+    # 3 processes, global batches of 3 rows and a last one of 1: shards of
+    # (1, 1, 1) and (1, 0, 0) rows; an empty shard adds a zero gradient and
+    # moves its Dropout stream on. Measured: 9.3e-10 at most from one process.
+    for mode, processes in [("single-tiny", 0), ("tiny", 3)]:
+        (tmp_path / mode).mkdir()
+        done = run(mode, tmp_path / mode, processes)
+        assert done.returncode == 0, done.stderr
+    one = weights(tmp_path / "single-tiny" / "tiny_0.npz")
+    for rank in range(3):
+        got = weights(tmp_path / "tiny" / f"tiny_{rank}.npz")
+        for name in one:
+            np.testing.assert_allclose(got[name], one[name], rtol=1e-5, atol=1e-6, err_msg=name)
