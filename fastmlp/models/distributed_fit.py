@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import warnings
 
 import numpy as np
 
@@ -205,7 +206,15 @@ def _swap(metric, name, value):
 def start(model, adapter):
     """The :class:`DistributedRun` for ``fit`` when a distribution is set, else None."""
     dist = distribution_module.distribution()
-    return None if dist is None else DistributedRun(model, adapter, dist)
+    if dist is None:
+        launched = distribution_module.launched_size()
+        if launched > 1:  # explicit opt-in, as Keras; but say what is happening
+            warnings.warn(f"fit runs under a launcher with {launched} processes but no distribution is "
+                          "set: each process trains alone on all the data. Call fastmlp.distribution."
+                          "set_distribution(fastmlp.distribution.DataParallel()) to train together.",
+                          UserWarning, stacklevel=3)
+        return None
+    return DistributedRun(model, adapter, dist)
 
 
 def guard(run):

@@ -4,7 +4,8 @@
 Modes: ``train`` (the seed model, 2 epochs; writes ``weights_<rank>.npz``),
 ``single`` (the same without a distribution), ``raise`` (process 1 raises
 mid-epoch), ``files`` (ModelCheckpoint, CSVLogger and model.save with a
-path per process), ``mismatch`` (process 1 has fewer samples), ``weighted
+path per process), ``mismatch`` (process 1 has fewer samples), ``mismatch-model`` (process 1 has
+a narrower layer), ``weighted
 REDUCTION`` (``single-weighted REDUCTION`` alone: a binary model with
 GaussianNoise, an L2 penalty, sample weights, the loss reduction REDUCTION and
 counting metrics; writes ``weighted_<rank>.npz``), ``tiny`` (``single-tiny``
@@ -101,6 +102,15 @@ elif MODE == "files":
                  fastmlp.callbacks.CSVLogger(os.path.join(OUT, f"log_{rank}.csv"))]
     net.fit(x, y, batch_size=BATCH, epochs=1, verbose=1, callbacks=callbacks)
     net.save(os.path.join(OUT, f"model_{rank}.keras"))
+elif MODE == "mismatch-model":
+    if rank == 1:
+        fastmlp.utils.set_random_seed(3)
+        net = build_model((28, 28), [64, 31], 0.25, 10)
+        net.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    try:
+        net.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
+    except ValueError as exc:
+        print(f"ValueError on process {rank}: {exc}", flush=True)
 elif MODE == "mismatch":
     x, y = data(SAMPLES - 10 if rank == 1 else SAMPLES)
     try:

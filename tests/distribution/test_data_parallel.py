@@ -142,3 +142,11 @@ def test_a_metric_without_float_state_is_refused():
     metric.reset_state()
     with pytest.raises(NotImplementedError, match="no float state"):
         _state_names(metric)
+
+
+def test_fit_under_a_launcher_without_a_distribution_trains_alone_and_says_so(monkeypatch):
+    monkeypatch.setenv("PMI_SIZE", "2")
+    rng = np.random.default_rng(0)
+    model = small_model()
+    with pytest.warns(UserWarning, match="2 processes but no distribution is set"):
+        model.fit(rng.normal(size=(8, 6)).astype("float32"), rng.integers(0, 3, 8), verbose=0)

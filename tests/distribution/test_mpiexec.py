@@ -122,3 +122,10 @@ def test_processes_without_rows_in_a_batch_still_step_with_the_others(tmp_path):
         got = weights(tmp_path / "tiny" / f"tiny_{rank}.npz")
         for name in one:
             np.testing.assert_allclose(got[name], one[name], rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_mismatched_models_are_a_value_error_naming_the_rank(tmp_path):
+    done = run("mismatch-model", tmp_path)
+    assert done.returncode == 0, done.stderr
+    for rank in (0, 1):
+        assert f"ValueError on process {rank}: distributed fit: process 1 has parameters" in done.stdout
