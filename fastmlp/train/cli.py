@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from ..version import __version__
-from .errors import PROG, CommandError, first_line
+from .errors import PROG, CommandError, error_line
 from .run import run
 
 #: Accepted --dataset values (after lower-casing and '-'/'_' folding) -> canonical name.
@@ -90,6 +90,10 @@ def build_parser():
                    help="output directory, created if missing (default ./fastmlp-run)")
     p.add_argument("--no-plots", action="store_true", help="do not write the PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar; print one summary line")
+    p.add_argument("--distributed", action="store_true",
+                   help="train data-parallel over the processes of an MPI launcher "
+                        "(mpiexec -n 2 fastmlp-train --distributed ...); only process 0 prints "
+                        "and writes --out; needs mpi4py (pip install \".[mpi]\")")
     return p
 
 
@@ -125,12 +129,12 @@ def main(argv=None):
     try:
         run(args)
     except CommandError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr, flush=True)
+        print(error_line(exc), file=sys.stderr, flush=True)
         return exc.status
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=sys.stderr, flush=True)
         return 130
     except (OSError, MemoryError) as exc:
-        print(f"{PROG}: error: {type(exc).__name__}: {first_line(exc)}", file=sys.stderr, flush=True)
+        print(error_line(exc), file=sys.stderr, flush=True)
         return 1
     return 0

@@ -18,3 +18,11 @@ def first_line(exc):
     """The first line of an exception's text (its type's name when it has none)."""
     text = str(exc).strip()
     return text.splitlines()[0].strip() if text else type(exc).__name__
+
+
+def error_line(exc):
+    """The one line ``fastmlp-train`` prints for a failure: a CommandError's
+    message, otherwise the exception's type and first line, after the program name."""
+    if isinstance(exc, CommandError):
+        return f"{PROG}: error: {exc}"
+    return f"{PROG}: error: {type(exc).__name__}: {first_line(exc)}"

@@ -10,6 +10,9 @@
    then swap them for an earlier run's in ``--out`` (``replace``);
 8. say what was done.
 
+With ``--distributed`` the run trains under DataParallel (``distributed``):
+every process trains and tests; only process 0 says anything and writes ``--out``.
+
 ``say`` lines go to ``out`` (none with ``--quiet``, which prints one summary
 line at the end instead); warnings go to ``err``.
 """
@@ -27,6 +30,7 @@ import numpy as np
 from ..callbacks import Callback
 from . import outputs, replace
 from .data import prepare_data
+from .distributed import data_parallel
 from .errors import CommandError, first_line
 from .model import chosen_backend, compiled_model
 
@@ -34,8 +38,9 @@ from .model import chosen_backend, compiled_model
 class Console:
     """Where a run's messages go."""
 
-    def __init__(self, quiet, out, err):
-        self.quiet, self.out, self.err = quiet, out, err
+    def __init__(self, quiet, out, err, chief=True):
+        # Processes other than 0 of a distributed run (chief False) print nothing.
+        self.quiet, self.out, self.err, self.chief = quiet, out, err, chief
 
     def say(self, text):
         """Progress for the user (not with ``--quiet``)."""
@@ -43,7 +48,8 @@ class Console:
             print(text, file=self.out, flush=True)
 
     def warn(self, text):
-        print(text, file=self.err, flush=True)
+        if self.chief:
+            print(text, file=self.err, flush=True)
 
 
 class EpochTimer(Callback):
@@ -148,19 +154,37 @@ def report_end(console, data, training, tested, total_seconds, metrics, outdir, 
 
 
 def run(args, out=None, err=None):
-    """Train and write everything; returns the metrics dict. Raises CommandError."""
-    console = Console(args.quiet, out or sys.stdout, err or sys.stderr)
+    """Train and write everything (with ``--distributed``, data-parallel over
+    the launcher's processes, process 0 alone printing and writing).
+
+    Returns:
+        The metrics dict; None on the processes other than 0.
+
+    Raises:
+        CommandError: a failure to report as one line and an exit status.
+    """
+    with data_parallel(getattr(args, "distributed", False)) as strategy:
+        chief = strategy is None or strategy.rank == 0
+        console = Console(args.quiet or not chief, out or sys.stdout, err or sys.stderr, chief)
+        return _run(args, console, strategy)
+
+
+def _run(args, console, strategy):
     t_start = time.perf_counter()
-    outdir = make_outdir(args.out)
+    # Only process 0 creates --out; the others never write to it.
+    outdir = make_outdir(args.out) if console.chief else ""
     with chosen_backend(args.backend) as backend_name:
         data = prepare_data(args.dataset, args.validation_split, console.warn)
         model, learning_rate = compiled_model(args, data.x_train.shape[1:], data.num_classes)
-        console.say(summary_line(args, data, learning_rate, backend_name))
+        processes = "" if strategy is None else f" | {strategy.size} process{'es' if strategy.size > 1 else ''}"
+        console.say(summary_line(args, data, learning_rate, backend_name) + processes)
 
         training = fit_model(model, data, args)
         tested = evaluate_model(model, data, args.batch_size)
         rss_training = outputs.peak_rss_mb()
         report_test(console, training, tested)
+        if not console.chief:  # only process 0 writes the run's outputs
+            return None
 
         # Written aside, then swapped in: no file of an earlier run survives
         # beside this run's (replace.py).

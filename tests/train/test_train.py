@@ -313,3 +313,36 @@ def test_import_fastmlp_does_not_load_the_command():
                           timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["False", "False", "False"]
+
+
+# --------------------------------------------------------------------------- --distributed
+
+
+def test_distributed_without_a_launcher_trains_in_one_process(tmp_path):
+    pytest.importorskip("mpi4py.MPI", reason="mpi4py is not installed (pip install 'fastmlp[mpi]')")
+    from fastmlp import distribution
+
+    plain, alone = tmp_path / "plain", tmp_path / "alone"
+    status, stdout, stderr = run_main(SHORT + ["--no-plots", "--out", plain])
+    assert status == 0, stderr
+    status, stdout, stderr = run_main(SHORT + ["--no-plots", "--distributed", "--out", alone])
+    assert status == 0, stderr
+    assert "| 1 process" in stdout
+    # One process under DataParallel trains exactly as without it.
+    timed = {"seconds"}  # wall-clock, differs run to run
+    history, expected = read_json(alone / "history.json"), read_json(plain / "history.json")
+    assert set(history) == set(expected) and len(history) > len(timed)
+    for key in set(expected) - timed:
+        assert history[key] == expected[key], key
+    assert sorted(os.listdir(alone)) == sorted(os.listdir(plain))
+    assert distribution.distribution() is None  # the run's distribution is unset after it
+
+
+def test_distributed_without_mpi4py_fails_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "mpi4py", None)  # import mpi4py raises ImportError
+    monkeypatch.setitem(sys.modules, "mpi4py.MPI", None)
+    status, stdout, stderr = run_main(SHORT + ["--distributed", "--out", tmp_path / "run"])
+    assert status == 1
+    assert stderr.startswith("fastmlp-train: error: --distributed needs mpi4py")
+    assert 'pip install ".[mpi]"' in stderr
+    assert len(stderr.strip().splitlines()) == 1
