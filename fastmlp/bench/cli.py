@@ -14,6 +14,7 @@ import sys
 from typing import NamedTuple
 
 from ..version import __version__
+from .distributed import bench_distributed, distributed_lines
 from .end_to_end import add_floor, bench_end_to_end
 from .environment import environment
 from .floor import bench_floor, gemm_rate
@@ -29,6 +30,8 @@ PROG = "fastmlp-bench"
 DESCRIPTION = ("How fast fastmlp trains and predicts, against its NumPy reference and, in "
                "worker processes of their own, PyTorch and JAX when they are installed.")
 SECTIONS = ("kernels", "floor", "end-to-end", "inference", "process")
+# opt-in: needs the machine's two cores for itself, one per MPI process
+OPT_IN = ("distributed",)
 
 
 class Mode(NamedTuple):
@@ -45,11 +48,14 @@ class Mode(NamedTuple):
     import_runs: int    # fresh interpreters timing the import
     train: bool         # whether to measure a fastmlp-train run
     answer_s: float     # longest wait for one answer of a worker before it is dropped
+    dist_steps: int = 40    # timed steps per model of the distributed row
+    dist_reps: int = 200    # timed allreduce rounds of the distributed row
 
 
 MODES = {
-    "smoke": Mode(5, (32,), 1, 640, 50, 1, 640, 0.5, 1024, 1, False, 120.0),  # the tests'
-    "quick": Mode(60, (32, 256), 1, 12000, 500, 2, PREDICT_IMAGES, 1.0, 1024, 5, False, 180.0),
+    "smoke": Mode(5, (32,), 1, 640, 50, 1, 640, 0.5, 1024, 1, False, 120.0, 2, 5),  # the tests'
+    "quick": Mode(60, (32, 256), 1, 12000, 500, 2, PREDICT_IMAGES, 1.0, 1024, 5, False, 180.0,
+                  10, 50),
     "full": Mode(400, (32, 256), 3, EPOCH_SAMPLES, 3000, 5, PREDICT_IMAGES, 10.0, 2048, 5,
                  True, 600.0),
 }
@@ -91,12 +97,13 @@ def start_workers(wanted, log, timeout=600.0):
 
 def run(quick=False, smoke=False, kernels=True, floor=True, end_to_end=True, inference=True,
         process=True, use_torch=True, use_jax=True, passes=None, max_wait=None,
-        stability=None, log=None):
+        stability=None, log=None, distributed=False):
     """Run the selected sections and return the report (a JSON-able dict).
     The contenders' rows come from worker processes, when their framework is
     installed and ``use_torch`` / ``use_jax``; ``passes`` and ``max_wait``
     override the mode's; ``stability`` (seconds) runs the placement test
-    too; ``log`` (default: nothing) gets a line as each part starts."""
+    too; ``distributed`` the 1-vs-2-process row and its projection;
+    ``log`` (default: nothing) gets a line as each part starts."""
     mode = MODES["smoke" if smoke else "quick" if quick else "full"]
     if passes is not None:
         mode = mode._replace(passes=passes)
@@ -116,6 +123,11 @@ def run(quick=False, smoke=False, kernels=True, floor=True, end_to_end=True, inf
             log(f"stability ({stability:g} s)...")
             report["stability"] = bench_stability(stability, min(mode.samples, EPOCH_SAMPLES),
                                                   probe, log=log)
+        if distributed:
+            log("distributed...")
+            probe.wait()
+            report["distributed"] = bench_distributed(mode.dist_steps, mode.dist_reps,
+                                                      mode.answer_s, log=lambda m: log(f"  {m}"))
         return report
     finally:
         for worker in workers.values():
@@ -201,7 +213,9 @@ def parser():
                         "10, --quick 1); the row is flagged when it was busy")
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
     p.add_argument("--no-jax", action="store_true", help="leave JAX out even if installed")
-    p.add_argument("--only", choices=SECTIONS, nargs="+", help="run only these sections")
+    p.add_argument("--only", choices=SECTIONS + OPT_IN, nargs="+",
+                   help="run only these sections ('distributed', 1 vs 2 MPI processes and "
+                        "the projection to N machines, runs only when named here)")
     p.add_argument("--stability", type=_positive(float), metavar="SECONDS", default=None,
                    help="train the seed model at batch 256 epoch after epoch for SECONDS and "
                         "report every epoch's time, the median, the max and max/median "
@@ -219,12 +233,16 @@ def main(argv=None):
                  inference="inference" in only, process="process" in only,
                  use_torch=not args.no_torch, use_jax=not args.no_jax, passes=args.passes,
                  max_wait=args.max_wait, stability=args.stability,
+                 distributed="distributed" in only,
                  log=lambda msg: print(f"[{PROG}] {msg}", file=sys.stderr, flush=True))
     report["command"] = " ".join([PROG] + list(sys.argv[1:] if argv is None else argv))
     # With --json -, stdout carries the JSON alone (for a pipe into jq or a
     # file), so the text report goes to stderr beside the progress lines.
     to_stdout = args.json == "-"
-    print(format_report(report), file=sys.stderr if to_stdout else sys.stdout, flush=True)
+    text = format_report(report)
+    if report.get("distributed"):
+        text += "\n" + "\n".join(distributed_lines(report["distributed"]))
+    print(text, file=sys.stderr if to_stdout else sys.stdout, flush=True)
     if to_stdout:
         json.dump(report, sys.stdout, indent=1, default=float)
         sys.stdout.write("\n")
