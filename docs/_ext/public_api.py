@@ -14,6 +14,7 @@ PUBLIC_MODULES = [
     "fastmlp.optimizers", "fastmlp.optimizers.schedules", "fastmlp.callbacks",
     "fastmlp.activations", "fastmlp.initializers", "fastmlp.regularizers", "fastmlp.saving",
     "fastmlp.datasets", "fastmlp.utils", "fastmlp.ops", "fastmlp.backend", "fastmlp.wrappers",
+    "fastmlp.distribution",
 ]
 
 # Modules that need an optional extra, and which one.

@@ -58,7 +58,15 @@ def _mpi():
 def launched_size() -> int:
     """Returns: the number of processes the launcher (``mpiexec``, ``mpirun``,
     ``srun``) started, read from its environment variables; 1 when the
-    program was not started by one. Reading it needs no MPI."""
+    program was not started by one. Reading it needs no MPI.
+
+    Raises:
+        Nothing: it only reads the environment.
+
+    Example:
+        >>> fastmlp.distribution.launched_size() >= 1
+        True
+    """
     for name in _SIZE_VARIABLES:
         value = os.environ.get(name, "")
         if value.isdigit() and int(value) > 0:
@@ -72,16 +80,28 @@ class DataParallel:
     every global batch.
 
     Args:
+        device_mesh: must be None (the processes of ``COMM_WORLD`` are the mesh).
         devices: ignored unless None or the list :func:`list_devices` gives
             (accepted for Keras's signature).
         auto_shard_dataset: must be True (each process shards every batch).
 
     Raises:
         ImportError: mpi4py is not installed.
+        NotImplementedError: a ``device_mesh`` is given.
         ValueError: ``auto_shard_dataset=False``.
 
     Example:
-        >>> fastmlp.distribution.set_distribution(fastmlp.distribution.DataParallel())
+        Under ``mpiexec -n N`` each process trains on its shard; started
+        alone, the one process trains on every row:
+
+        >>> try:
+        ...     strategy = fastmlp.distribution.DataParallel()
+        ... except ImportError:  # without the mpi extra
+        ...     strategy = None
+        >>> fastmlp.distribution.set_distribution(strategy)
+        >>> fastmlp.distribution.process_count(), fastmlp.distribution.is_chief()
+        (1, True)
+        >>> fastmlp.distribution.set_distribution(None)
     """
 
     def __init__(self, device_mesh: Any = None, devices: Any = None,
@@ -125,6 +145,10 @@ def list_devices(device_type: str | None = None) -> list[str]:
 
     Raises:
         ValueError: another ``device_type``.
+
+    Example:
+        >>> fastmlp.distribution.list_devices()  # one process, no launcher
+        ['cpu:0']
     """
     if device_type not in (None, "cpu", "CPU"):
         raise ValueError(f"fastmlp trains on the CPU: device_type {device_type!r} has no devices")
@@ -140,9 +164,23 @@ def initialize(job_addresses: Any = None, num_processes: int | None = None,
     """Start MPI (mpi4py starts it on import); the launcher, not these
     arguments, sets the processes, so given values must agree with it.
 
+    Args:
+        job_addresses: ignored (accepted for Keras's signature).
+        num_processes: None, or the number of processes MPI started.
+        process_id: None, or this process's MPI rank.
+
+    Returns:
+        None.
+
     Raises:
         ImportError: mpi4py is not installed.
         ValueError: ``num_processes`` or ``process_id`` disagree with MPI's.
+
+    Example:
+        >>> try:
+        ...     fastmlp.distribution.initialize(num_processes=1, process_id=0)
+        ... except ImportError:  # without the mpi extra
+        ...     pass
     """
     comm = _mpi().COMM_WORLD
     if num_processes is not None and int(num_processes) != comm.Get_size():
@@ -154,8 +192,19 @@ def initialize(job_addresses: Any = None, num_processes: int | None = None,
 def set_distribution(value: DataParallel | None) -> None:
     """Set the distribution ``fit`` uses (None: train in this process alone).
 
+    Args:
+        value: a :class:`DataParallel`, or None.
+
+    Returns:
+        None.
+
     Raises:
         TypeError: ``value`` is not a DataParallel or None.
+
+    Example:
+        >>> fastmlp.distribution.set_distribution(None)
+        >>> fastmlp.distribution.distribution() is None
+        True
     """
     global _current
     if value is not None and not isinstance(value, DataParallel):
@@ -164,23 +213,67 @@ def set_distribution(value: DataParallel | None) -> None:
 
 
 def distribution() -> DataParallel | None:
-    """Returns: the distribution set by :func:`set_distribution`, or None."""
+    """The distribution ``fit`` uses.
+
+    Returns:
+        The distribution set by :func:`set_distribution`, or None.
+
+    Raises:
+        Nothing: it reads a setting.
+
+    Example:
+        >>> fastmlp.distribution.distribution() is None  # none set
+        True
+    """
     return _current
 
 
 def process_index() -> int:
-    """Returns: this process's index in the current distribution (0 without one)."""
+    """This process's index.
+
+    Returns:
+        This process's index in the current distribution (0 without one).
+
+    Raises:
+        Nothing: it reads a setting.
+
+    Example:
+        >>> fastmlp.distribution.process_index()  # no distribution set
+        0
+    """
     return 0 if _current is None else _current.rank
 
 
 def process_count() -> int:
-    """Returns: the number of processes of the current distribution (1 without one)."""
+    """The number of processes training together.
+
+    Returns:
+        The number of processes of the current distribution (1 without one).
+
+    Raises:
+        Nothing: it reads a setting.
+
+    Example:
+        >>> fastmlp.distribution.process_count()  # no distribution set
+        1
+    """
     return 1 if _current is None else _current.size
 
 
 def is_chief() -> bool:
-    """Returns: whether this process prints and writes files (process 0, or
-    any process without a distribution)."""
+    """Whether this process is the one that prints and writes files.
+
+    Returns:
+        True on process 0, and on any process without a distribution.
+
+    Raises:
+        Nothing: it reads a setting.
+
+    Example:
+        >>> if fastmlp.distribution.is_chief():  # write files on one process only
+        ...     print("chief")
+        chief
+    """
     return process_index() == 0
 
 
