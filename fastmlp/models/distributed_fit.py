@@ -169,27 +169,38 @@ class DistributedRun:
 
     def _reduce_logs(self):
         """The global running loss and metrics (one small Allreduce)."""
-        model = self.model
-        metrics = model._metrics or []
-        states = [[np.asarray(getattr(m, name), dtype=np.float64) for name in names]
-                  for m, names in zip(metrics, self.states)]
-        flat = np.concatenate([[model._loss_total, model._loss_count]]
-                              + [s.ravel() for group in states for s in group])
-        self.comm.Allreduce(self.mpi.IN_PLACE, flat, op=self.mpi.SUM)
-        logs = {"loss": flat[0] / flat[1] if flat[1] else 0.0}
-        at = 2
-        for metric, names, group in zip(metrics, self.states, states):
-            local = {}
-            for name, state in zip(names, group):
-                summed = flat[at:at + state.size].reshape(state.shape)
-                at += state.size
-                local[name] = _swap(metric, name, summed)
-            try:
-                logs[metric.name] = float(metric.result())
-            finally:
-                for name, value in local.items():
-                    _swap(metric, name, value)
-        self.logs = logs
+        self.logs = reduced_logs(self.model, self.states, self.comm, self.mpi)
+
+
+def reduced_logs(model, state_names, comm, mpi):
+    """The loss and metrics over every process's samples: the running loss
+    total and count and each metric's state (``state_names``, from
+    :func:`_state_names`) summed with one small ``Allreduce``; the metrics'
+    own states are left as they were.
+
+    Returns:
+        ``{"loss": ..., metric name: ...}``, the same on every process.
+    """
+    metrics = model._metrics or []
+    states = [[np.asarray(getattr(m, name), dtype=np.float64) for name in names]
+              for m, names in zip(metrics, state_names)]
+    flat = np.concatenate([[model._loss_total, model._loss_count]]
+                          + [s.ravel() for group in states for s in group])
+    comm.Allreduce(mpi.IN_PLACE, flat, op=mpi.SUM)
+    logs = {"loss": flat[0] / flat[1] if flat[1] else 0.0}
+    at = 2
+    for metric, names, group in zip(metrics, state_names, states):
+        local = {}
+        for name, state in zip(names, group):
+            summed = flat[at:at + state.size].reshape(state.shape)
+            at += state.size
+            local[name] = _swap(metric, name, summed)
+        try:
+            logs[metric.name] = float(metric.result())
+        finally:
+            for name, value in local.items():
+                _swap(metric, name, value)
+    return logs
 
 
 def _swap(metric, name, value):

@@ -11,11 +11,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import callbacks as callbacks_module
+from .. import distribution as distribution_module
 from ..layers.layer import as_input_batch
 from ..utils.progbar import log_progbar
 from ..utils.types import Float32Array
 from ..utils.validation import check_positive_int
-from . import compiled_inference
+from . import compiled_inference, distributed_eval
 from .data_adapters import ArrayData, data_kind, get_data_adapter, model_inputs
 from .epoch_iterator import EpochIterator
 from .loop_utils import DEFAULT_BATCH_SIZE, optional_steps, verbosity
@@ -70,6 +71,10 @@ class Evaluator(_ModelParts):
             callbacks: callbacks whose test hooks run.
             return_dict: return ``{name: value}`` instead of a list.
 
+        Under a :class:`~fastmlp.distribution.DataParallel` distribution,
+        array data is split into contiguous shards, one per process, and
+        every process returns the loss and metrics over all the samples.
+
         Returns:
             A float when there are no metrics, else ``[loss, *metrics]``, or
             a dict with ``return_dict=True``.
@@ -84,6 +89,29 @@ class Evaluator(_ModelParts):
         self._require_compiled("evaluate")
         verbose = verbosity(verbose)
         steps = optional_steps(steps, "steps")
+        # Under a DataParallel distribution (arrays): this process's shard,
+        # the loss and metrics then summed over every process. A check of the
+        # whole data fails alike everywhere; past it, a failure on one process
+        # aborts them all (the others would wait in a collective).
+        dist = distributed_eval.current(x)
+        mine = None
+        if dist is not None:
+            batch_size = check_positive_int(DEFAULT_BATCH_SIZE if batch_size is None else batch_size,
+                                            "batch_size")
+            mine = distributed_eval.shard(self, dist, x, y, sample_weight, batch_size, steps)
+            verbose = verbose if distribution_module.is_chief() else 0
+        with distributed_eval.guard(dist):
+            if dist is not None and mine is None:
+                distributed_eval.empty_logs(self)
+                logs = distributed_eval.global_logs(self, dist)
+            else:
+                if mine is not None:
+                    (x, y, sample_weight), steps = mine, None
+                logs = self._evaluate_run(x, y, sample_weight, batch_size, verbose, steps, callbacks, dist)
+        return self._evaluate_result(logs, return_dict)
+
+    def _evaluate_run(self, x, y, sample_weight, batch_size, verbose, steps, callbacks, dist):
+        """evaluate's pass over the data, its callbacks and progress bar."""
         data = EpochIterator(self._adapter(x, y, sample_weight, None, batch_size), steps,
                              "the evaluation data")
         total = data.num_batches
@@ -92,9 +120,16 @@ class Evaluator(_ModelParts):
         bar = log_progbar(total, verbose) if verbose and total else None
         callback_list.on_test_begin()
         logs = self._evaluate_data(data, callback_list, bar)
+        if dist is not None:
+            logs = distributed_eval.global_logs(self, dist)
         if bar is not None:
             bar.update(total, logs, finalize=True)
         callback_list.on_test_end(logs)
+        return logs
+
+    @staticmethod
+    def _evaluate_result(logs, return_dict):
+        """evaluate's return value: the logs, or their values (one: a float)."""
         if return_dict:
             return logs
         values = list(logs.values())
@@ -114,6 +149,10 @@ class Evaluator(_ModelParts):
             steps: batches to predict, or None for all.
             callbacks: callbacks whose predict hooks run.
 
+        Under a :class:`~fastmlp.distribution.DataParallel` distribution, each
+        process predicts its contiguous shard of array ``x`` and every process
+        returns all the outputs, in sample order.
+
         Returns:
             The model's outputs, ``(n, *output_shape)`` float32 (NumPy on the
             CPU backends, CuPy on ``cupy``).
@@ -129,6 +168,9 @@ class Evaluator(_ModelParts):
         batch_size = check_positive_int(DEFAULT_BATCH_SIZE if batch_size is None else batch_size, "batch_size")
         verbose = verbosity(verbose)
         steps = optional_steps(steps, "steps")
+        dist = distributed_eval.current(x)
+        if dist is not None:  # each process predicts its shard; every process gets all rows
+            return distributed_eval.predict(self, dist, x, batch_size, verbose, steps, callbacks)
         if data_kind(x) != "arrays":
             adapter = get_data_adapter(self, x, what="predict's x", targets=False)
             batches = EpochIterator(adapter, steps, "predict's data").epoch()

@@ -19,7 +19,7 @@ from .. import callbacks as callbacks_module
 from .. import losses, metrics as metrics_module, optimizers
 from .. import random as _random
 from ..utils.validation import check_positive_int, check_same_length
-from . import compiled_training, distributed_fit
+from . import compiled_training, distributed_eval, distributed_fit
 from .data_adapters import ArrayData, data_kind, get_data_adapter
 from .data_adapters.inputs import host_array
 from .epoch_iterator import EpochIterator
@@ -279,8 +279,11 @@ class Trainer(Evaluator):
         return (x[:split], y[:split], weights[0]), (x[split:], y[split:], weights[1])
 
     def _validation(self, validation_data, batch_size, steps):
+        """``(EpochIterator or None, DataParallel or None)``: the validation
+        batches, this process's shard of them under a distribution (None: an
+        empty shard)."""
         if validation_data is None:
-            return None
+            return None, None
         if isinstance(validation_data, (tuple, list)):
             if len(validation_data) not in (2, 3):
                 raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
@@ -289,7 +292,14 @@ class Trainer(Evaluator):
         else:
             vx, vy, vw = validation_data, None, None
         adapter = self._adapter(vx, vy, vw, None, batch_size, "validation x")
-        return EpochIterator(adapter, steps, "the validation data")
+        dist = distributed_eval.current(vx)
+        if dist is not None:  # checked whole above, so every process refuses bad data alike
+            mine = distributed_eval.shard(self, dist, vx, vy, vw, adapter.batch_size, steps)
+            if mine is None:
+                return None, dist
+            sx, sy, sw = mine
+            adapter, steps = self._adapter(sx, sy, sw, None, batch_size, "validation x"), None
+        return EpochIterator(adapter, steps, "the validation data"), dist
 
     # ------------------------------------------------------------------ fit
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
@@ -346,7 +356,7 @@ class Trainer(Evaluator):
         train = EpochIterator(self._adapter(x, y, sample_weight, class_weight, batch_size),
                               steps_per_epoch)
         val_batch = validation_batch_size if validation_batch_size is not None else batch_size
-        val = self._validation(validation_data, val_batch, validation_steps)
+        val, val_dist = self._validation(validation_data, val_batch, validation_steps)
 
         history = callbacks_module.History()
         # As in Keras: the progress bar first (its epoch line comes before the
@@ -406,8 +416,8 @@ class Trainer(Evaluator):
                     break
                 self._epochs_seen += 1
                 logs = self._logs()
-                if val is not None and due(epoch):
-                    val_logs = self._evaluate_data(val)
+                if (val is not None or val_dist is not None) and due(epoch):
+                    val_logs = distributed_eval.evaluate_data(self, val, val_dist)
                     logs.update({f"val_{key}": value for key, value in val_logs.items()})
                 callback_list.on_epoch_end(epoch, logs)
                 if self.stop_training:
