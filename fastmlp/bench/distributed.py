@@ -115,12 +115,14 @@ def bench_distributed(steps, reps, timeout=600.0, log=None, launcher=mpi_launche
         log: gets a line as each run starts (default: nothing).
         launcher: returns ``(mpiexec, None)`` or ``(None, why)``.
     Returns:
-        ``{"steps", "reps", "source", "assumptions", "scenarios", "two":
+        ``{"steps", "reps", "source", "load" (1-minute load average before
+        and after), "assumptions", "scenarios", "two":
         None or why it is absent, "rows": [per model: "workload", "model",
         "params", "grad_bytes", "one" / "two": {"step_s", "epoch_s"},
         "speedup", "allreduce_s", "projection": {scenario: [...]}]}``.
     """
     log = log or (lambda msg: None)
+    load = [os.getloadavg()[0]]  # others' work on a shared machine slows the 2-process run most
     log("1 process, 1 thread...")
     one = _worker([], steps, reps, MACHINES, timeout)
     mpiexec, why = launcher()
@@ -131,7 +133,8 @@ def bench_distributed(steps, reps, timeout=600.0, log=None, launcher=mpi_launche
             two = _worker([mpiexec, "-n", "2"], steps, reps, (), timeout)
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
             why = f"the 2-process run failed: {exc}"
-    report = {"steps": steps, "reps": reps, "source": one["source"],
+    load.append(os.getloadavg()[0])
+    report = {"steps": steps, "reps": reps, "source": one["source"], "load": load,
               "assumptions": list(ASSUMPTIONS), "two": why,
               "scenarios": [{"name": n, "bandwidth": b, "latency": t} for n, b, t in SCENARIOS],
               "rows": []}
@@ -158,6 +161,8 @@ def distributed_lines(d):
     lines = ["", f"Distributed (data-parallel fit over MPI): s/epoch from {d['steps']} timed steps "
              f"scaled to 60,000 samples, global batch 256, 1 BLAS thread per process; "
              f"allreduce: mean of {d['reps']} rounds ({d['source']} data)"]
+    lines.append(f"  1-minute load average: {d['load'][0]:.2f} before, {d['load'][1]:.2f} after "
+                 "(above 0 before: other processes were using the cores)")
     if d["two"]:
         lines.append(f"  2 processes: not measured: {d['two']}")
     lines += [f"  {r['workload']}: {r['model']}" for r in d["rows"]]

@@ -60,6 +60,7 @@ def test_row_without_mpi_says_so_and_still_projects():
     text = "\n".join(distributed_lines(report))
     assert "2 processes: not measured: mpi4py is not installed" in text
     assert "no overlap of computation and communication" in text
+    assert len(report["load"]) == 2 and "1-minute load average" in text
 
 
 def test_only_distributed_runs_two_processes(tmp_path, capsys):
