@@ -32,8 +32,9 @@ ASSUMPTIONS = (
     "float32 gradient buffers",
     "compute per machine = the step time at batch 256/N, measured in 1 process with 1 thread "
     "(not scaled)",
-    "no overlap of computation and communication (the current implementation: the allreduce "
-    "follows the backward pass); the small per-step loss/metric allreduce is left out",
+    "the allreduce counted in full after the compute (a bound: fit starts each layer's "
+    "allreduce as soon as its backward is done, so part of it overlaps the layers below); "
+    "the small per-step loss/metric allreduce is left out",
     "s/epoch = ceil(60,000 / 256) steps of (compute + allreduce); speed-up against N = 1")
 THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "FASTMLP_NUM_THREADS": "1"}
 

@@ -9,6 +9,13 @@ gradient of the global batch's loss; weight penalties' gradients are added
 after it, once. The loss total and count and every metric's state (the float
 attributes its ``reset_state`` assigns: totals, counts) are summed with one
 small ``Allreduce`` per step, so every process logs the global values.
+
+The gradient allreduce overlaps the backward pass: as soon as a layer's
+backward is done, its gradients are scaled and a non-blocking ``Iallreduce``
+of each is started, and the requests are driven (``Testall``) after each
+later layer, so the layers below compute while the ones above communicate;
+the update waits for all of them. Every process starts the same allreduces
+in the same order (a process with no rows sends zeros), as MPI requires.
 """
 
 from __future__ import annotations
@@ -149,27 +156,52 @@ class DistributedRun:
             with distribution_module.sharded_batch(rows, start):
                 grad = model._loss_step(xb[start:stop], yb[start:stop],
                                         None if wb is None else wb[start:stop], training=True)
-                model.backward(grad, need_dx=False)
+                requests = self._backward_and_reduce(grad, scale)
             # The logged total counts this shard's share of the global loss.
             shard_loss = (model._loss_total - before) / (stop - start)
             model._loss_total = before + rows * scale * shard_loss
-            for store in model.stores():
-                store.grads *= scale
         else:  # more processes than rows: no share, but the random streams move on
             for layer in _random_layers(model):
                 layer.step += 1
-            for store in model.stores():
-                store.grads[...] = 0
-        for store in model.stores():
-            self.comm.Allreduce(self.mpi.IN_PLACE, store.grads, op=self.mpi.SUM)
+            requests = []
+            for layer in _weighted_from_last(model):
+                for grads in layer._grads.values():
+                    grads[...] = 0
+                    requests.append(self.comm.Iallreduce(self.mpi.IN_PLACE, grads, op=self.mpi.SUM))
+        self.mpi.Request.Waitall(requests)
         for reg, weights, weight_grad in model._penalties:
             reg.add_gradient(model.ops, weights, weight_grad)
         model.optimizer.apply()
         self._reduce_logs()
 
+    def _backward_and_reduce(self, grad, scale):
+        """The backward pass from the loss gradient ``grad``, layer by layer
+        from the output; each layer's gradients, once computed, scaled by
+        ``scale`` and their allreduce started. Returns the requests."""
+        model, mpi, requests = self.model, self.mpi, []
+        layers, first = model._layers, model._first_weighted
+        dy = grad
+        for i in range(len(layers) - 1, first - 1, -1):
+            dy = layers[i].backward(dy, need_dx=i > first)
+            for leaf in reversed(layers[i].leaves_with_weights()):
+                for grads in leaf._grads.values():
+                    grads *= scale
+                    requests.append(self.comm.Iallreduce(mpi.IN_PLACE, grads, op=mpi.SUM))
+            if requests:
+                mpi.Request.Testall(requests)  # drive the transfers while the next layer computes
+        return requests
+
     def _reduce_logs(self):
         """The global running loss and metrics (one small Allreduce)."""
         self.logs = reduced_logs(self.model, self.states, self.comm, self.mpi)
+
+
+def _weighted_from_last(model):
+    """The layers with weights in the order the backward pass finishes them
+    (the order every process starts their allreduces in)."""
+    layers = model._layers
+    return [leaf for i in range(len(layers) - 1, model._first_weighted - 1, -1)
+            for leaf in reversed(layers[i].leaves_with_weights())]
 
 
 def reduced_logs(model, state_names, comm, mpi):
