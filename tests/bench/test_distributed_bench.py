@@ -59,7 +59,7 @@ def test_row_without_mpi_says_so_and_still_projects():
             assert [p["machines"] for p in rows] == list(MACHINES)
     text = "\n".join(distributed_lines(report))
     assert "2 processes: not measured: mpi4py is not installed" in text
-    assert "no overlap of computation and communication" in text
+    assert "the allreduce counted in full after the compute" in text
     assert len(report["load"]) == 2 and "1-minute load average" in text
 
 
