@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import os
 import warnings
 
 import numpy as np
@@ -247,17 +248,40 @@ def _swap(metric, name, value):
 
 
 def start(model, adapter):
-    """The :class:`DistributedRun` for ``fit`` when a distribution is set, else None."""
+    """The :class:`DistributedRun` for ``fit``: with the distribution set,
+    or, under a launcher that started several processes, a
+    :class:`~fastmlp.distribution.DataParallel` over them (set for the rest
+    of the program, so that ``evaluate`` and ``predict`` shard too: an
+    unchanged Keras program run with ``mpiexec -n N`` trains data-parallel;
+    ``FASTMLP_DISTRIBUTED=0`` keeps every process training alone). None
+    when nothing is distributed."""
     dist = distribution_module.distribution()
     if dist is None:
-        launched = distribution_module.launched_size()
-        if launched > 1:  # explicit opt-in, as Keras; but say what is happening
-            warnings.warn(f"fit runs under a launcher with {launched} processes but no distribution is "
-                          "set: each process trains alone on all the data. Call fastmlp.distribution."
-                          "set_distribution(fastmlp.distribution.DataParallel()) to train together.",
-                          UserWarning, stacklevel=3)
-        return None
+        dist = _under_launcher()
+        if dist is None:
+            return None
     return DistributedRun(model, adapter, dist)
+
+
+def _under_launcher():
+    """A DataParallel over the processes a launcher started (and set), or
+    None: no launcher, ``FASTMLP_DISTRIBUTED=0``, or no MPI that sees them
+    (then a warning: every process trains alone on all the data)."""
+    launched = distribution_module.launched_size()
+    if launched <= 1 or os.environ.get("FASTMLP_DISTRIBUTED", "").strip() == "0":
+        return None
+    try:
+        dist = distribution_module.DataParallel()
+    except ImportError as exc:
+        reason = str(exc)
+    else:
+        if dist.size > 1:
+            distribution_module.set_distribution(dist)
+            return dist
+        reason = "MPI sees one process (mpi4py's MPI is not the launcher's?)"
+    warnings.warn(f"fit runs under a launcher with {launched} processes, but {reason}: each process "
+                  "trains alone on all the data", UserWarning, stacklevel=4)
+    return None
 
 
 def guard(run):

@@ -370,12 +370,13 @@ class Trainer(Evaluator):
         if ready:
             self._prepare_run()
             self._bind_optimizer()
-            if steps_per_epoch is None:
-                compiled = compiled_training.prepare(self, train.adapter)
-        # Under a DataParallel distribution (arrays only): process 0's state
-        # everywhere, every process's model and data checked against it.
+        # Under a DataParallel distribution (set, or the launcher's processes):
+        # process 0's state everywhere, every process's model and data checked
+        # against it. Decided before the compiled step, which steps aside then.
         distributed = distributed_fit.start(self, train.adapter)
         self._distributed = distributed
+        if ready and steps_per_epoch is None and distributed is None:
+            compiled = compiled_training.prepare(self, train.adapter)
         train_step = self._train_step if distributed is None else distributed.train_step
         self.stop_training = False
         self.history = history

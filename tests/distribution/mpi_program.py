@@ -2,7 +2,8 @@
 ``mpiexec -n 2``: ``python mpi_program.py MODE OUT_DIR``.
 
 Modes: ``train`` (the seed model, 2 epochs; writes ``weights_<rank>.npz``),
-``single`` (the same without a distribution), ``raise`` (process 1 raises
+``single`` (the same without a distribution), ``plain`` (the same without
+``set_distribution``: under ``mpiexec`` fit distributes by itself), ``raise`` (process 1 raises
 mid-epoch), ``files`` (ModelCheckpoint, CSVLogger and model.save with a
 path per process), ``mismatch`` (process 1 has fewer samples), ``mismatch-model`` (process 1 has
 a narrower layer), ``weighted
@@ -81,17 +82,18 @@ if MODE in ("tiny", "single-tiny"):
              loss=np.array(history["loss"]), accuracy=np.array(history["accuracy"]))
     sys.exit(0)
 
-if MODE != "single":
+if MODE not in ("single", "plain"):  # plain: an unchanged program, distributed by the launcher alone
     distribution.set_distribution(distribution.DataParallel())
-rank = distribution.process_index()
 net = model()
 x, y = data()
 
-if MODE in ("train", "single"):
+if MODE in ("train", "single", "plain"):
     history = net.fit(x, y, batch_size=BATCH, epochs=2, verbose=0)
+    rank = distribution.process_index()
     np.savez(os.path.join(OUT, f"weights_{rank}.npz"), *net.get_weights(),
              loss=np.array(history.history["loss"]), accuracy=np.array(history.history["accuracy"]))
-elif MODE == "raise":
+rank = distribution.process_index()
+if MODE == "raise":
     class Fail(fastmlp.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
             if rank == 1 and batch == 2:

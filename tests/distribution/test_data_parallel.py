@@ -144,9 +144,20 @@ def test_a_metric_without_float_state_is_refused():
         _state_names(metric)
 
 
-def test_fit_under_a_launcher_without_a_distribution_trains_alone_and_says_so(monkeypatch):
+def test_fit_under_a_launcher_whose_processes_mpi_cannot_see_trains_alone_and_says_so(monkeypatch):
+    """The launcher's variables say 2 processes, but this process runs alone
+    (MPI sees one, or mpi4py is missing): fit warns and trains alone."""
     monkeypatch.setenv("PMI_SIZE", "2")
     rng = np.random.default_rng(0)
     model = small_model()
-    with pytest.warns(UserWarning, match="2 processes but no distribution is set"):
+    with pytest.warns(UserWarning, match="launcher with 2 processes, but .*trains alone"):
         model.fit(rng.normal(size=(8, 6)).astype("float32"), rng.integers(0, 3, 8), verbose=0)
+    assert distribution.distribution() is None
+
+
+def test_fastmlp_distributed_0_keeps_processes_alone_without_a_warning(monkeypatch, recwarn):
+    monkeypatch.setenv("PMI_SIZE", "2")
+    monkeypatch.setenv("FASTMLP_DISTRIBUTED", "0")
+    rng = np.random.default_rng(0)
+    small_model().fit(rng.normal(size=(8, 6)).astype("float32"), rng.integers(0, 3, 8), verbose=0)
+    assert not [w for w in recwarn if "launcher" in str(w.message)]

@@ -60,6 +60,25 @@ def test_two_processes_train_as_one_process_with_the_global_batch(tmp_path):
         np.testing.assert_allclose(rank0[name], one[name], rtol=0, atol=atol, err_msg=name)
 
 
+def test_an_unchanged_program_under_mpiexec_trains_data_parallel(tmp_path):
+    """No set_distribution in the program: fit sees the launcher's processes
+    and distributes by itself, as the explicit distribution does."""
+    (tmp_path / "explicit").mkdir()
+    (tmp_path / "plain").mkdir()
+    for mode, folder in [("train", "explicit"), ("plain", "plain")]:
+        done = run(mode, tmp_path / folder, 2)
+        assert done.returncode == 0, done.stderr
+        assert "trains alone" not in done.stderr
+    explicit = weights(tmp_path / "explicit" / "weights_0.npz")
+    for rank in (0, 1):
+        plain = weights(tmp_path / "plain" / f"weights_{rank}.npz")
+        for name in explicit:
+            if name.startswith("arr_"):  # the weights: the same bits
+                np.testing.assert_array_equal(plain[name], explicit[name], err_msg=name)
+            else:  # the logged loss and accuracy (measured: within 9e-9)
+                np.testing.assert_allclose(plain[name], explicit[name], rtol=1e-6, err_msg=name)
+
+
 def test_a_rank_that_raises_ends_every_rank_with_its_error(tmp_path):
     start = time.monotonic()
     done = run("raise", tmp_path, timeout=60)
