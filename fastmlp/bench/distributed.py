@@ -97,8 +97,11 @@ def _worker(prefix, steps, reps, splits, timeout):
         out = os.path.join(tmp, "out.json")
         command = prefix + [sys.executable, "-m", "fastmlp.bench.distributed_worker",
                             str(steps), str(reps), out] + [str(n) for n in splits]
+        # run from the temporary folder: ``python -m`` puts the working
+        # directory first on the path, and a checkout's unbuilt sources
+        # would shadow the installed package
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, **THREADS})
+                              env={**os.environ, **THREADS}, cwd=tmp)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(prefix) or 'the worker'} failed "
                                f"(exit {done.returncode}): {done.stderr[-1500:]}")
