@@ -5,6 +5,9 @@ import fastmlp
 import model_builders
 from fastmlp.backend import CompiledExtensionMissing
 
+# CI's rule for skips (FASTMLP_STRICT_SKIPS=1): tests/skip_policy.py
+pytest_plugins = ["skip_policy"]
+
 
 def _skip_unless_available(name):
     try:

@@ -24,7 +24,7 @@ HEADERS = ("fm_common.h", "fm_dense.h", "fm_relu.h", "fm_philox.h", "fm_softmax.
 #: NVRTC options: C++14; no FMA contraction, so that with IEEE division and
 #: square root (NVRTC's defaults) elementwise results round as on the CPU;
 #: flush-to-zero, which CuPy appends to every compilation anyway (the last
-#: -ftz wins), so it is written here to be what the nvcc test compiles too.
+#: -ftz wins), so it is written here to be what the NVRTC tests compile too.
 #: Results therefore match the reference bit for bit on normal floats; a
 #: subnormal (below ~1.2e-38) is read and written as zero, as the CPU
 #: optimizer loops do with FTZ/DAZ.
