@@ -40,14 +40,19 @@ import fastmlp
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(fastmlp.__file__)))
 BACKENDS = ("numpy", "cython")
 
-Case = namedtuple("Case", "entry kind code error match backends")
+Case = namedtuple("Case", "entry kind code error match backends changes mutates setup")
 
 
-def case(entry, kind, code, error=None, match=None, backends=BACKENDS):
+def case(entry, kind, code, error=None, match=None, backends=BACKENDS, changes=False, mutates=(), setup=""):
     """``error``: the exception class name the snippet must raise (a subclass
     counts; ``"A|B"`` for either), or None when it must run (its own asserts check the documented
-    result). ``match``: a substring of the message."""
-    return Case(entry, kind, textwrap.dedent(code).strip(), error, match, backends)
+    result). ``match``: a substring of the message. ``changes``: the case is
+    documented to change the model (a successful fit): its snapshot must
+    differ afterwards; by default it must not, whether the case raised or not.
+    ``mutates``: names of further objects the case acts on, made by ``setup``
+    (run before the snapshot), snapshotted with the model."""
+    return Case(entry, kind, textwrap.dedent(code).strip(), error, match, backends, changes, tuple(mutates),
+                textwrap.dedent(setup).strip())
 
 
 # --------------------------------------------------------------------- runner
@@ -99,6 +104,17 @@ def same(a, b):
     return len(a) == len(b) and all(np.array_equal(p, q) for p, q in zip(a, b))
 
 
+def train_pair(xx, yy, x32, y32):
+    """train_on_batch on (xx, yy) and on the contiguous float32 (x32, y32)
+    holding the same values, each on a fresh seeded model: the same loss and
+    metrics, exactly, and the same weights after (the same kernels run on the
+    same float32 values, so the same bits)."""
+    a, b = build(2), build(2)
+    ra, rb = a.train_on_batch(xx, yy), b.train_on_batch(x32, y32)
+    assert np.isfinite(ra[0]) and ra == rb, (ra, rb)
+    assert same(a.get_weights(), b.get_weights())
+
+
 m = build()
 m.fit(x, y, epochs=1, batch_size=8, verbose=0)
 m.train_on_batch(x[:8], y[:8])
@@ -114,20 +130,40 @@ exec(spec["prelude"], ns)
 import numpy as np
 
 
-def state():
-    m = ns["m"]
-    arrays = list(m.get_weights())
-    counters = [m._epochs_seen] + [getattr(l, "step", 0) for l in m.leaves()]
-    if m.compiled and getattr(m.optimizer, "_stores", None):
-        arrays += [np.array(a) for a in m.optimizer.state_arrays().values()]
-        counters.append(m.optimizer.iterations)
+def hyperparameters(opt):
+    """Everything an optimizer's next update depends on besides its slots:
+    its config, its scalar attributes, the rate it would use now, and the
+    schedule's own attributes (repr'd, so NaN compares equal to NaN)."""
+    lr = getattr(opt, "_learning_rate", None)
+    schedule = None if lr is None or isinstance(lr, (int, float)) else {k: repr(v) for k, v in vars(lr).items()}
+    scalars = {k: repr(v) for k, v in vars(opt).items() if isinstance(v, (bool, int, float, str, type(None)))}
+    return json.dumps({"config": opt.get_config(), "rate": repr(opt.learning_rate), "attributes": scalars,
+                       "schedule": schedule}, sort_keys=True, default=repr)
+
+
+def model_state(model):
+    arrays = list(model.get_weights())
+    leaves = model.leaves() if hasattr(model, "leaves") else [model]
+    counters = [getattr(model, "_epochs_seen", None)] + [getattr(l, "step", 0) for l in leaves]
+    opt = getattr(model, "optimizer", None)
+    if getattr(model, "compiled", False) and getattr(opt, "_stores", None):
+        arrays += [np.array(a) for a in opt.state_arrays().values()]
+        counters.append(opt.iterations)
+    if opt is not None:
+        counters.append(hyperparameters(opt))
     return arrays, counters
 
 
+def state(names=(), where=None):
+    """The snapshot of ``m`` and of the objects ``names`` in ``where``."""
+    return [model_state(ns["m"])] + [model_state(where[name]) for name in names]
+
+
 def unchanged(before, after):
-    return (before[1] == after[1] and len(before[0]) == len(after[0])
-            and all(a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
-                    for a, b in zip(before[0], after[0])))
+    return len(before) == len(after) and all(
+        b[1] == a[1] and len(b[0]) == len(a[0])
+        and all(p.shape == q.shape and np.array_equal(p, q, equal_nan=True) for p, q in zip(b[0], a[0]))
+        for b, a in zip(before, after))
 
 
 def on_alarm(signum, frame):
@@ -136,17 +172,22 @@ def on_alarm(signum, frame):
 
 signal.signal(signal.SIGALRM, on_alarm)
 for item in spec["cases"]:
-    before = state()
+    where = dict(ns)
     result = {"id": item["id"], "exc": None, "mro": [], "msg": ""}
+    before = None
     signal.alarm(60)
     try:
-        exec(compile(item["code"], item["id"], "exec"), dict(ns))
+        exec(compile(item["setup"], item["id"] + " (setup)", "exec"), where)
+        before = state(item["mutates"], where)
+        exec(compile(item["code"], item["id"], "exec"), where)
     except BaseException as exc:  # noqa: B902 - reported, not swallowed
-        result.update(exc=type(exc).__name__, mro=[c.__name__ for c in type(exc).__mro__],
+        # a failing setup is no outcome of the case: reported under its own name
+        name = type(exc).__name__ if before is not None else "SetupFailed"
+        result.update(exc=name, mro=[c.__name__ for c in type(exc).__mro__] if before is not None else [name],
                       msg=str(exc)[:500], tb=traceback.format_exc()[-2000:])
     finally:
         signal.alarm(0)
-    result["unchanged"] = unchanged(before, state())
+    result["unchanged"] = before is not None and unchanged(before, state(item["mutates"], where))
     print("@@CASE " + json.dumps(result), flush=True)
 '''
 
@@ -194,7 +235,8 @@ add(
          "row 7"),
     case("fit", "labels out of range", "m.fit(x, y + 2**40, verbose=0)", "ValueError", "outside"),
     case("fit", "labels non-integer", "m.fit(x, y + 0.5, verbose=0)", "ValueError", "whole number"),
-    case("fit", "labels non-integer", "m.fit(x, y.astype(str), verbose=0)", "TypeError"),
+    case("fit", "labels non-integer", "m.fit(x, y.astype(str), verbose=0)", "TypeError",
+         "labels must have an integer dtype, got <U"),
     case("fit", "labels non-integer", "m.fit(x, onehot, verbose=0)", "ValueError", "categorical"),
     case("fit", "NaN/inf", "m.fit(nan_x, y, verbose=0)", "ValueError", "NaN"),
     case("fit", "NaN/inf", "m.fit(inf_x, y, verbose=0)", "ValueError", "NaN or infinity"),
@@ -202,7 +244,7 @@ add(
     case("fit", "NaN/inf", "m.fit(x, y, validation_data=(nan_x, y), verbose=0)", "ValueError", "NaN"),
     case("fit", "float16", """
         h = m.fit(x.astype(np.float16), y, verbose=0)
-        assert np.isfinite(h.history["loss"][0])"""),
+        assert np.isfinite(h.history["loss"][0])""", changes=True),
     case("fit", "float16", "m.fit(np.full((40, 5), 70000, np.float16), y, verbose=0)", "ValueError",
          "infinity"),  # overflows float16 to inf
     case("fit", "int", "assert same(fit_weights((x * 10).astype(np.int32), y), "
@@ -223,7 +265,9 @@ add(
                                "fit_weights(np.ascontiguousarray(bcast), np.ascontiguousarray(bcast_y)))"),
     case("fit", "zero-stride", "assert same(fit_weights(bcast, bcast_y, shuffle=False), fit_weights("
                                "np.ascontiguousarray(bcast), np.ascontiguousarray(bcast_y), shuffle=False))"),
-    case("fit", "huge sizes", "m.fit(x, y, batch_size=2**70, verbose=0)\nassert m.optimizer.iterations > 0"),
+    # the 40 samples fit in one batch: exactly one step, whatever the prelude left in the counter
+    case("fit", "huge sizes", "n = m.optimizer.iterations\nm.fit(x, y, batch_size=2**70, verbose=0)\n"
+                              "assert m.optimizer.iterations == n + 1, (n, m.optimizer.iterations)", changes=True),
     case("fit", "bad arguments", "m.fit(x, y, batch_size=0, verbose=0)", "ValueError", "batch_size"),
     case("fit", "bad arguments", "m.fit(x, y, batch_size=2.5, verbose=0)", "ValueError", "batch_size"),
     case("fit", "bad arguments", "m.fit(x, y, validation_split=1.0, verbose=0)", "ValueError"),
@@ -238,7 +282,14 @@ add(
 )
 
 # train_on_batch / test_on_batch ------------------------------------------------
-for entry, call in (("train_on_batch", "m.train_on_batch({}, {})"), ("test_on_batch", "m.test_on_batch({}, {})")):
+# ``agree``: the call on the odd input gives what the call on the contiguous
+# float32 copy of the same values gives (train_on_batch: on fresh seeded models,
+# weights after included)
+for entry, call, agree in (("train_on_batch", "m.train_on_batch({}, {})", "train_pair({}, {}, {}, {})"),
+                           # (fastmlp's test_on_batch returns running values since reset_metrics)
+                           ("test_on_batch", "m.test_on_batch({}, {})",
+                            "m.reset_metrics()\nr = m.test_on_batch({}, {})\nm.reset_metrics()\n"
+                            "assert np.isfinite(r[0]) and r == m.test_on_batch({}, {}), r")):
     add(
         case(entry, "wrong rank", call.format("x[0]", "y"), "ValueError"),
         case(entry, "wrong feature size", call.format("x[:, 1:]", "y"), "ValueError", "expects samples"),
@@ -249,15 +300,18 @@ for entry, call in (("train_on_batch", "m.train_on_batch({}, {})"), ("test_on_ba
         case(entry, "NaN/inf", call.format("nan_x", "y"), "ValueError", "NaN"),
         case(entry, "NaN/inf", call.format("inf_x", "y"), "ValueError", "NaN"),
         case(entry, "NaN/inf", call.format("x", "np.full(40, np.inf)"), "ValueError"),
-        case(entry, "float16", "r = " + call.format("x.astype(np.float16)", "y") + "\nassert np.isfinite(r[0])"),
-        case(entry, "int", "r = " + call.format("(x * 4).astype(np.int16)", "y.astype(np.int8)")
-             + "\nassert np.isfinite(r[0])"),
-        case(entry, "bool", call.format("x > 0", "y"), "TypeError"),
-        case(entry, "object", call.format("x.astype(object)", "y"), "TypeError"),
-        case(entry, "non-contiguous", "r = " + call.format("strided", "y") + "\nassert np.isfinite(r[0])"),
-        case(entry, "Fortran-ordered", "r = " + call.format("F", "y") + "\nassert np.isfinite(r[0])"),
-        case(entry, "read-only", "r = " + call.format("ro", "ro_y") + "\nassert np.isfinite(r[0])"),
-        case(entry, "zero-stride", "r = " + call.format("bcast", "bcast_y") + "\nassert np.isfinite(r[0])"),
+        case(entry, "float16", agree.format("x.astype(np.float16)", "y", "x.astype(np.float16).astype(np.float32)",
+                                            "y")),
+        case(entry, "int", agree.format("(x * 4).astype(np.int16)", "y.astype(np.int8)",
+                                        "(x * 4).astype(np.int16).astype(np.float32)", "y")),
+        case(entry, "bool", call.format("x > 0", "y"), "TypeError", "x must be numeric, got dtype bool"),
+        case(entry, "object", call.format("x.astype(object)", "y"), "TypeError",
+             "x must be numeric, got dtype object"),
+        case(entry, "non-contiguous", agree.format("strided", "y", "x", "y")),
+        case(entry, "Fortran-ordered", agree.format("F", "y", "x", "y")),
+        case(entry, "read-only", agree.format("ro", "ro_y", "x", "y")),
+        case(entry, "zero-stride", agree.format("bcast", "bcast_y", "np.ascontiguousarray(bcast)",
+                                                "np.ascontiguousarray(bcast_y)")),
     )
 add(
     case("train_on_batch", "Fortran-ordered", """
@@ -282,8 +336,9 @@ add(
                                 "m.evaluate(x.astype(np.float16).astype(np.float32), y, verbose=0))"),
     case("evaluate", "int", "assert m.evaluate(x.astype(np.int64), y.astype(np.uint16), verbose=0) == "
                             "m.evaluate(x.astype(np.int64).astype(np.float32), y, verbose=0)"),
-    case("evaluate", "bool", "m.evaluate(x > 0, y, verbose=0)", "TypeError"),
-    case("evaluate", "object", "m.evaluate(x.astype(object), y, verbose=0)", "TypeError"),
+    case("evaluate", "bool", "m.evaluate(x > 0, y, verbose=0)", "TypeError", "x must be numeric, got dtype bool"),
+    case("evaluate", "object", "m.evaluate(x.astype(object), y, verbose=0)", "TypeError",
+         "x must be numeric, got dtype object"),
     case("evaluate", "non-contiguous", "assert m.evaluate(strided, y, verbose=0) == m.evaluate(x, y, verbose=0)"),
     case("evaluate", "Fortran-ordered", "assert m.evaluate(F, y, verbose=0) == m.evaluate(x, y, verbose=0)"),
     case("evaluate", "read-only", "assert m.evaluate(ro, ro_y, verbose=0) == m.evaluate(x, y, verbose=0)"),
@@ -309,8 +364,9 @@ add(
                                "m.predict(x.astype(np.float16).astype(np.float32), verbose=0))"),
     case("predict", "int", "assert np.array_equal(m.predict(x.astype(np.int8), verbose=0), "
                            "m.predict(x.astype(np.int8).astype(np.float32), verbose=0))"),
-    case("predict", "bool", "m.predict(x > 0, verbose=0)", "TypeError"),
-    case("predict", "object", "m.predict(x.astype(object), verbose=0)", "TypeError"),
+    case("predict", "bool", "m.predict(x > 0, verbose=0)", "TypeError", "predict's x must be numeric, got dtype bool"),
+    case("predict", "object", "m.predict(x.astype(object), verbose=0)", "TypeError",
+         "predict's x must be numeric, got dtype object"),
     case("predict", "non-contiguous", "assert np.array_equal(m.predict(strided, verbose=0), m.predict(x, verbose=0))"),
     case("predict", "Fortran-ordered", "assert np.array_equal(m.predict(F, verbose=0), m.predict(x, verbose=0))"),
     case("predict", "read-only", "assert np.array_equal(m.predict(ro, verbose=0), m.predict(x, verbose=0))"),
@@ -330,9 +386,11 @@ for entry, call in (("predict_on_batch", "m.predict_on_batch({})"), ("__call__",
                                f"{call.format('x.astype(np.float16).astype(np.float32)')})"),
         case(entry, "int", f"assert np.array_equal({call.format('x.astype(np.int32)')}, "
                            f"{call.format('x.astype(np.int32).astype(np.float32)')})"),
-        case(entry, "bool", call.format("x > 0"), "TypeError"),
-        case(entry, "object", call.format("x.astype(object)"), "TypeError"),
-        case(entry, "object", call.format("'abc'"), "TypeError"),
+        case(entry, "bool", call.format("x > 0"), "TypeError", "model 'sequential' must be numeric, got dtype bool"),
+        case(entry, "object", call.format("x.astype(object)"), "TypeError",
+             "model 'sequential' must be numeric, got dtype object"),
+        case(entry, "object", call.format("'abc'"), "TypeError",
+             "model 'sequential' must be an array of numbers, got a string ('abc')"),
         case(entry, "non-contiguous", f"assert np.array_equal({call.format('strided')}, {call.format('x')})"),
         case(entry, "Fortran-ordered", f"assert np.array_equal({call.format('F')}, {call.format('x')})"),
         case(entry, "read-only", f"assert np.array_equal({call.format('ro')}, {call.format('x')})"),
@@ -356,30 +414,32 @@ add(
     case("set_weights", "float16", """
         w = [a.astype(np.float16) for a in m.get_weights()]
         m.set_weights(w)
-        assert same(m.get_weights(), [a.astype(np.float32) for a in w])"""),
+        assert same(m.get_weights(), [a.astype(np.float32) for a in w])""", changes=True),
     case("set_weights", "int", """
         w = [np.ones(a.shape, np.int64) for a in m.get_weights()]
         m.set_weights(w)
-        assert all((a == 1).all() and a.dtype == np.float32 for a in m.get_weights())"""),
-    case("set_weights", "bool", "m.set_weights([a > 0 for a in m.get_weights()])", "TypeError"),
-    case("set_weights", "object", "m.set_weights([a.astype(object) for a in m.get_weights()])", "TypeError"),
+        assert all((a == 1).all() and a.dtype == np.float32 for a in m.get_weights())""", changes=True),
+    case("set_weights", "bool", "m.set_weights([a > 0 for a in m.get_weights()])", "TypeError",
+         "weight 0 of layer 'dense' must be numeric, got dtype bool"),
+    case("set_weights", "object", "m.set_weights([a.astype(object) for a in m.get_weights()])", "TypeError",
+         "weight 0 of layer 'dense' must be numeric, got dtype object"),
     case("set_weights", "non-contiguous", """
-        w = [np.repeat(a, 2, axis=-1)[..., ::2] for a in m.get_weights()]
+        w = [np.repeat(a + 1, 2, axis=-1)[..., ::2] for a in m.get_weights()]  # new values: the write shows
         m.set_weights(w)
-        assert same(m.get_weights(), w)"""),
+        assert same(m.get_weights(), w)""", changes=True),
     case("set_weights", "Fortran-ordered", """
         w = [np.asfortranarray(a * 2) for a in m.get_weights()]
         m.set_weights(w)
-        assert same(m.get_weights(), w)"""),
+        assert same(m.get_weights(), w)""", changes=True),
     case("set_weights", "read-only", """
         w = [a * 0.5 for a in m.get_weights()]
         for a in w: a.flags.writeable = False
         m.set_weights(w)
-        assert same(m.get_weights(), w)"""),
+        assert same(m.get_weights(), w)""", changes=True),
     case("set_weights", "zero-stride", """
         w = [np.broadcast_to(np.float32(0.25), a.shape) for a in m.get_weights()]
         m.set_weights(w)
-        assert same(m.get_weights(), w)"""),
+        assert same(m.get_weights(), w)""", changes=True),
 )
 
 # layers ------------------------------------------------------------------------------
@@ -397,8 +457,9 @@ add(
                               "d(x.astype(np.float16).astype(np.float32)))"),
     case("layers", "int", "d = fastmlp.layers.ReLU()\nassert np.array_equal(d(np.arange(-3, 3)[None]), "
                           "[[0, 0, 0, 0, 1, 2]])"),
-    case("layers", "bool", "fastmlp.layers.Dense(4)(x > 0)", "TypeError"),
-    case("layers", "object", "fastmlp.layers.Flatten()(x.astype(object))", "TypeError"),
+    case("layers", "bool", "fastmlp.layers.Dense(4)(x > 0)", "TypeError", "must be numeric, got dtype bool"),
+    case("layers", "object", "fastmlp.layers.Flatten()(x.astype(object))", "TypeError",
+         "layer 'flatten' must be numeric, got dtype object"),
     case("layers", "non-contiguous", "d = fastmlp.layers.Dense(4)\nassert np.array_equal(d(strided), d(x))"),
     case("layers", "Fortran-ordered", "d = fastmlp.layers.Dense(4)\nassert np.array_equal(d(F), d(x))"),
     case("layers", "read-only", "d = fastmlp.layers.Dropout(0.5)\nassert np.array_equal(d(ro), x)"),
@@ -407,8 +468,10 @@ add(
     case("layers", "huge sizes", "fastmlp.layers.Dense(2**40)(x)", "MemoryError"),
     case("layers", "huge sizes", "fastmlp.layers.Dense(4)(np.broadcast_to(x[0], (HUGE, 5)))", "MemoryError"),
     case("layers", "bad arguments", "fastmlp.layers.Dense(0)", "ValueError"),
-    case("layers", "bad arguments", "fastmlp.layers.Dense(True)", "TypeError"),
-    case("layers", "bad arguments", "fastmlp.layers.Dense(2.5)", "TypeError"),
+    case("layers", "bad arguments", "fastmlp.layers.Dense(True)", "TypeError",
+         "Dense units must be a positive integer, got True"),
+    case("layers", "bad arguments", "fastmlp.layers.Dense(2.5)", "TypeError",
+         "Dense units must be a positive integer, got 2.5"),
     case("layers", "bad arguments", "fastmlp.layers.Dense(4, activation='swish2')", "ValueError"),
     case("layers", "bad arguments", "fastmlp.layers.Dense(4, input_shape=(0,))", "ValueError"),
     case("layers", "bad arguments", "fastmlp.layers.Dropout(1.0)", "ValueError"),
@@ -440,11 +503,14 @@ add(
                               f"{SCCE}(y, x[:, :3].astype(np.float16).astype(np.float32))"),
     case("losses", "int", f"assert {SCCE}(y.astype(np.uint8), np.eye(3, dtype=np.int64)[y]) == "
                           f"{SCCE}(y, np.eye(3)[y])"),
-    case("losses", "bool", f"{SCCE}(y > 0, np.ones((40, 3)))", "TypeError"),
+    case("losses", "bool", f"{SCCE}(y > 0, np.ones((40, 3)))", "TypeError", "labels must have an integer dtype, got bool"),
     case("losses", "bool", f"assert {CCE}(onehot > 0, np.eye(3)[y] + 0.1) == {CCE}(onehot, np.eye(3)[y] + 0.1)"),
-    case("losses", "object", f"{SCCE}(y, np.ones((40, 3)).astype(object))", "TypeError"),
-    case("losses", "object", f"{SCCE}(y, np.ones((40, 3), complex))", "TypeError"),
-    case("losses", "object", f"{CCE}(onehot.astype(object), np.ones((40, 3)))", "TypeError"),
+    case("losses", "object", f"{SCCE}(y, np.ones((40, 3)).astype(object))", "TypeError",
+         "y_pred must hold real numbers, got dtype object"),
+    case("losses", "object", f"{SCCE}(y, np.ones((40, 3), complex))", "TypeError",
+         "y_pred must hold real numbers, got dtype complex128"),
+    case("losses", "object", f"{CCE}(onehot.astype(object), np.ones((40, 3)))", "TypeError",
+         "categorical targets must be numeric, got dtype object"),
     case("losses", "non-contiguous", f"assert {SCCE}(np.repeat(y, 2)[::2], strided[:, :3]) == {SCCE}(y, x[:, :3])"),
     case("losses", "Fortran-ordered", f"assert {CCE}(np.asfortranarray(onehot), F[:, :3] ** 2 + 0.1) == "
                                       f"{CCE}(onehot, x[:, :3] ** 2 + 0.1)"),
@@ -474,9 +540,12 @@ add(
     case("metrics", "float16", f"a = {SCA}; a.update_state(y, np.eye(3, dtype=np.float16)[y])\nassert a.result() == 1"),
     case("metrics", "int", f"a = {CA}; a.update_state(onehot.astype(np.int8), np.eye(3, dtype=np.int64)[y])\n"
                            "assert a.result() == 1"),
-    case("metrics", "bool", f"{SCA}.update_state(y > 0, np.ones((40, 3)))", "TypeError"),
-    case("metrics", "object", f"{SCA}.update_state(y, np.ones((40, 3)).astype(object))", "TypeError"),
-    case("metrics", "object", f"{CA}.update_state(onehot.astype(object), np.ones((40, 3)))", "TypeError"),
+    case("metrics", "bool", f"{SCA}.update_state(y > 0, np.ones((40, 3)))", "TypeError",
+         "labels must have an integer dtype, got bool"),
+    case("metrics", "object", f"{SCA}.update_state(y, np.ones((40, 3)).astype(object))", "TypeError",
+         "y_pred must hold real numbers, got dtype object"),
+    case("metrics", "object", f"{CA}.update_state(onehot.astype(object), np.ones((40, 3)))", "TypeError",
+         "categorical_accuracy targets must be numeric, got dtype object"),
     case("metrics", "non-contiguous", f"a = {SCA}; a.update_state(np.repeat(y, 2)[::2], strided[:, :3])\n"
                                       f"b = {SCA}; b.update_state(y, x[:, :3])\nassert a.result() == b.result()"),
     case("metrics", "Fortran-ordered", f"a = {CA}; a.update_state(np.asfortranarray(onehot), F[:, :3])\n"
@@ -496,14 +565,16 @@ add(
     case("optimizers", "NaN/inf", "m.optimizer.learning_rate = float('nan')", "ValueError"),
     case("optimizers", "bad arguments", f"{O}.SGD(learning_rate=-0.1)", "ValueError"),
     case("optimizers", "bad arguments", f"{O}.SGD(momentum=1.5)", "ValueError"),
-    case("optimizers", "bad arguments", f"{O}.RMSprop(learning_rate='fast')", "TypeError"),
-    case("optimizers", "object", f"{O}.Adam(learning_rate=None)", "TypeError"),
+    case("optimizers", "bad arguments", f"{O}.RMSprop(learning_rate='fast')", "TypeError",
+         "learning_rate must be a number, got 'fast'"),
+    case("optimizers", "object", f"{O}.Adam(learning_rate=None)", "TypeError", "learning_rate must be a number, got None"),
     case("optimizers", "bad arguments", f"{O}.get('nope')", "ValueError"),
-    case("optimizers", "bad arguments", f"{O}.get(3)", "TypeError"),
+    case("optimizers", "bad arguments", f"{O}.get(3)", "TypeError",
+         "optimizer must be a name, a class or an instance of fastmlp.optimizers.Optimizer, got 3"),
     case("optimizers", "bad arguments", f"{O}.Adam(clipnorm=1.0)", "ValueError"),
     case("optimizers", "bad arguments", f"{O}.Adam(amsgrad=True)", "ValueError"),
     case("optimizers", "bad arguments", f"{O}.RMSprop(centered=True)", "ValueError"),
-    case("optimizers", "bad arguments", f"{O}.SGD(foo=1)", "TypeError"),
+    case("optimizers", "bad arguments", f"{O}.SGD(foo=1)", "TypeError", "unexpected argument(s): foo"),
     case("optimizers", "mismatched lengths", """
         opt = build().optimizer
         opt.bind([(store, store.trainable_segments()) for store in m.stores()])
@@ -543,7 +614,8 @@ add(
     case("ops", "labels out of range", f"{OPS}.sparse_softmax_cross_entropy(x[:, :3], (y - 3).astype(np.int8))",
          "ValueError"),
     case("ops", "labels non-integer", f"{OPS}.sparse_softmax_cross_entropy(x[:, :3], y + 0.1)", "ValueError"),
-    case("ops", "labels non-integer", f"{OPS}.sparse_softmax_cross_entropy(x[:, :3], y.astype(str))", "TypeError"),
+    case("ops", "labels non-integer", f"{OPS}.sparse_softmax_cross_entropy(x[:, :3], y.astype(str))", "TypeError",
+         "labels must have an integer dtype, got <U"),
     case("ops", "NaN/inf", f"assert np.isnan({OPS}.softmax(nan_x)[3]).all() and "
                            f"np.isfinite(np.delete({OPS}.softmax(nan_x), 3, 0)).all()"),
     case("ops", "NaN/inf", f"assert np.isnan({OPS}.relu(nan_x)[3, 2]) and {OPS}.relu(inf_x)[5, 0] == 0"),
@@ -559,12 +631,15 @@ add(
     case("ops", "int", f"assert {OPS}.sparse_softmax_cross_entropy(x[:, :3], y.astype(np.uint8))[0] == "
                        f"{OPS}.sparse_softmax_cross_entropy(x[:, :3], y)[0]"),
     case("ops", "bool", f"assert np.array_equal({OPS}.relu(x > 0), (x > 0).astype(np.float32))"),
-    case("ops", "bool", f"{OPS}.sparse_softmax_cross_entropy(x[:, :3], y > 0)", "TypeError"),
-    case("ops", "object", f"{OPS}.softmax(x.astype(object))", "TypeError"),
-    case("ops", "object", f"{OPS}.relu(None)", "TypeError"),
-    case("ops", "object", f"{OPS}.dense(x, np.ones((5, 2), complex))", "TypeError"),
+    case("ops", "bool", f"{OPS}.sparse_softmax_cross_entropy(x[:, :3], y > 0)", "TypeError",
+         "labels must have an integer dtype, got bool"),
+    case("ops", "object", f"{OPS}.softmax(x.astype(object))", "TypeError", "x must hold real numbers, got dtype object"),
+    case("ops", "object", f"{OPS}.relu(None)", "TypeError", "x must hold real numbers, got dtype object"),
+    case("ops", "object", f"{OPS}.dense(x, np.ones((5, 2), complex))", "TypeError",
+         "kernel must hold real numbers, got dtype complex128"),
     case("ops", "object", f"{OPS}.dropout(x, 0.5, 1.5)", "TypeError", "integer"),
-    case("ops", "object", f"{OPS}.sparse_softmax_cross_entropy(x[:, :3], y.astype(object))", "TypeError"),
+    case("ops", "object", f"{OPS}.sparse_softmax_cross_entropy(x[:, :3], y.astype(object))", "TypeError",
+         "labels must have an integer dtype, got object"),
     case("ops", "non-contiguous", f"assert np.array_equal({OPS}.softmax(strided), {OPS}.softmax(x))"),
     case("ops", "non-contiguous", f"assert np.array_equal({OPS}.softmax(x.T, axis=0), {OPS}.softmax(x).T)"),
     case("ops", "non-contiguous", f"assert np.array_equal({OPS}.dense(strided, np.ones((5, 2))[::1, ::1]), "
@@ -635,12 +710,13 @@ add(
     case("kernels", "float16", K + "K.relu_forward(np.zeros(3, np.float16), np.zeros(3, np.float32))",
          "TypeError", "dtype", backends=("cython",)),
     case("kernels", "int", K + "K.relu_forward(np.zeros(3, np.float32), np.zeros(3, np.int32))", "TypeError",
-         backends=("cython",)),
+         "out must have dtype float32, got int32", backends=("cython",)),
     case("kernels", "bool", K + "K.dropout_mask(0, 0, 0, 0, 1, np.zeros(3, bool))", "TypeError",
-         backends=("cython",)),
+         "mask must have dtype uint8, got bool", backends=("cython",)),
     case("kernels", "object", K + "K.relu_forward([1.0, 2.0], np.zeros(2, np.float32))", "TypeError",
          "ndarray", backends=("cython",)),
-    case("kernels", "object", K + "K.softmax_xent_dense(None, None, None)", "TypeError", backends=("cython",)),
+    case("kernels", "object", K + "K.softmax_xent_dense(None, None, None)", "TypeError",
+         "logits must be a numpy.ndarray, got NoneType", backends=("cython",)),
     case("kernels", "non-contiguous", K + "a = np.zeros((4, 6), np.float32)\nK.softmax(a[:, ::2], "
          "np.zeros((4, 3), np.float32))", "ValueError", "C-contiguous", backends=("cython",)),
     case("kernels", "non-contiguous", K + "K.sgd_update(np.zeros(10, np.float32)[::2], np.zeros(5, np.float32), "
@@ -706,12 +782,13 @@ add(
     case("utils", "labels out of range", f"{TC}([0, -1])", "ValueError", "negative"),
     case("utils", "labels non-integer", f"{TC}([0.5])", "ValueError"),
     case("utils", "NaN/inf", f"{TC}([np.nan])", "ValueError"),
-    case("utils", "object", f"{TC}(np.array([1], object))", "TypeError"),
+    case("utils", "object", f"{TC}(np.array([1], object))", "TypeError",
+         "to_categorical needs integer class labels, got dtype object"),
     case("utils", "bool", f"assert np.array_equal({TC}([True, False]), [[0, 1], [1, 0]])"),
     case("utils", "empty arrays", f"assert {TC}([], num_classes=3).shape == (0, 3)"),
     case("utils", "huge sizes", f"{TC}([2**40])", "MemoryError"),
     case("utils", "bad arguments", "fastmlp.utils.set_random_seed(-1)", "ValueError"),
-    case("utils", "bad arguments", "fastmlp.utils.set_random_seed(1.5)", "TypeError"),
+    case("utils", "bad arguments", "fastmlp.utils.set_random_seed(1.5)", "TypeError", "seed must be an integer, got float"),
 )
 
 # load_model --------------------------------------------------------------------------
@@ -721,11 +798,11 @@ add(
     case("load_model", "object", "fastmlp.models.load_model(tmp)", "ValueError"),
     case("load_model", "bad arguments", "fastmlp.models.load_model(os.path.join(tmp, 'missing'))",
          "FileNotFoundError"),
-    case("load_model", "wrong feature size", """
+    case("load_model", "wrong feature size", "other.load_weights(p)", "ValueError", "shape", mutates=["other"],
+         setup="""
         p = os.path.join(tmp, 'm.fastmlp'); m.save(p)
         other = fastmlp.Sequential([fastmlp.layers.Dense(8, activation='relu', input_shape=(6,)),
-                                    fastmlp.layers.Dropout(0.25), fastmlp.layers.Dense(3)])
-        other.load_weights(p)""", "ValueError", "shape"),
+                                    fastmlp.layers.Dropout(0.25), fastmlp.layers.Dense(3)])"""),
 )
 
 # the fastmlp-train command line -------------------------------------------------------
@@ -767,7 +844,8 @@ def _group_results(backend, entry, cases=None, ids=None):
     cases, ids = (CASES, IDS) if cases is None else (cases, ids)
     key = (backend, entry, id(cases))
     if key not in _results:
-        items = [{"id": cid, "code": c.code} for cid, c in zip(ids, cases)
+        items = [{"id": cid, "code": c.code, "setup": c.setup, "mutates": list(c.mutates)}
+                 for cid, c in zip(ids, cases)
                  if c.entry == entry and backend in c.backends]
         spec = json.dumps({"backend": backend, "prelude": PRELUDE, "cases": items})
         env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""),
@@ -808,6 +886,10 @@ def check_case(backend, c, cases, ids):
     where = f"\n--- case ---\n{c.code}\n--- raised ---\n{result.get('tb', 'nothing')}"
     if c.error is None:
         assert result["exc"] is None, f"expected the documented result, got {result['exc']}: {result['msg']}{where}"
+        if c.changes:
+            assert not result["unchanged"], f"a call documented to change the model left it as it was{where}"
+        else:
+            assert result["unchanged"], f"a call documented to leave the model unchanged changed it{where}"
         return
     assert set(c.error.split("|")) & set(result["mro"]), f"expected {c.error}, got {result['exc']}: {result['msg']}{where}"
     if c.match:
@@ -873,6 +955,16 @@ def test_every_array_entry_point_covers_every_class_of_bad_input():
     assert not {e: m for e, m in missing.items() if m}
     for entry in ("fit", "train_on_batch", "losses", "metrics", "ops", "kernels"):
         assert {"labels out of range", "labels non-integer"} <= set(table[entry]), entry
+
+
+def test_every_type_error_case_names_the_message():
+    """A bare TypeError can come from anywhere (NumPy, a wrong call, a typo in
+    the check itself): each TypeError case names the library's own wording."""
+    import test_bad_input_layers, test_bad_input_losses, test_bad_input_metrics, test_bad_input_training
+    bare = [c.code for module in (sys.modules[__name__], test_bad_input_layers, test_bad_input_losses,
+                                  test_bad_input_metrics, test_bad_input_training)
+            for c in module.CASES if c.error and "TypeError" in c.error.split("|") and not c.match]
+    assert not bare, bare
 
 
 def summary():

@@ -57,7 +57,8 @@ CASES = [
 
     case("constructors", "GaussianDropout rate 1", "fastmlp.layers.GaussianDropout(1.0)", "ValueError", "[0, 1)"),
     case("constructors", "GaussianDropout rate < 0", "fastmlp.layers.GaussianDropout(-0.1)", "ValueError", "[0, 1)"),
-    case("constructors", "GaussianDropout rate string", "fastmlp.layers.GaussianDropout('0.5')", "TypeError"),
+    case("constructors", "GaussianDropout rate string", "fastmlp.layers.GaussianDropout('0.5')", "TypeError",
+         "GaussianDropout rate must be a number, got '0.5'"),
     case("constructors", "GaussianNoise stddev < 0", "fastmlp.layers.GaussianNoise(-1.0)", "ValueError", ">= 0"),
     case("constructors", "GaussianNoise stddev NaN", "fastmlp.layers.GaussianNoise(float('nan'))", "ValueError"),
     case("constructors", "bad seed", "fastmlp.layers.GaussianNoise(0.1, seed=-1)", "ValueError", "seed"),

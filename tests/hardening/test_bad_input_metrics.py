@@ -34,7 +34,8 @@ CASES = [
          "ValueError", "[0, 1]"),
     case("metrics", "thresholds out of range", "fastmlp.metrics.AUC(thresholds=[0.5, 2.0])", "ValueError"),
     case("metrics", "thresholds out of range", "fastmlp.metrics.Recall(thresholds=float('nan'))", "ValueError"),
-    case("metrics", "thresholds out of range", "fastmlp.metrics.FalseNegatives(thresholds='half')", "TypeError"),
+    case("metrics", "thresholds out of range", "fastmlp.metrics.FalseNegatives(thresholds='half')", "TypeError",
+         "thresholds must be numbers in [0, 1], got 'half'"),
     # top_k, class_id
     case("metrics", "bad arguments", "fastmlp.metrics.Precision(top_k=0)", "ValueError", "top_k"),
     case("metrics", "bad arguments", "fastmlp.metrics.Recall(top_k=1.5)", "ValueError", "top_k"),
@@ -56,7 +57,7 @@ CASES = [
     case("metrics", "bad arguments", "fastmlp.metrics.BinaryAccuracy(threshold=float('nan'))", "ValueError"),
     case("metrics", "bad arguments", "fastmlp.metrics.CategoricalCrossentropy(label_smoothing=1.5)",
          "ValueError", "label_smoothing"),
-    case("metrics", "bad arguments", "fastmlp.metrics.MeanMetricWrapper(3)", "TypeError"),
+    case("metrics", "bad arguments", "fastmlp.metrics.MeanMetricWrapper(3)", "TypeError", "MeanMetricWrapper needs a function, got 3"),
     # label weights against the data
     case("metrics", "wrong feature size",
          kept("M.AUC(label_weights=[1.0, 2.0, 3.0])", f"a.update_state({Y3}[:, :2], {P3}[:, :2])",
@@ -95,7 +96,7 @@ CASES = [
          kept("M.Recall()", f"a.update_state([0, 2, 1, 1], {P3})", good=f"({Y3}, {P3})"), "ValueError",
          "shape (n, 3)"),
     case("metrics", "object", kept("M.AUC()", "a.update_state([0, 1, 1, 0], np.array([0.1, 0.9, 0.5, 'x'], object))"),
-         "TypeError"),
+         "TypeError", "y_pred must hold real numbers, got dtype object"),
     # what Keras accepts, with its results
     case("metrics", "predictions outside [0, 1]",
          "a = fastmlp.metrics.AUC()\na.update_state([0, 1], [-0.5, 1.5])\nassert a.result() == 1.0"),
