@@ -352,13 +352,19 @@ def test_check_labels():
 
 
 # ---------------------------------------------------------------- metrics
-@pytest.mark.parametrize("shape", SHAPES)
-def test_accuracy_counts_match_reference(cy, shape):
+def _accuracy_data(shape):
+    """Scores with many ties (the first maximum wins), labels, soft targets."""
     rng = np.random.default_rng(8)
     n, c = shape
-    scores = rng.integers(0, 3, shape).astype(F32)  # many ties: the first maximum wins
+    scores = rng.integers(0, 3, shape).astype(F32)
     labels = rng.integers(0, c, n).astype(np.int32)
-    targets = rng.integers(0, 3, shape).astype(F32)
+    return scores, labels, rng.integers(0, 3, shape).astype(F32)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_accuracy_counts_match_reference(cy, shape):
+    c = shape[1]
+    scores, labels, targets = _accuracy_data(shape)
     assert cy.count_correct_sparse(scores, labels) == REF.count_correct_sparse(scores, labels)
     assert cy.count_correct_dense(scores, targets) == REF.count_correct_dense(scores, targets)
     onehot = np.eye(c, dtype=F32)[labels]
@@ -368,11 +374,8 @@ def test_accuracy_counts_match_reference(cy, shape):
 @pytest.mark.parametrize("shape", SHAPES)
 def test_accuracy_one_hot_counts_as_its_labels(ops, shape):
     """Each backend by itself: one-hot targets count as their integer labels."""
-    rng = np.random.default_rng(8)
-    n, c = shape
-    scores = rng.integers(0, 3, shape).astype(F32)  # many ties: the first maximum wins
-    labels = rng.integers(0, c, n).astype(np.int32)
-    onehot = np.eye(c, dtype=F32)[labels]
+    scores, labels, _ = _accuracy_data(shape)
+    onehot = np.eye(shape[1], dtype=F32)[labels]
     assert ops.count_correct_dense(scores, onehot) == ops.count_correct_sparse(scores, labels)
     # the first maximum of each row, found independently
     assert ops.count_correct_sparse(scores, labels) == int((scores.argmax(1) == labels).sum())
