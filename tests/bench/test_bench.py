@@ -17,6 +17,8 @@ from fastmlp.bench.fastmlp_cases import build_model
 from fastmlp.bench.report_tables import end_to_end_lines
 from fastmlp.bench.workloads import WORKLOADS
 
+import png_checks
+
 HOME = os.path.dirname(os.path.dirname(os.path.abspath(fastmlp.__file__)))
 NAMES = [w.name for w in WORKLOADS]
 
@@ -129,10 +131,33 @@ def test_without_contenders_and_plot(tmp_path):
     assert "jax jit" not in row and report["environment"]["jax"] is None
     text = bench.format_report(report)
     assert "End to end:" in text and "pytorch " not in text and "jax/fm" not in text
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason="--plot needs matplotlib (the plot extra)")
+    import matplotlib.pyplot as plt
+
     path = tmp_path / "ratios.png"
-    bench.plot(report, path)
+    closed = []
+    close = plt.close
+    with pytest.MonkeyPatch.context() as mp:  # the figure bench.plot draws, kept for its checks
+        mp.setattr(plt, "close", lambda fig=None: (closed.append(fig), close(fig)))
+        bench.plot(report, path)
     assert path.stat().st_size > 0
+    [fig] = closed
+    [ax] = fig.axes
+    # One bar per end-to-end row (the only section here), of the numpy reference's
+    # speed-up, the one contender present (NaN, no bar, on rows the smoke run
+    # times without it); the ratios are the report's.
+    rows = report["end_to_end"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [f"fit {r['workload']}" for r in rows]
+    ratios = [r.get("fastmlp numpy / cython", np.nan) for r in rows]
+    np.testing.assert_array_equal([bar.get_width() for bar in ax.patches], ratios)
+    drawn = np.count_nonzero(np.isfinite(ratios))
+    assert drawn >= 1
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["numpy reference / fastmlp cython"]
+    # The PNG: the figure at 120 dpi, not blank, the bars drawn in the first colour.
+    size = tuple(int(round(v)) for v in fig.get_size_inches() * 120)
+    rgb = png_checks.check_png(path.read_bytes(), size=size, min_colours=20)
+    blue = png_checks.colour_mask(png_checks.axes_pixels(rgb, ax), "tab:blue").sum()
+    assert blue > 100 * drawn, blue
 
 
 @pytest.mark.parametrize("workload", WORKLOADS, ids=NAMES)

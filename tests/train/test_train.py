@@ -16,6 +16,9 @@ import pytest
 import fastmlp
 from fastmlp import train
 from fastmlp.datasets import _fetch
+from fastmlp.train import outputs, plots
+
+import png_checks
 
 # The folder that holds the fastmlp being tested (installed or built in place),
 # for the subprocesses.
@@ -66,11 +69,37 @@ def no_data(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def sample_run(tmp_path_factory):
-    """One short in-process run on the bundled sample, with a validation split."""
+def _sample_run_and_figures(tmp_path_factory):
+    """One short in-process run on the bundled sample, with a validation split;
+    each figure it drew is recorded (figure object, PNG bytes), in drawing order."""
     out = tmp_path_factory.mktemp("run") / "new" / "dir"  # created by the command
-    status, stdout, stderr = run_main(SHORT + ["--validation-split", "0.1", "--out", out])
-    return out, status, stdout, stderr
+    drawn = []
+    draw_png = plots._png
+
+    def record(fig):
+        data = draw_png(fig)
+        drawn.append((fig, data))
+        return data
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(plots, "_png", record)
+        status, stdout, stderr = run_main(SHORT + ["--validation-split", "0.1", "--out", out])
+    return (out, status, stdout, stderr), drawn
+
+
+@pytest.fixture(scope="module")
+def sample_run(_sample_run_and_figures):
+    """``(out, status, stdout, stderr)`` of the sample run."""
+    return _sample_run_and_figures[0]
+
+
+@pytest.fixture(scope="module")
+def sample_figures(_sample_run_and_figures):
+    """``{file name: (matplotlib figure, PNG bytes)}`` of the sample run's plots."""
+    pytest.importorskip("matplotlib", reason="the plots need matplotlib (the plot extra)")
+    drawn = _sample_run_and_figures[1]
+    assert len(drawn) == len(PLOTS), "the run drew %d figures, not one per plot" % len(drawn)
+    return dict(zip(outputs.PLOTS, drawn))  # write_plots draws them in PLOTS' order
 
 
 # --------------------------------------------------------------------------- the sample run
@@ -146,13 +175,102 @@ def test_saved_model_reproduces_test_accuracy(sample_run):
     assert [layer.units for layer in dense] == [32, 10]
 
 
-def test_pngs_are_valid(sample_run):
-    pytest.importorskip("matplotlib")
+def test_pngs_are_valid(sample_run, sample_figures):
     out = sample_run[0]
-    for name in PLOTS:
+    assert set(sample_figures) == set(PLOTS)
+    for name, (fig, data) in sample_figures.items():
+        assert (out / name).read_bytes() == data, f"{name} is not the figure drawn for it"
         width, height, size = png_size(out / name)
         assert width > 100 and height > 100, (name, width, height)
         assert size > 5000, (name, size)
+        # The whole figure, at the size it was made: a valid PNG that decodes, not blank.
+        expected = tuple(int(round(v)) for v in fig.get_size_inches() * plots.DPI)
+        png_checks.check_png(data, size=expected)
+
+
+def _texts(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+def test_curves_png_draws_every_history_curve(sample_run, sample_figures):
+    out = sample_run[0]
+    hist, m = read_json(out / "history.json"), read_json(out / "metrics.json")
+    fig, data = sample_figures["curves.png"]
+    loss_ax, acc_ax = fig.axes
+    assert fig._suptitle.get_text() == ("MNIST sample: hidden [32], dropout 0.2, adam lr=0.001, batch 64")
+    for ax, key, title in ((loss_ax, "loss", "Loss"), (acc_ax, "accuracy", "Accuracy")):
+        assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (title, "Epoch", title)
+        lines = {line.get_label(): line for line in ax.get_lines()}
+        test_label = f"test {key} ({m['test_' + key]:.4f})"
+        assert set(lines) == {f"training {key}", f"validation {key}", test_label}, set(lines)
+        # The values drawn are the history's (history.json holds the same floats).
+        for label, values in ((f"training {key}", hist[key]), (f"validation {key}", hist["val_" + key])):
+            np.testing.assert_array_equal(lines[label].get_xdata(), [1, 2])
+            np.testing.assert_array_equal(lines[label].get_ydata(), values)
+        np.testing.assert_array_equal(lines[test_label].get_ydata(), [m["test_" + key]] * 2)
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"training {key}",
+                                                                       f"validation {key}", test_label]
+    # In the PNG: each panel shows the three colours (lines, markers, legend).
+    rgb = png_checks.check_png(data)
+    for colour in ("tab:blue", "tab:orange", "tab:green"):
+        for ax in (loss_ax, acc_ax):
+            count = png_checks.colour_mask(png_checks.axes_pixels(rgb, ax), colour).sum()
+            assert count > 200, (ax.get_title(), colour, count)
+
+
+def test_samples_png_shows_the_first_training_images(sample_figures):
+    (x_train, y_train), _ = fastmlp.datasets.mnist_sample.load_data()
+    names = fastmlp.datasets.mnist_sample.CLASS_NAMES
+    fig, data = sample_figures["samples.png"]
+    assert fig._suptitle.get_text() == "MNIST sample: first 25 training images"
+    assert len(fig.axes) == 25
+    for i, ax in enumerate(fig.axes):
+        np.testing.assert_array_equal(ax.get_images()[0].get_array(), x_train[i])
+        assert ax.get_xlabel() == names[int(y_train[i])]
+    rgb = png_checks.check_png(data)
+    # "binary" colour map: each digit drawn dark on white (an MNIST digit's strokes
+    # cover about a fifth of its image; its pixels above 128 alone about a tenth).
+    for i, ax in enumerate(fig.axes):
+        image = png_checks.axes_pixels(rgb, ax)
+        dark = np.mean(image.max(axis=-1) < 128)
+        assert dark > 0.5 * np.mean(x_train[i] > 128), (i, dark)
+
+
+def test_confusion_matrix_png_shows_the_counts(sample_run, sample_figures):
+    m = read_json(sample_run[0] / "metrics.json")
+    cm = np.array(m["confusion_matrix"])
+    fig, data = sample_figures["confusion_matrix.png"]
+    ax = fig.axes[0]
+    np.testing.assert_array_equal(ax.get_images()[0].get_array(), cm)
+    assert _texts(ax) == [str(v) for v in cm.ravel()]  # row by row, one per cell
+    assert ax.get_title() == f"MNIST sample test set: accuracy {m['test_accuracy']:.2%} (n=1000)"
+    assert [t.get_text() for t in ax.get_xticklabels()] == m["class_names"]
+    rgb = png_checks.check_png(data)
+    # The diagonal's large counts in the "Blues" map's dark end.
+    assert png_checks.colour_mask(rgb, "#08306b", tol=12).sum() > 1000
+
+
+def test_predictions_png_marks_the_wrong_ones(sample_run, sample_figures):
+    out = sample_run[0]
+    m = read_json(out / "metrics.json")
+    model = fastmlp.models.load_model(out / "model.fastmlp")
+    _, (x_test, y_test) = fastmlp.datasets.mnist_sample.load_data()
+    y_pred = np.argmax(model.predict(x_test, batch_size=m["batch_size"], verbose=0), axis=1)
+    shown = plots.prediction_indices(y_test, y_pred)
+    names = m["class_names"]
+    fig, data = sample_figures["predictions.png"]
+    assert len(fig.axes) == len(shown)
+    wrong = 0
+    for i, ax in zip(shown, fig.axes):
+        title = ax.title
+        assert title.get_text().startswith(f"{names[y_pred[i]]} ({names[y_test[i]]})\n#{i}  "), title
+        right = y_pred[i] == y_test[i]
+        assert title.get_color() == ("black" if right else "red")
+        wrong += not right
+        np.testing.assert_array_equal(ax.get_images()[0].get_array(), x_test[i])
+    assert wrong >= 1  # the wrong ones after the first 20 are always shown
+    rgb = png_checks.check_png(data)
+    assert png_checks.colour_mask(rgb, "red", tol=8).sum() > 100 * wrong  # red titles and frames
 
 
 # --------------------------------------------------------------------------- options
@@ -249,16 +367,38 @@ def test_bad_arguments_exit_2_with_one_line(args, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_unusable_backend_fails_in_one_line(tmp_path):
-    try:
-        import cupy  # noqa: F401
-        pytest.skip("cupy is installed here")
-    except ImportError:
-        pass
+def _cupy_run(tmp_path):
+    before = fastmlp.backend.backend()
     status, _, stderr = run_main(["--dataset", "mnist-sample", "--backend", "cupy", "--out", tmp_path])
     assert status == 1
     lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and "backend 'cupy' cannot run here" in lines[0], stderr
+    assert len(lines) == 1 and lines[0].startswith(
+        "fastmlp-train: error: backend 'cupy' cannot run here: the cupy backend needs "), stderr
+    assert fastmlp.backend.backend() == before
+    assert not (tmp_path / "model.fastmlp").exists()
+    return lines[0]
+
+
+def test_unusable_backend_fails_in_one_line(tmp_path, monkeypatch):
+    """--backend cupy without CuPy (made unimportable here, so this runs
+    wherever CuPy is installed too): one line that says what is missing."""
+    monkeypatch.delitem(fastmlp.backend._instances, "cupy", raising=False)  # made once, then reused
+    monkeypatch.setitem(sys.modules, "cupy", None)  # import cupy raises ImportError
+    line = _cupy_run(tmp_path)
+    assert "the cupy backend needs CuPy: pip install 'fastmlp[gpu]'" in line
+
+
+def test_backend_without_a_gpu_fails_in_one_line(tmp_path, monkeypatch):
+    """--backend cupy with CuPy installed but no usable GPU (CI's case): one line."""
+    cupy = pytest.importorskip("cupy", reason="CuPy is not installed (CI's test extra has it)")
+    try:
+        usable = cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # CUDARuntimeError without a driver or a device
+        usable = False
+    if usable:
+        pytest.skip("a GPU is usable here: this checks the error where there is none")
+    monkeypatch.delitem(fastmlp.backend._instances, "cupy", raising=False)
+    assert "the cupy backend needs an NVIDIA GPU: no CUDA GPU found" in _cupy_run(tmp_path)
 
 
 def test_help_exits_0():
@@ -295,6 +435,7 @@ def test_python_dash_m_runs(tmp_path):
         for name in PLOTS:
             width, height, size = png_size(out / name)
             assert width > 100 and height > 100 and size > 5000
+            png_checks.check_png((out / name).read_bytes())
 
 
 def test_bad_argument_as_a_program_has_no_traceback(tmp_path):
