@@ -8,11 +8,15 @@ are not repeated here.)
 """
 
 import builtins
+import importlib
 import json
 import os
 import pickle
+import re
 import shutil
 import struct
+import subprocess
+import sys
 import zipfile
 
 import h5py
@@ -21,6 +25,7 @@ import pytest
 
 import fastmlp
 from fastmlp.models import ModelFileError
+from hostile_payloads import call_lambda_function, lambda_function
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models", "keras_fixtures")
 H5 = os.path.join(FIXTURES, "h5_classifier.h5")
@@ -280,25 +285,51 @@ def _set_layer(config, spec):
     config["config"]["layers"][2] = spec
 
 
-def _lambda(config):
-    _set_layer(config, {"class_name": "Lambda", "config": {
-        "name": "lam", "function": {"class_name": "__lambda__", "config": {"code": "YWJj", "defaults": None,
-                                                                            "closure": None}}}})
+def _lambda(config, marker):
+    """A Lambda layer whose function creates ``marker`` when the layer is called."""
+    _set_layer(config, {"class_name": "Lambda", "config": {"name": "lam", "function": lambda_function(marker)}})
+
+
+def _payload(module, class_name, marker):
+    """A config that runs code when ``module.class_name`` is called with it as
+    keyword arguments (as a loader's ``cls(**config)`` would): it creates
+    ``marker``, or calls one of the recorders the test puts in place of the
+    functions that take their arguments positionally only."""
+    name = class_name.split(".")[-1]
+    command = [sys.executable, "-c", f"open({str(marker)!r}, 'w').close()"]
+    return {"open": {"file": str(marker), "mode": "w"}, "makedirs": {"name": str(marker)},
+            "run": {"args": command}, "Popen": {"args": command}}.get(name, {"command": f"touch {marker}"})
 
 
 @pytest.mark.parametrize("class_name, module", [("os.system", "os"), ("builtins.eval", "builtins"),
                                                 ("system", "os"), ("eval", "builtins"),
-                                                ("Popen", "subprocess"), ("loads", "pickle")])
+                                                ("Popen", "subprocess"), ("loads", "pickle"),
+                                                ("open", "builtins"), ("makedirs", "os"), ("run", "subprocess")])
 @pytest.mark.parametrize("where", ["layer", "initializer"])
 @pytest.mark.parametrize("kind", ["h5", "keras"])
 def test_configs_naming_callables_are_refused(tmp_path, monkeypatch, class_name, module, where, kind):
     called = []
-    monkeypatch.setattr(os, "system", lambda *a: called.append(a))
-    monkeypatch.setattr(builtins, "eval", lambda *a, **k: called.append(a))
-    monkeypatch.setattr(pickle, "loads", lambda *a, **k: called.append(a))
+
+    def record(*args, **kwargs):
+        called.append((args, kwargs))
+    monkeypatch.setattr(os, "system", record)
+    monkeypatch.setattr(builtins, "eval", record)
+    monkeypatch.setattr(pickle, "loads", record)
+    if class_name == "Popen":  # (subprocess.run needs the real one: it really runs)
+        monkeypatch.setattr(subprocess, "Popen", record)
+    marker = tmp_path / "code-ran"
+    payload = _payload(module, class_name, marker)
+    # sanity: resolving the name as Keras would (module, then the attribute) and
+    # calling it with the payload does run code
+    result = getattr(importlib.import_module(module), class_name.split(".")[-1])(**payload)
+    if hasattr(result, "close"):
+        result.close()
+    assert called or marker.exists(), "the payload would not run"
+    called.clear()
+    os.rmdir(marker) if marker.is_dir() else marker.unlink() if marker.exists() else None
 
     def edit(config):
-        spec = {"module": module, "class_name": class_name, "config": {"command": "touch pwned"},
+        spec = {"module": module, "class_name": class_name, "config": payload,
                 "registered_name": class_name}
         if kind == "h5":
             spec.pop("module")
@@ -308,31 +339,51 @@ def test_configs_naming_callables_are_refused(tmp_path, monkeypatch, class_name,
         else:
             config["config"]["layers"][1]["config"]["kernel_initializer"] = spec
     path = edited_config(tmp_path, edit) if kind == "h5" else edited_keras(tmp_path, edit)
-    with pytest.raises(ModelFileError, match=class_name.split(".")[-1]):
+    # the loader's own refusal, naming the class (a loader that resolved it
+    # would fail otherwise, if at all): a .keras file's module is not Keras's; a
+    # legacy file names no module: its layers are looked up among Keras's
+    # classes, a nested object without a module is a custom one
+    name = re.escape(class_name)
+    refusal = (rf"the file uses the custom {where} '{name}' \(module '{module}'\)" if kind == "keras" else
+               rf"the file uses Keras's layer '{name}', which fastmlp does not have" if where == "layer" else
+               rf"the file uses the custom initializer '{name}' \(module None\)")
+    with pytest.raises(ModelFileError, match=refusal):
         fastmlp.saving.load_model(path)
-    assert called == [] and not os.path.exists("touch pwned")
+    assert called == [] and not marker.exists()
 
 
-@pytest.mark.parametrize("key, value", [("loss", "os.system"), ("loss", {"class_name": "builtins.eval",
-                                                                          "config": {}}),
-                                        ("metrics", ["os.system"])])
-def test_training_configs_naming_callables_are_refused(tmp_path, monkeypatch, key, value):
+# each with the loader's own refusal (a bare name is looked up in fastmlp's table)
+@pytest.mark.parametrize("key, value, refusal", [
+    ("loss", "os.system", r"unknown loss 'os\.system'"),
+    ("loss", {"class_name": "builtins.eval", "config": {}},
+     r"the file uses Keras's loss 'builtins\.eval', which fastmlp does not have"),
+    ("metrics", ["os.system"], r"unknown metric 'os\.system'")])
+def test_training_configs_naming_callables_are_refused(tmp_path, monkeypatch, key, value, refusal):
     called = []
-    monkeypatch.setattr(os, "system", lambda *a: called.append(a))
-    monkeypatch.setattr(builtins, "eval", lambda *a, **k: called.append(a))
+
+    def record(*args, **kwargs):
+        called.append((args, kwargs))
+    monkeypatch.setattr(os, "system", record)
+    monkeypatch.setattr(builtins, "eval", record)
 
     def edit(h5):
         config = json.loads(h5.attrs["training_config"])
         config[key] = value
         h5.attrs["training_config"] = json.dumps(config)
-    with pytest.raises((ModelFileError, ValueError), match="system|eval"):
+    with pytest.raises(ModelFileError, match=refusal):
         fastmlp.saving.load_model(edited_h5(tmp_path, edit))
     assert called == []
 
 
 def test_a_lambda_layer_in_a_legacy_file_is_named_and_never_run(tmp_path):
-    with pytest.raises(ModelFileError, match="Lambda"):
-        fastmlp.saving.load_model(edited_config(tmp_path, _lambda))
+    marker = tmp_path / "code-ran"
+    call_lambda_function(lambda_function(marker))  # sanity: the payload runs code when rebuilt and called
+    assert marker.exists()
+    marker.unlink()
+    path = edited_config(tmp_path, lambda config: _lambda(config, marker))
+    with pytest.raises(ModelFileError, match="the file uses Keras's layer 'Lambda', which fastmlp does not have"):
+        fastmlp.saving.load_model(path)
+    assert not marker.exists()
 
 
 class MyDense(fastmlp.layers.Dense):

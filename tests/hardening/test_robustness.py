@@ -3,8 +3,10 @@ survive a kill and refuse hostile content, and Ctrl-C during fit.
 
 Anything that could crash or hang runs in a child process."""
 
+import importlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -151,22 +153,29 @@ def test_two_models_trained_in_two_threads_match_sequential_training(backend, se
         model.fit(x, y, epochs=3, batch_size=32, verbose=0)
 
     concurrent = _thread_models(seed_model, compiled)
-    barrier = threading.Barrier(2)
-    errors = []
+    # the barrier's timeout: a thread that never starts cannot hold the other forever
+    barrier = threading.Barrier(2, timeout=120)
+    errors, histories = [], {}
 
-    def train(model):
+    def train(i, model):
         try:
             barrier.wait()
-            model.fit(x, y, epochs=3, batch_size=32, verbose=0)
+            histories[i] = model.fit(x, y, epochs=3, batch_size=32, verbose=0)
         except BaseException as exc:  # reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=train, args=(m,)) for m in concurrent]
+    threads = [threading.Thread(target=train, args=(i, m), daemon=True) for i, m in enumerate(concurrent)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=300)
+    assert not [t for t in threads if t.is_alive()], "a training thread did not finish within 300 s"
     assert not errors, errors
+    # each thread did its whole job: three epochs, 63 steps of its own model
+    assert sorted(histories) == [0, 1], histories
+    for i, model in enumerate(concurrent):
+        assert histories[i] is model.history and len(histories[i].history["loss"]) == 3
+        assert model.optimizer.iterations == 3 * 63
     for a, b in zip(sequential, concurrent):
         for wa, wb in zip(a.get_weights(), b.get_weights()):
             np.testing.assert_array_equal(wa, wb)
@@ -398,23 +407,80 @@ def test_pickled_object_array_is_refused_and_never_executed(tmp_path, small_save
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("class_name", ["os.system", "__import__", "eval", "Layer", "Model"])
-def test_manifest_naming_arbitrary_callables_is_refused(tmp_path, class_name, small_saved_model):
-    _, path = small_saved_model
-    marker = tmp_path / "code-ran"
+def _hostile_manifest(path, evil, spec):
+    """``path``'s model file rewritten to ``evil`` with its first layer replaced by ``spec``;
+    returns the model config it wrote."""
+    written = {}
 
     def hostile(name, data):
         if name != "fastmlp.json":
             return data
         manifest = json.loads(data)
-        manifest["model"]["config"]["layers"][0] = {
-            "class_name": class_name, "config": {"command": f"touch {marker}", "name": "x"}}
+        manifest["model"]["config"]["layers"][0] = spec
+        written.update(manifest["model"])
         return json.dumps(manifest)
 
-    evil = tmp_path / "evil.fastmlp"
     _rewrite(path, evil, hostile)
-    with pytest.raises((ModelFileError, TypeError, ValueError)):
+    return written
+
+
+# The loader's own refusals: a name outside the layer registry, or a registered
+# class the config cannot build (a Model needs its layers).
+REFUSED = {"unknown": "unknown layer class {!r} in saved configuration",
+           "Model": "a Model config needs its 'layers' as a list"}
+
+
+@pytest.mark.parametrize("class_name", ["os.system", "__import__", "eval", "Layer", "Model"])
+def test_manifest_naming_arbitrary_callables_is_refused(tmp_path, class_name, small_saved_model):
+    _, path = small_saved_model
+    marker = tmp_path / "code-ran"
+    evil = tmp_path / "evil.fastmlp"
+    _hostile_manifest(path, evil, {"class_name": class_name, "config": {"command": f"touch {marker}", "name": "x"}})
+    message = REFUSED.get(class_name, REFUSED["unknown"]).format(class_name)
+    # (a loader that resolved the name would fail with some other error -- a
+    # TypeError from os.system(command=...) -- which this does not accept)
+    with pytest.raises(ModelFileError, match="cannot build: " + re.escape(message)):
         fastmlp.models.load_model(evil)
+    assert not marker.exists()
+
+
+def _resolve_dotted(name):
+    """What a loader that trusted the file would do with a dotted class name."""
+    module, _, attr = name.rpartition(".")
+    return getattr(importlib.import_module(module), attr)
+
+
+# Configs that run code when the named callable is called with them as keyword
+# arguments (as ``cls(**config)`` would): each creates ``marker``.
+EXECUTING = {
+    "builtins.open": lambda marker: {"file": str(marker), "mode": "w"},
+    "os.makedirs": lambda marker: {"name": str(marker)},
+    "subprocess.run": lambda marker: {"args": [sys.executable, "-c", f"open({str(marker)!r}, 'w').close()"]},
+}
+
+
+@pytest.mark.parametrize("class_name", sorted(EXECUTING))
+def test_a_manifest_naming_a_callable_is_refused_by_name_and_nothing_runs(tmp_path, class_name,
+                                                                           small_saved_model):
+    _, path = small_saved_model
+    marker = tmp_path / "code-ran"
+    config = EXECUTING[class_name](marker)
+    # sanity: resolving the name and calling it with this config does run code
+    result = _resolve_dotted(class_name)(**config)
+    if hasattr(result, "close"):
+        result.close()
+    assert marker.exists()
+    os.rmdir(marker) if marker.is_dir() else marker.unlink()
+
+    evil = tmp_path / "evil.fastmlp"
+    model_config = _hostile_manifest(path, evil, {"class_name": class_name, "config": config})
+    message = re.escape(REFUSED["unknown"].format(class_name))
+    with pytest.raises(ModelFileError, match="cannot build: " + message):
+        fastmlp.models.load_model(evil)
+    assert not marker.exists()
+    # the same architecture as JSON text: the same refusal
+    with pytest.raises(ValueError, match=message):
+        fastmlp.models.model_from_json(json.dumps(model_config))
     assert not marker.exists()
 
 

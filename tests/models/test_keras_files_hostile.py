@@ -12,6 +12,7 @@ import pytest
 
 import fastmlp
 from fastmlp.models import ModelFileError
+from hostile_payloads import call_lambda_function, lambda_function
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras_fixtures")
 CLF = os.path.join(HERE, "k_clf.keras")
@@ -43,13 +44,24 @@ def small_model():
 
 
 def test_a_lambda_layer_is_named_and_never_run(tmp_path):
+    marker = tmp_path / "code-ran"
+    function = lambda_function(marker)
+    # sanity: the function as Keras would rebuild it does run code
+    call_lambda_function(function)
+    assert marker.exists()
+    marker.unlink()
+
     def edit(config):
         config["config"]["layers"][2] = {"module": "keras.layers", "class_name": "Lambda",
-                                         "config": {"name": "lam", "function": {"class_name": "__lambda__",
-                                                                                "config": {"code": "AAAA"}}},
+                                         "config": {"name": "lam", "function": function},
                                          "registered_name": None}
-    with pytest.raises(ModelFileError, match="Lambda"):
-        fastmlp.saving.load_model(with_config(tmp_path, edit))
+    path = with_config(tmp_path, edit)
+    # the loader's own refusal (a Lambda it tried to rebuild would fail otherwise, or run)
+    with pytest.raises(ModelFileError, match="the file uses Keras's layer 'Lambda', which fastmlp does not have"):
+        fastmlp.saving.load_model(path)
+    with pytest.raises(ModelFileError, match="the file uses Keras's layer 'Lambda', which fastmlp does not have"):
+        fastmlp.saving.load_model(path, compile=False)
+    assert not marker.exists()
 
 
 def test_an_unsupported_option_is_named(tmp_path):
