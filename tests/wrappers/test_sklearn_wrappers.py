@@ -101,8 +101,96 @@ LINEAR_OUTPUT_ESTIMATORS = [
 
 @parametrize_with_checks(KERAS_TEST_ESTIMATORS + LINEAR_OUTPUT_ESTIMATORS,
                          expected_failed_checks=expected_failed_checks)
-def test_sklearn_estimator_checks(estimator, check):
+def test_sklearn_estimator_checks(estimator, check, monkeypatch):
+    # check_array_api_input (NumPy inputs with array_api_dispatch on: the same attributes
+    # and outputs) skips unless SCIPY_ARRAY_API is set. scikit-learn reads the variable when
+    # the check enables dispatch, not at import, so setting it for the check is enough (SciPy
+    # reads it at import, which matters only for non-NumPy arrays: the wrappers declare no
+    # array API support, as Keras 3.15's do, so the check passes NumPy arrays alone).
+    monkeypatch.setenv("SCIPY_ARRAY_API", "1")
     check(estimator)
+
+
+# ------------------------------------------------ reproducible with a seed
+# scikit-learn skips the checks that need a reproducible fit for estimators tagged
+# non_deterministic (check_pipeline_consistency, check_transformer_general,
+# check_transformer_data_not_an_array), and Keras's list expects the others to fail
+# ("This test assumes reproducibility in fit"). The tag stays, as on Keras 3.15's wrappers
+# (keras.wrappers.SKLearnClassifier().__sklearn_tags__().non_deterministic is True there):
+# an unseeded fit draws new initial weights, shuffles and dropout masks. Given a seed the
+# wrappers are reproducible, so here each of those checks runs on wrappers whose fit starts
+# with fastmlp.utils.set_random_seed(0), tagged deterministic, and must pass.
+class _SeededFit:
+    def fit(self, X, y, **kwargs):
+        fastmlp.utils.set_random_seed(0)
+        return super().fit(X, y, **kwargs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags
+
+
+class SeededClassifier(_SeededFit, SKLearnClassifier):
+    pass
+
+
+class SeededRegressor(_SeededFit, SKLearnRegressor):
+    pass
+
+
+class SeededTransformer(_SeededFit, SKLearnTransformer):
+    pass
+
+
+def _reproducibility_cases():
+    from functools import partial
+
+    from sklearn.utils import estimator_checks as ec
+    linear = {"loss": "mse", "out_activation_function": None}  # outputs that depend on the fit
+    cases = {
+        SeededClassifier(model=dynamic_model, model_kwargs={"loss": "categorical_crossentropy",
+                                                            "layers": [20, 20, 20]},
+                         fit_kwargs={"epochs": 5, **QUIET}):
+            ["check_pipeline_consistency", "check_classifier_data_not_an_array", "check_supervised_y_2d",
+             "check_fit_idempotent"],
+        SeededRegressor(model=dynamic_model, model_kwargs=linear, fit_kwargs=QUIET):
+            ["check_pipeline_consistency", "check_regressor_data_not_an_array", "check_supervised_y_2d",
+             "check_regressors_int", "check_fit_idempotent"],
+        SeededTransformer(model=dynamic_model, model_kwargs=linear, fit_kwargs=QUIET):
+            ["check_pipeline_consistency", "check_transformer_data_not_an_array", "check_transformer_general",
+             "check_transformer_general(readonly_memmap=True)", "check_fit_idempotent"],
+    }
+    params = []
+    for estimator, names in cases.items():
+        for name in names:
+            check = (partial(ec.check_transformer_general, readonly_memmap=True) if "readonly" in name
+                     else getattr(ec, name))
+            params.append(pytest.param(estimator, check, id=f"{type(estimator).__name__}-{name}"))
+    return params
+
+
+@pytest.mark.parametrize("estimator,check", _reproducibility_cases())
+def test_a_seeded_fit_passes_the_checks_that_need_reproducibility(estimator, check):
+    check(type(estimator).__name__, clone(estimator))
+
+
+@pytest.mark.parametrize("make", [SKLearnClassifier, SKLearnRegressor, SKLearnTransformer])
+def test_the_same_seed_fits_the_same_model_bit_for_bit(make):
+    X, y = classification(n=120)
+    kwargs = {"loss": "categorical_crossentropy"} if make is SKLearnClassifier else \
+        {"loss": "mse", "output_activation": None}
+    runs = []
+    for seed in (3, 3, 4):
+        fastmlp.utils.set_random_seed(seed)
+        est = make(mlp_builder, model_kwargs=kwargs, fit_kwargs={"epochs": 3, "batch_size": 16, **QUIET})
+        est.fit(X, y)
+        runs.append((est.model_.get_weights(), est.history_))
+    (w1, h1), (w2, h2), (w3, _) = runs
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)
+    assert h1 == h2
+    assert not np.array_equal(w1[0], w3[0])  # the seed is what makes it reproducible
 
 
 # ---------------------------------------------------------------- helpers
