@@ -289,20 +289,11 @@ def test_cupy_backend_overrides_every_kernel(name):
 # arguments alone. The GPU tests below run on it everywhere the extension is
 # built, so the Python half of the backend is tested without a GPU; on a GPU
 # they run again on the real device.
-def _load_sibling(name):
-    path = Path(__file__).with_name(name + ".py")
-    spec = importlib.util.spec_from_file_location(f"_fastmlp_{name}_for_cupy", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-EMU = _load_sibling("cuda_emulator")
-EMULATIONS = _load_sibling("cuda_emulations")
+import cuda_emulator as EMU  # noqa: E402  (tests/backend, on sys.path under pytest as tests/ is)
 
 
 def _emulated_cupy(kernels):
-    return EMU.emulated_cupy(kernels, cuda.KERNELS_CU.read_text(), EMULATIONS.emulations)
+    return EMU.emulated_cupy(kernels, cuda.KERNELS_CU.read_text())
 
 
 def _make_gpu(kind):
