@@ -142,13 +142,22 @@ def test_nested_model_shares_weights(small_data, mlp, compiled):
     np.testing.assert_allclose(after, fastmlp.ops.softmax(model(x[:4])), rtol=1e-6)
 
 
-def test_steady_state_training_step_reuses_buffers(backend, small_data, mlp, compiled):
+def test_steady_state_training_step_reuses_buffers(small_data, mlp, compiled):
+    """On the numpy backend, whose kernels make temporaries: the step's buffers are
+    reused and nothing stays allocated. On cython the stronger
+    tests/hardening/test_robustness.py::test_steady_state_training_step_allocates_nothing
+    allows not even a temporary (a new output buffer would show in its peak)."""
     x, y = small_data
-    model = compiled(mlp(dropout=0.2))
+    with fastmlp.backend.use_backend("numpy"):
+        model = compiled(mlp(dropout=0.2))
+    assert model.ops.name == "numpy"  # a model keeps the backend it was built on
     model.fit(x, y, epochs=1, batch_size=32, verbose=0)
     xb = np.ascontiguousarray(x[:32])
     yb = np.ascontiguousarray(y[:32], dtype=np.int32)
-    for _ in range(3):
+    # NumPy fills small internal caches over a step's first few dozen calls (about 3 KB,
+    # once per process): warm up past them, so the measurement does not depend on which
+    # tests ran before.
+    for _ in range(30):
         model._train_step(xb, yb)
     out_id = id(model.layers[0]._y)
     tracemalloc.start()
@@ -161,22 +170,13 @@ def test_steady_state_training_step_reuses_buffers(backend, small_data, mlp, com
     assert grown < 4096, grown  # no array allocated per step (32x16 floats alone are 2 KB)
 
 
+# Bad input at every entry point is tests/hardening/test_bad_input.py's battery (both
+# backends, each case's message, weights, optimizer slots, hyperparameters and counters
+# compared, in a child process). Only what it does not check stays here: a string-dtype x,
+# and predict's message for a sample without its batch axis.
 @pytest.mark.parametrize("case,error", [
-    (lambda m, x, y: m.fit(x, y[:-1], verbose=0), "samples"),
-    (lambda m, x, y: m.fit(x[:, :5], y, verbose=0), "shape"),
-    (lambda m, x, y: m.fit(x, np.full_like(y, 3), verbose=0), "label 3"),
-    (lambda m, x, y: m.fit(x, -np.ones_like(y), verbose=0), "label -1"),
-    (lambda m, x, y: m.fit(x[0], y[:1], verbose=0), "batch"),
-    (lambda m, x, y: m.fit(x[:0], y[:0], verbose=0), "empty"),
-    (lambda m, x, y: m.fit(np.where(x > 2, np.nan, x), y, verbose=0), "NaN"),
-    (lambda m, x, y: m.fit(x, y + 0.5, verbose=0), "whole number"),
-    (lambda m, x, y: m.fit(x, y, batch_size=0, verbose=0), "batch_size"),
     (lambda m, x, y: m.fit(x.astype(str), y, verbose=0), "numeric"),
-    (lambda m, x, y: m.train_on_batch(x, y[:3]), "samples"),
-    (lambda m, x, y: m.set_weights(m.get_weights()[:1]), "weight arrays"),
-    (lambda m, x, y: m.set_weights([np.zeros((3, 3))] + m.get_weights()[1:]), "shape"),
     (lambda m, x, y: m.predict(x[0], verbose=0), "batch"),
-    (lambda m, x, y: m(x[:, :7]), "shape"),
 ])
 def test_bad_input_raises_and_leaves_model_unchanged(small_data, case, error, mlp, compiled):
     x, y = small_data
@@ -195,12 +195,11 @@ def test_bad_input_raises_and_leaves_model_unchanged(small_data, case, error, ml
     (lambda model: model.compile(optimizer="adamax9", loss="mse"), ValueError),
     (lambda model: model.compile(optimizer="adam", loss="hinge_loss_x"), ValueError),
     (lambda model: model.compile(optimizer="adam", loss="mse", metrics=["precisionish"]), ValueError),
-    (lambda model: model.fit(np.zeros((4, 20)), np.zeros(4), verbose=0), RuntimeError),
     (lambda model: fastmlp.backend.set_backend("tpu"), ValueError),
 ])
 def test_bad_construction_raises(mlp, make, error):
-    """Unknown names at compile, fit before compile, an unknown backend (the
-    layers' own argument checks are in tests/layers)."""
+    """Unknown names at compile, an unknown backend (the layers' own argument
+    checks are in tests/layers; fit before compile is in the bad-input battery)."""
     with pytest.raises(error):
         make(mlp())
 

@@ -358,9 +358,16 @@ def test_fashion_mnist_without_data_fails_in_one_line(tmp_path, no_data):
     ["--dataset", "cifar10"],
     ["--optimizer", "lion"],
     ["--no-such-option"],
+    # these from the bad-input battery's CLI cases, which checked the exit status alone
+    ["--dropout", "nan"],
+    ["--learning-rate", "nan"],
+    ["--learning-rate", "-1"],
+    ["--seed", "-3"],
+    ["--out", ""],
 ])
 def test_bad_arguments_exit_2_with_one_line(args, tmp_path):
-    status, stdout, stderr = run_main(args + ["--out", tmp_path / "out"])
+    out = [] if "--out" in args else ["--out", tmp_path / "out"]
+    status, stdout, stderr = run_main(args + out)
     assert status == 2
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("fastmlp-train: error:"), stderr
