@@ -29,8 +29,10 @@ import pytest
 
 import fastmlp
 import fastmlp.backend as backend_module
-from fastmlp.backend import BackendUnavailable, CompiledExtensionMissing, cuda, cupy_ops, get_ops
+from fastmlp.backend import BackendUnavailable, cuda, cupy_ops, get_ops
 from fastmlp.backend.numpy_ops import NumpyOps
+
+from compiled_extension import compiled_module, compiled_ops
 
 
 def _load_cpu_kernel_tests():
@@ -302,10 +304,7 @@ def _make_gpu(kind):
             return get_ops("cupy")
         except BackendUnavailable as exc:
             pytest.skip(f"GPU tests need CuPy and an NVIDIA GPU: {exc}")
-    try:
-        from fastmlp.backend import _kernels
-    except ImportError as exc:
-        pytest.skip(f"the emulated device runs the compiled CPU kernels: {exc}")
+    _kernels = compiled_module("_kernels")  # the emulated device runs the compiled CPU kernels
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(sys.modules, "cupy", _emulated_cupy(_kernels))
         return cupy_ops.CupyOps()
@@ -441,10 +440,7 @@ def test_emulated_device_trains_a_model(monkeypatch):
     it runs on cython only, and its compiled inference chains the GEMMs
     differently (predictions then differ by ~5e-7), so the comparison is with
     the step-by-step path the cupy backend shares."""
-    try:
-        from fastmlp.backend import _kernels
-    except ImportError as exc:
-        pytest.skip(f"the emulated device runs the compiled CPU kernels: {exc}")
+    _kernels = compiled_module("_kernels")  # the emulated device runs the compiled CPU kernels
     from fastmlp.backend import blas, compiled_step
 
     monkeypatch.setitem(sys.modules, "cupy", _emulated_cupy(_kernels))
@@ -495,11 +491,9 @@ def _empty(gpu, shape, dtype=F32):
 
 
 def _cpu():
-    """The CPU backend whose masks the GPU must reproduce (cython, else numpy)."""
-    try:
-        return get_ops("cython")
-    except CompiledExtensionMissing:
-        return REF
+    """The CPU backend whose masks and row bodies the GPU must reproduce: cython
+    (skipped, or failed under FASTMLP_REQUIRE_COMPILED=1, where it is not built)."""
+    return compiled_ops()
 
 
 def _emulated(gpu):
