@@ -167,8 +167,11 @@ def test_two_models_trained_in_two_threads_match_sequential_training(backend, se
     threads = [threading.Thread(target=train, args=(i, m), daemon=True) for i, m in enumerate(concurrent)]
     for t in threads:
         t.start()
+    # one deadline for all: joins with 300 s each would wait for a hung thread
+    # while the next join runs, and see it finished by then
+    deadline = time.monotonic() + 300
     for t in threads:
-        t.join(timeout=300)
+        t.join(timeout=max(0.0, deadline - time.monotonic()))
     assert not [t for t in threads if t.is_alive()], "a training thread did not finish within 300 s"
     assert not errors, errors
     # each thread did its whole job: three epochs, 63 steps of its own model
