@@ -245,6 +245,8 @@ add(
     case("fit", "float16", """
         h = m.fit(x.astype(np.float16), y, verbose=0)
         assert np.isfinite(h.history["loss"][0])""", changes=True),
+    case("fit", "float16", "assert same(fit_weights(x.astype(np.float16), y), "
+                           "fit_weights(x.astype(np.float16).astype(np.float32), y))"),
     case("fit", "float16", "m.fit(np.full((40, 5), 70000, np.float16), y, verbose=0)", "ValueError",
          "infinity"),  # overflows float16 to inf
     case("fit", "int", "assert same(fit_weights((x * 10).astype(np.int32), y), "
@@ -552,7 +554,9 @@ add(
                                        f"b = {CA}; b.update_state(onehot, x[:, :3])\nassert a.result() == b.result()"),
     case("metrics", "read-only", f"a = {SCA}; a.update_state(ro_y, ro[:, :3])\n"
                                  f"b = {SCA}; b.update_state(y, x[:, :3])\nassert a.result() == b.result()"),
-    case("metrics", "zero-stride", f"a = {SCA}; a.update_state(bcast_y, bcast[:, :3])\nassert a.result() in (0, 1)"),
+    case("metrics", "zero-stride", f"a = {SCA}; a.update_state(bcast_y, bcast[:, :3])\nassert a.result() in (0, 1)\n"
+                                   f"b = {SCA}; b.update_state(bcast_y.copy(), np.ascontiguousarray(bcast[:, :3]))\n"
+                                   "assert a.result() == b.result()"),
     case("metrics", "bad arguments", "fastmlp.metrics.get('nope')", "ValueError"),
 )
 
