@@ -221,10 +221,12 @@ class Evaluator(_ModelParts):
     def test_on_batch(self, x: ArrayLike, y: ArrayLike | None = None,
                       sample_weight: ArrayLike | None = None,
                       return_dict: bool = False) -> float | list[float] | dict[str, float]:
-        """Loss and metrics on one batch, without training."""
+        """Loss and metrics on one batch, without training. Like Keras 3, the
+        metrics are reset first, so the values returned are this batch's alone."""
         self._require_compiled("test_on_batch")
         data = ArrayData(self, x, y, "x", sample_weight)
         self._prepare_run()
+        self.reset_metrics()  # after the checks: a rejected call changes nothing
         for xb, yb, wb in data.batches(len(data)):
             self._loss_step(xb, yb, wb, training=False)
         return self._batch_result(return_dict)

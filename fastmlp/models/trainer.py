@@ -443,12 +443,13 @@ class Trainer(Evaluator):
                        class_weight: dict[int, float] | None = None,
                        return_dict: bool = False) -> float | list[float] | dict[str, float]:
         """One optimizer step on one batch, weighted by ``sample_weight`` or
-        ``class_weight``. Like Keras 3, the loss and metrics returned are
-        running values since the last ``reset_metrics``."""
+        ``class_weight``. Like Keras 3, the metrics are reset first, so the
+        loss and metrics returned are this batch's alone."""
         self._require_compiled("train_on_batch")
         data = ArrayData(self, x, y, "x", sample_weight, class_weight)
         self._prepare_run()
         self._bind_optimizer()
+        self.reset_metrics()  # after the checks: a rejected call changes nothing
         for xb, yb, wb in data.batches(len(data)):
             self._train_step(xb, yb, wb)
         return self._batch_result(return_dict)
