@@ -811,13 +811,7 @@ add(
 
 # the fastmlp-train command line -------------------------------------------------------
 TRAIN = "from fastmlp.train import main\n"
-for args, status in (
-        (["--epochs", "0"], 2), (["--epochs", "two"], 2), (["--batch-size", "-1"], 2),
-        (["--dropout", "1"], 2), (["--dropout", "nan"], 2), (["--learning-rate", "nan"], 2),
-        (["--learning-rate", "-1"], 2), (["--hidden", "0"], 2), (["--hidden", "x"], 2),
-        (["--validation-split", "1"], 2), (["--dataset", "cifar"], 2), (["--backend", "tpu"], 2),
-        (["--seed", "-3"], 2), (["--out", ""], 2), (["--bogus"], 2)):
-    add(case("CLI", "bad arguments", TRAIN + f"assert main({args!r}) == {status}"))
+# Bad arguments (exit 2, one line): tests/train/test_train.py::test_bad_arguments_exit_2_with_one_line.
 add(
     case("CLI", "huge sizes", TRAIN + "assert main(['--dataset', 'mnist-sample', '--hidden', str(2**40), "
          "'--out', tmp, '--quiet']) == 1\nassert not os.path.exists(os.path.join(tmp, 'model.fastmlp'))"),
