@@ -403,7 +403,7 @@ def test_backend_without_a_gpu_fails_in_one_line(tmp_path, monkeypatch):
     except Exception:  # CUDARuntimeError without a driver or a device
         usable = False
     if usable:
-        pytest.skip("a GPU is usable here: this checks the error where there is none")
+        pytest.skip("this machine has a GPU: the test checks the error where there is none")
     monkeypatch.delitem(fastmlp.backend._instances, "cupy", raising=False)
     assert "the cupy backend needs an NVIDIA GPU: no CUDA GPU found" in _cupy_run(tmp_path)
 
